@@ -1,0 +1,82 @@
+"""crmcore: the typed, embeddable domain core of customer relationship management.
+
+The names users need are re-exported here; the modules hold the details:
+
+* [`crmcore.money`][crmcore.money]: `Money`, exact amounts with a currency;
+* [`crmcore.entities`][crmcore.entities]: `Customer`, `Transaction`,
+  `CareTouchpoint`, `Complaint` and their vocabularies;
+* [`crmcore.history`][crmcore.history]: `CustomerHistory`, one customer's records;
+* [`crmcore.errors`][crmcore.errors]: the error tree under `CrmError`;
+* [`crmcore.io`][crmcore.io]: CSV and JSON Lines readers and writers;
+* [`crmcore.datasets`][crmcore.datasets]: the embedded sample portfolio and a generator;
+* `crmcore.strategies`: hypothesis strategies (needs the ``strategies`` or ``test`` extra).
+
+Example:
+    >>> import crmcore
+    >>> sample = crmcore.datasets.load_sample()
+    >>> len(sample.customers)
+    500
+"""
+
+from __future__ import annotations
+
+from crmcore import datasets, entities, errors, io
+from crmcore._schemas import json_schemas
+from crmcore._version import __version__
+from crmcore.entities import (
+    CareTouchpoint,
+    Channel,
+    CompetitorAttitude,
+    Complaint,
+    ComplaintCategory,
+    ComplaintStatus,
+    ContactFunction,
+    Customer,
+    CustomerKind,
+    Direction,
+    Feedback,
+    ImportantDate,
+    PurchaseStage,
+    RecoveryAction,
+    RelationshipLevel,
+    Severity,
+    StatusChange,
+    Transaction,
+    TransactionKind,
+)
+from crmcore.errors import CrmError, CurrencyMismatch
+from crmcore.history import CustomerHistory, build_histories
+from crmcore.money import Money
+
+__all__ = [
+    "CareTouchpoint",
+    "Channel",
+    "CompetitorAttitude",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintStatus",
+    "ContactFunction",
+    "CrmError",
+    "CurrencyMismatch",
+    "Customer",
+    "CustomerHistory",
+    "CustomerKind",
+    "Direction",
+    "Feedback",
+    "ImportantDate",
+    "Money",
+    "PurchaseStage",
+    "RecoveryAction",
+    "RelationshipLevel",
+    "Severity",
+    "StatusChange",
+    "Transaction",
+    "TransactionKind",
+    "__version__",
+    "build_histories",
+    "datasets",
+    "entities",
+    "errors",
+    "io",
+    "json_schemas",
+]

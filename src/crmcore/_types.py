@@ -1,0 +1,107 @@
+"""Field types shared by the entities: aware timestamps, ids, non-negative money."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from crmcore.money import Money
+
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def as_utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise PydanticCustomError(
+                "naive_datetime",
+                "datetime must be timezone-aware (such as 2024-05-01T09:30:00+08:00); "
+                "a naive datetime is ambiguous",
+            )
+        return value
+    if isinstance(value, date):
+        return as_utc_midnight(value)
+    if isinstance(value, str) and _BARE_DATE.fullmatch(value.strip()):
+        return as_utc_midnight(date.fromisoformat(value.strip()))
+    return value
+
+
+def _check_aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError(
+            "naive_datetime",
+            "datetime must be timezone-aware (such as 2024-05-01T09:30:00+08:00); "
+            "a naive datetime is ambiguous",
+        )
+    return value
+
+
+#: A timezone-aware timestamp. A bare date (``date`` or ``"2024-05-01"``)
+#: means 00:00 UTC of that day; a naive datetime is refused.
+Timestamp = Annotated[datetime, BeforeValidator(_aware), AfterValidator(_check_aware)]
+
+def _trimmed(limit: int, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not value or value != value.strip():
+            raise PydanticCustomError(
+                "blank_or_padded",
+                "{what} must not be empty or start or end with whitespace",
+                {"what": what},
+            )
+        if len(value) > limit:
+            raise PydanticCustomError(
+                "too_long", "{what} must be at most {limit} characters", {"what": what, "limit": limit}
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+_ONE_LINE = r"^\S(?:.*\S)?$"
+_MULTI_LINE = r"^\S(?:[\s\S]*\S)?$"
+
+#: An identifier: 1 to 128 characters, no leading or trailing whitespace.
+Id = Annotated[
+    str,
+    _trimmed(128, "an id"),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 128, "pattern": _ONE_LINE}),
+]
+
+#: Free text: not empty, no leading or trailing whitespace, at most 10,000 characters.
+Text = Annotated[
+    str,
+    _trimmed(10_000, "text"),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": 10_000, "pattern": _MULTI_LINE}
+    ),
+]
+
+#: A short label (name, region, channel, product...): at most 200 characters.
+Label = Annotated[
+    str,
+    _trimmed(200, "a label"),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": _ONE_LINE}),
+]
+
+
+def _non_negative(value: Money) -> Money:
+    if value.amount < 0:
+        raise PydanticCustomError(
+            "money_non_negative", "amount must be greater than or equal to 0"
+        )
+    return value
+
+
+#: Money whose amount is zero or more.
+NonNegativeMoney = Annotated[Money, AfterValidator(_non_negative)]
+
+#: A duration of zero or more.
+NonNegativeDuration = Annotated[timedelta, Field(ge=timedelta(0))]

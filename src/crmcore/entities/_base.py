@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from crmcore._types import Id
+
+
+class Value(BaseModel):
+    """An immutable value object: validated, frozen, no unknown fields."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        ser_json_timedelta="iso8601",
+        validate_default=True,
+    )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The JSON Schema describes the data, so it takes the docstring's first
+        # paragraph only, not the examples that follow it.
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        summary = inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0]
+        json_schema["description"] = " ".join(summary.split())
+        return json_schema
+
+
+class Entity(Value):
+    """An immutable record with an identity.
+
+    Two entities are equal when all their fields are equal; the hash depends on
+    the kind and the id only, so entities whose free-form mappings are unhashable
+    can still be put in sets and used as keys.
+    """
+
+    id: Id
+
+    def __hash__(self) -> int:
+        return hash((type(self).__qualname__, self.id))

@@ -1,0 +1,125 @@
+"""The complaint: a customer's expressed dissatisfaction and how it was handled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from crmcore._types import Id, Label, NonNegativeMoney, Text, Timestamp
+from crmcore.entities._base import Entity, Value
+from crmcore.entities.enums import ComplaintCategory, ComplaintStatus, RecoveryAction, Severity
+
+__all__ = ["Complaint", "StatusChange"]
+
+
+class StatusChange(Value):
+    """One change of a complaint's status: the new status, when, by whom, and why.
+
+    Example:
+        >>> StatusChange(status="acknowledged", at="2024-05-02", actor="agent-7").status
+        <ComplaintStatus.ACKNOWLEDGED: 'acknowledged'>
+    """
+
+    status: ComplaintStatus
+    at: Timestamp
+    actor: Label | None = None
+    note: Text | None = None
+
+
+class Complaint(Entity):
+    """A complaint, its assessment, its resolution and its status history.
+
+    ``status_changes`` lists every status the complaint moved to after
+    ``received``, in time order, none earlier than ``received_at``; ``status``
+    is the last one (``received`` when there is none).
+
+    Example:
+        >>> from crmcore import Complaint
+        >>> c = Complaint(
+        ...     id="K-1",
+        ...     customer_id="C-1",
+        ...     received_at="2024-05-02T09:00:00+08:00",
+        ...     category="delivery",
+        ...     severity="high",
+        ...     status="acknowledged",
+        ...     status_changes=[{"status": "acknowledged", "at": "2024-05-02T10:00:00+08:00"}],
+        ... )
+        >>> c.reached_at("acknowledged").isoformat()
+        '2024-05-02T10:00:00+08:00'
+    """
+
+    customer_id: Id
+    transaction_id: Id | None = Field(
+        default=None, description="The transaction complained about, if any."
+    )
+    received_at: Timestamp
+    category: ComplaintCategory
+    severity: Severity
+    status: ComplaintStatus = ComplaintStatus.RECEIVED
+    description: Text | None = None
+    valid: bool | None = Field(
+        default=None, description="Whether the complaint was judged valid."
+    )
+    resolution: Text | None = None
+    recovery_actions: tuple[RecoveryAction, ...] = ()
+    compensation: NonNegativeMoney | None = None
+    handling_cost: NonNegativeMoney | None = None
+    accepted: bool | None = Field(
+        default=None, description="Whether the customer accepted the outcome."
+    )
+    escalated_at: Timestamp | None = Field(
+        default=None, description="When the complaint was escalated to a manager."
+    )
+    status_changes: tuple[StatusChange, ...] = ()
+
+    @model_validator(mode="after")
+    def _history_is_consistent(self) -> Complaint:
+        previous = self.received_at
+        for index, change in enumerate(self.status_changes):
+            if change.at < previous:
+                raise PydanticCustomError(
+                    "status_change_order",
+                    "status_changes[{index}] ({status} at {at}) is earlier than the "
+                    "preceding change or the receipt",
+                    {"index": index, "status": str(change.status), "at": change.at.isoformat()},
+                )
+            previous = change.at
+        last = self.status_changes[-1].status if self.status_changes else ComplaintStatus.RECEIVED
+        if self.status is not last:
+            raise PydanticCustomError(
+                "status_mismatch",
+                "status is {status} but the last status change is to {last}",
+                {"status": str(self.status), "last": str(last)},
+            )
+        if len(set(self.recovery_actions)) != len(self.recovery_actions):
+            raise PydanticCustomError(
+                "duplicate_recovery_action", "recovery_actions must not repeat an action"
+            )
+        if self.escalated_at is not None and self.escalated_at < self.received_at:
+            raise PydanticCustomError(
+                "escalated_before_received", "escalated_at must not be before received_at"
+            )
+        return self
+
+    def reached_at(self, status: ComplaintStatus | str) -> datetime | None:
+        """When the complaint first moved to ``status``, or ``None`` if it never did.
+
+        ``received`` is reached at ``received_at``.
+
+        Example:
+            >>> from crmcore import Complaint
+            >>> Complaint(id="K-2", customer_id="C-1", received_at="2024-01-01",
+            ...           category="price", severity="low").reached_at("resolved") is None
+            True
+        """
+        wanted = ComplaintStatus(status)
+        if wanted is ComplaintStatus.RECEIVED:
+            return self.received_at
+        return next((c.at for c in self.status_changes if c.status is wanted), None)
+
+    @property
+    def is_open(self) -> bool:
+        """False once the complaint is closed or rejected."""
+        return self.status not in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED)

@@ -1,0 +1,157 @@
+"""The customer: a person or an organisation the firm sells to or wants to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, Field, JsonValue
+from pydantic_core import PydanticCustomError
+
+from crmcore._types import Id, Label, NonNegativeMoney, Timestamp
+from crmcore.entities._base import Entity, Value
+from crmcore.entities.enums import CustomerKind, RelationshipLevel
+
+__all__ = ["PERSONAL_FIELDS", "Customer", "ImportantDate", "SegmentValue"]
+
+#: The fields of a `Customer` that hold personal data: masked in ``repr()``
+#: and erased by `Customer.anonymized`.
+PERSONAL_FIELDS = ("name", "email", "phone", "birthday", "important_dates")
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 ()./-]{1,30}[0-9]")
+
+#: The value of one segmentation attribute (age band, income, industry, size...).
+SegmentValue = str | int | float | bool
+
+
+def _check_email(value: str) -> str:
+    if _EMAIL.fullmatch(value) is None:
+        raise PydanticCustomError(
+            "email_format", "email must look like name@domain.tld, without spaces"
+        )
+    return value
+
+
+def _check_phone(value: str) -> str:
+    if _PHONE.fullmatch(value) is None or sum(ch.isdigit() for ch in value) < 3:
+        raise PydanticCustomError(
+            "phone_format",
+            "phone must be digits with optional leading '+' and spaces, dots, dashes "
+            "or parentheses between them",
+        )
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+Phone = Annotated[str, AfterValidator(_check_phone)]
+
+
+class ImportantDate(Value):
+    """A date worth remembering for the customer, recurring every year.
+
+    Examples are a wedding anniversary or a company's founding day; the
+    customer's birthday has its own field.
+
+    Example:
+        >>> ImportantDate(label="wedding anniversary", date="2015-10-01").date.month
+        10
+    """
+
+    label: Label
+    date: dt.date
+
+
+class Customer(Entity):
+    """A person or an organisation: identity, contact data, segment and acquisition.
+
+    Personal data (``name``, ``email``, ``phone``, ``birthday``,
+    ``important_dates``) is masked in ``repr()`` and ``str()``, never echoed in
+    validation errors, and erased by [`anonymized()`][crmcore.Customer.anonymized].
+
+    Example:
+        >>> from crmcore import Customer, Money
+        >>> alice = Customer(
+        ...     id="C-1",
+        ...     name="Alice Zhang",
+        ...     email="alice@example.com",
+        ...     acquired_at="2024-03-01",
+        ...     acquisition_cost=Money("120.00", "CNY"),
+        ... )
+        >>> alice
+        Customer(id='C-1', kind=<CustomerKind.INDIVIDUAL: 'individual'>, name='***', email='***', ...)
+        >>> alice.acquired_at.isoformat()
+        '2024-03-01T00:00:00+00:00'
+    """
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    kind: CustomerKind = CustomerKind.INDIVIDUAL
+    name: Label | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    birthday: dt.date | None = None
+    important_dates: tuple[ImportantDate, ...] = ()
+    region: Label | None = None
+    segment: dict[Id, SegmentValue] = Field(
+        default_factory=dict,
+        description="Segmentation attributes: age band, gender, income, occupation, "
+        "industry, size...",
+    )
+    acquired_at: Timestamp | None = Field(
+        default=None, description="When the firm first captured this contact."
+    )
+    acquisition_channel: Label | None = None
+    acquisition_cost: NonNegativeMoney | None = None
+    wallet: NonNegativeMoney | None = Field(
+        default=None,
+        description="Estimated yearly spend on this product category with all suppliers.",
+    )
+    relationship_level: RelationshipLevel = RelationshipLevel.PASSERBY
+    attributes: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="JSON-compatible extras; do not keep personal data here.",
+    )
+    erased: bool = Field(
+        default=False, description="True once personal data has been erased by `anonymized()`."
+    )
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name in PERSONAL_FIELDS and value not in (None, ()):
+                yield name, "***"
+            else:
+                yield name, value
+
+    def anonymized(self, *, keep_attributes: Iterable[str] = ()) -> Customer:
+        """Return a copy with personal data erased and the analysis data kept.
+
+        Name, e-mail, phone, birthday and important dates are removed, and so
+        are the free ``attributes`` except the keys listed in
+        ``keep_attributes`` (they may hold personal data). The id, kind, region,
+        segment, acquisition data, wallet and relationship level stay, so the
+        customer's transactions remain usable for analysis.
+
+        Args:
+            keep_attributes: Keys of ``attributes`` known to hold no personal data.
+
+        Example:
+            >>> c = Customer(id="C-1", name="Alice", attributes={"tier": "gold", "wechat": "a1"})
+            >>> erased = c.anonymized(keep_attributes=["tier"])
+            >>> erased.name is None, erased.attributes, erased.erased
+            (None, {'tier': 'gold'}, True)
+        """
+        keep = set(keep_attributes)
+        return self.model_copy(
+            update={
+                "name": None,
+                "email": None,
+                "phone": None,
+                "birthday": None,
+                "important_dates": (),
+                "attributes": {k: v for k, v in self.attributes.items() if k in keep},
+                "erased": True,
+            }
+        )

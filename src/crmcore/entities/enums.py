@@ -1,0 +1,174 @@
+"""The closed vocabularies of the entities.
+
+Every enumeration is a ``str`` enum: its members compare equal to, and
+serialise as, their lower-case values (``CustomerKind.INDIVIDUAL == "individual"``).
+An unknown value is refused with a message that lists the allowed ones.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = [
+    "Channel",
+    "CompetitorAttitude",
+    "ComplaintCategory",
+    "ComplaintStatus",
+    "ContactFunction",
+    "CustomerKind",
+    "Direction",
+    "PurchaseStage",
+    "RecoveryAction",
+    "RelationshipLevel",
+    "Severity",
+    "TransactionKind",
+]
+
+
+class _Vocabulary(str, Enum):
+    """A string enumeration whose ``str()`` is its value."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class CustomerKind(_Vocabulary):
+    """Whether a customer is a person or an organisation."""
+
+    INDIVIDUAL = "individual"
+    ORGANIZATION = "organization"
+
+
+class RelationshipLevel(_Vocabulary):
+    """How close the relationship is (passer-by 过客 → confidant 知己).
+
+    Of 100 contacts roughly 50 become acquaintances, 10 friends and 3 to 5
+    confidants. Members are ordered: ``rank`` is 0 for a passer-by and 3 for
+    a confidant.
+
+    Example:
+        >>> RelationshipLevel.FRIEND.rank > RelationshipLevel.ACQUAINTANCE.rank
+        True
+    """
+
+    PASSERBY = "passerby"
+    ACQUAINTANCE = "acquaintance"
+    FRIEND = "friend"
+    CONFIDANT = "confidant"
+
+    @property
+    def rank(self) -> int:
+        """Position on the ladder, 0 (passer-by) to 3 (confidant)."""
+        return list(RelationshipLevel).index(self)
+
+
+class TransactionKind(_Vocabulary):
+    """A purchase, or a refund of (part of) an earlier purchase."""
+
+    PURCHASE = "purchase"
+    REFUND = "refund"
+
+
+class PurchaseStage(_Vocabulary):
+    """When, relative to buying, a care contact happens."""
+
+    PRE_PURCHASE = "pre_purchase"
+    PURCHASE = "purchase"
+    POST_PURCHASE = "post_purchase"
+
+
+class Channel(_Vocabulary):
+    """The medium of a care contact."""
+
+    VISIT = "visit"
+    EVENT = "event"
+    LETTER = "letter"
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    WEB = "web"
+    CALL_CENTER = "call_center"
+    ADVERTISING = "advertising"
+    PUBLIC_RELATIONS = "public_relations"
+    PACKAGING = "packaging"
+    SOCIAL = "social"
+
+
+class ContactFunction(_Vocabulary):
+    """What a contact is for: the five functions of customer contact."""
+
+    CARE = "care"
+    INFORMATION = "information"
+    TRANSACTION = "transaction"
+    SERVICE = "service"
+    INTELLIGENCE = "intelligence"
+
+
+class Direction(_Vocabulary):
+    """Who started the contact: the customer (inbound) or the firm (outbound)."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class CompetitorAttitude(_Vocabulary):
+    """The customer's attitude to competing brands, from loyal to leaving."""
+
+    REJECTS = "rejects"
+    INDIFFERENT = "indifferent"
+    INTERESTED = "interested"
+    SWITCHING = "switching"
+
+
+class ComplaintCategory(_Vocabulary):
+    """What a complaint is about."""
+
+    PRODUCT_QUALITY = "product_quality"
+    SERVICE = "service"
+    PRICE = "price"
+    DELIVERY = "delivery"
+    STAFF = "staff"
+    BILLING = "billing"
+    OTHER = "other"
+
+
+class Severity(_Vocabulary):
+    """How serious a complaint is, judged at its initial assessment."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ComplaintStatus(_Vocabulary):
+    """Where a complaint stands in its handling workflow."""
+
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    ASSESSED = "assessed"
+    RESOLVING = "resolving"
+    RESOLVED = "resolved"
+    FOLLOWED_UP = "followed_up"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    REOPENED = "reopened"
+
+
+class RecoveryAction(_Vocabulary):
+    """The seven service-recovery measures taken to put a complaint right."""
+
+    APOLOGY = "apology"
+    """A sincere apology."""
+    ASK_REMEDY = "ask_remedy"
+    """Ask what remedy the customer wants and meet reasonable demands."""
+    EXTRA_BENEFIT = "extra_benefit"
+    """Give a benefit or an extra service."""
+    ESCALATE_TO_MANAGER = "escalate_to_manager"
+    """Let a manager handle it."""
+    CORRECT_AT_ONCE = "correct_at_once"
+    """Correct the fault at once."""
+    EXTRA_CARE = "extra_care"
+    """Care more than competitors would."""
+    STAFF_ACCOUNTABILITY = "staff_accountability"
+    """Deal with the responsible staff and tell the customer."""

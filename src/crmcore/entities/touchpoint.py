@@ -1,0 +1,80 @@
+"""The care touchpoint: one contact between the firm and a customer."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from crmcore._types import Id, Label, NonNegativeMoney, Text, Timestamp
+from crmcore.entities._base import Entity, Value
+from crmcore.entities.enums import (
+    Channel,
+    CompetitorAttitude,
+    ContactFunction,
+    Direction,
+    PurchaseStage,
+)
+
+__all__ = ["CareTouchpoint", "Feedback"]
+
+
+class Feedback(Value):
+    """What the customer told us during a contact; at least one signal is required.
+
+    Example:
+        >>> Feedback(recommend=9, praise=True).recommend
+        9
+    """
+
+    recommend: int | None = Field(
+        default=None, ge=0, le=10, description="Likelihood to recommend, 0 to 10."
+    )
+    satisfaction: int | None = Field(
+        default=None, ge=1, le=5, description="Satisfaction, 1 (very low) to 5 (very high)."
+    )
+    praise: bool | None = Field(default=None, description="The customer praised us.")
+    referral: bool | None = Field(default=None, description="The customer referred someone.")
+    competitor_attitude: CompetitorAttitude | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Feedback:
+        if all(value is None for value in self.__dict__.values()):
+            raise PydanticCustomError(
+                "empty_feedback",
+                "feedback must carry at least one signal; leave it out when there is none",
+            )
+        return self
+
+
+class CareTouchpoint(Entity):
+    """One contact, in either direction, before, during or after a purchase.
+
+    Example:
+        >>> from crmcore import CareTouchpoint
+        >>> call = CareTouchpoint(
+        ...     id="P-1",
+        ...     customer_id="C-1",
+        ...     occurred_at="2024-05-08",
+        ...     stage="post_purchase",
+        ...     channel="phone",
+        ...     function="care",
+        ...     direction="outbound",
+        ...     feedback={"satisfaction": 5},
+        ... )
+        >>> call.feedback.satisfaction
+        5
+    """
+
+    customer_id: Id
+    occurred_at: Timestamp
+    stage: PurchaseStage
+    channel: Channel
+    function: ContactFunction
+    direction: Direction
+    purpose: Label | None = Field(default=None, description="Why the contact was made.")
+    responded: bool | None = Field(
+        default=None, description="For an outbound contact: whether the customer responded."
+    )
+    cost: NonNegativeMoney | None = None
+    feedback: Feedback | None = None

@@ -1,0 +1,171 @@
+"""The errors crmcore raises, in one tree.
+
+Every error that crmcore defines derives from [`CrmError`][crmcore.errors.CrmError],
+so ``except CrmError`` catches all of them. Several also derive from the built-in
+exception a Python programmer would expect (``ValueError``, ``LookupError``),
+so existing handlers keep working::
+
+    CrmError                         root of every crmcore error
+    ├── CurrencyMismatch             arithmetic or ordering across currencies  (ValueError)
+    ├── DuplicateId                  two records of one kind share an id       (ValueError)
+    ├── UnknownCustomer              a record refers to a customer not given   (LookupError)
+    └── InvalidRecord                a file row that is not a valid entity     (ValueError)
+
+Bad field values given to an entity raise pydantic's ``ValidationError`` instead,
+whose message names the field and the rule that was broken (for example
+``amount.amount: Input should be greater than or equal to 0``).
+
+Every error class carries a stable ``code`` (for logs, APIs and tests); the
+codes are listed on the *Errors* page of the documentation. Messages are one
+sentence naming what was attempted, on what, and why it failed. They never
+contain personal data (names, e-mail addresses, phone numbers, birthdays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CrmError",
+    "CurrencyMismatch",
+    "DuplicateId",
+    "FieldProblem",
+    "InvalidRecord",
+    "UnknownCustomer",
+]
+
+
+class CrmError(Exception):
+    """Root of every error crmcore raises.
+
+    Attributes:
+        code: A stable, machine-readable identifier of the error kind.
+
+    Example:
+        >>> from crmcore.errors import CrmError, CurrencyMismatch
+        >>> issubclass(CurrencyMismatch, CrmError)
+        True
+    """
+
+    code: str = "crm_error"
+
+
+class CurrencyMismatch(CrmError, ValueError):
+    """Two amounts in different currencies were added, subtracted or ordered.
+
+    Attributes:
+        operation: What was attempted (``"add"``, ``"subtract"``, ``"compare"``).
+        left: The currency code of the left operand.
+        right: The currency code of the right operand.
+
+    Example:
+        >>> from crmcore import Money
+        >>> Money("1", "CNY") + Money("1", "USD")
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.CurrencyMismatch: Cannot add CNY and USD amounts: currencies differ.
+    """
+
+    code = "currency_mismatch"
+
+    def __init__(self, operation: str, left: str, right: str) -> None:
+        self.operation = operation
+        self.left = left
+        self.right = right
+        super().__init__(f"Cannot {operation} {left} and {right} amounts: currencies differ.")
+
+
+class DuplicateId(CrmError, ValueError):
+    """Two records of the same kind were given with the same id.
+
+    Attributes:
+        kind: The kind of record (``"customer"``, ``"transaction"``, ...).
+        id: The repeated id.
+
+    Example:
+        >>> DuplicateId("customer", "C-1").code
+        'duplicate_id'
+    """
+
+    code = "duplicate_id"
+
+    def __init__(self, kind: str, id: str) -> None:  # noqa: A002 - mirrors the field name
+        self.kind = kind
+        self.id = id
+        super().__init__(f"Cannot accept {kind} {id!r}: another {kind} has the same id.")
+
+
+class UnknownCustomer(CrmError, LookupError):
+    """A record refers to a customer id that is not among the customers given.
+
+    Attributes:
+        kind: The kind of the referring record.
+        record_id: The id of the referring record.
+        customer_id: The customer id that was not found.
+
+    Example:
+        >>> str(UnknownCustomer("transaction", "T-9", "C-404"))
+        "Cannot attach transaction 'T-9' to customer 'C-404': no such customer was given."
+    """
+
+    code = "unknown_customer"
+
+    def __init__(self, kind: str, record_id: str, customer_id: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        self.customer_id = customer_id
+        super().__init__(
+            f"Cannot attach {kind} {record_id!r} to customer {customer_id!r}: "
+            "no such customer was given."
+        )
+
+
+class FieldProblem(tuple[str | None, str]):
+    """One reason a record is invalid: the field (dotted path, or ``None``) and the rule.
+
+    Example:
+        >>> FieldProblem("amount.amount", "must be >= 0").field
+        'amount.amount'
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, field: str | None, message: str) -> FieldProblem:
+        return super().__new__(cls, (field, message))
+
+    @property
+    def field(self) -> str | None:
+        """The dotted path of the offending field, or ``None`` for the whole record."""
+        return self[0]
+
+    @property
+    def message(self) -> str:
+        """What is wrong with the field."""
+        return self[1]
+
+    def __str__(self) -> str:
+        return self.message if self.field is None else f"field {self.field!r}: {self.message}"
+
+
+class InvalidRecord(CrmError, ValueError):
+    """A row of a CSV or JSON Lines file is not a valid entity.
+
+    Attributes:
+        source: The file name (or ``"<stream>"`` for an unnamed stream).
+        line: The 1-based line on which the record starts.
+        problems: Every problem found in the record, field by field.
+
+    Example:
+        >>> err = InvalidRecord("tx.csv", 3, [FieldProblem("quantity", "must be >= 1")])
+        >>> str(err)
+        "Cannot read tx.csv, line 3: field 'quantity': must be >= 1."
+    """
+
+    code = "invalid_record"
+
+    def __init__(self, source: str, line: int, problems: Sequence[FieldProblem]) -> None:
+        self.source = source
+        self.line = line
+        self.problems = tuple(problems)
+        detail = "; ".join(str(p) for p in self.problems) or "invalid record"
+        super().__init__(f"Cannot read {source}, line {line}: {detail.rstrip('.')}.")
