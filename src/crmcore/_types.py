@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from crmcore.money import Money
@@ -18,35 +18,35 @@ def as_utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
 
 
+_NAIVE = (
+    "datetime must be timezone-aware (such as 2024-05-01T09:30:00+08:00); "
+    "a naive datetime is ambiguous"
+)
+
+
 def _aware(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if _BARE_DATE.fullmatch(text):
+            return as_utc_midnight(date.fromisoformat(text))
+        try:
+            # Python 3.10 does not read a trailing "Z"; later versions do.
+            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            return value  # left to pydantic, whose message says what is wrong
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise PydanticCustomError(
-                "naive_datetime",
-                "datetime must be timezone-aware (such as 2024-05-01T09:30:00+08:00); "
-                "a naive datetime is ambiguous",
-            )
+            raise PydanticCustomError("naive_datetime", _NAIVE)
         return value
     if isinstance(value, date):
         return as_utc_midnight(value)
-    if isinstance(value, str) and _BARE_DATE.fullmatch(value.strip()):
-        return as_utc_midnight(date.fromisoformat(value.strip()))
-    return value
-
-
-def _check_aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise PydanticCustomError(
-            "naive_datetime",
-            "datetime must be timezone-aware (such as 2024-05-01T09:30:00+08:00); "
-            "a naive datetime is ambiguous",
-        )
     return value
 
 
 #: A timezone-aware timestamp. A bare date (``date`` or ``"2024-05-01"``)
 #: means 00:00 UTC of that day; a naive datetime is refused.
-Timestamp = Annotated[datetime, BeforeValidator(_aware), AfterValidator(_check_aware)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_aware)]
+
 
 def _trimmed(limit: int, what: str) -> AfterValidator:
     def check(value: str) -> str:
@@ -58,7 +58,9 @@ def _trimmed(limit: int, what: str) -> AfterValidator:
             )
         if len(value) > limit:
             raise PydanticCustomError(
-                "too_long", "{what} must be at most {limit} characters", {"what": what, "limit": limit}
+                "too_long",
+                "{what} must be at most {limit} characters",
+                {"what": what, "limit": limit},
             )
         return value
 
@@ -79,9 +81,7 @@ Id = Annotated[
 Text = Annotated[
     str,
     _trimmed(10_000, "text"),
-    WithJsonSchema(
-        {"type": "string", "minLength": 1, "maxLength": 10_000, "pattern": _MULTI_LINE}
-    ),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 10_000, "pattern": _MULTI_LINE}),
 ]
 
 #: A short label (name, region, channel, product...): at most 200 characters.
@@ -94,9 +94,7 @@ Label = Annotated[
 
 def _non_negative(value: Money) -> Money:
     if value.amount < 0:
-        raise PydanticCustomError(
-            "money_non_negative", "amount must be greater than or equal to 0"
-        )
+        raise PydanticCustomError("money_non_negative", "amount must be greater than or equal to 0")
     return value
 
 

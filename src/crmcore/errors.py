@@ -89,7 +89,7 @@ class DuplicateId(CrmError, ValueError):
 
     code = "duplicate_id"
 
-    def __init__(self, kind: str, id: str) -> None:  # noqa: A002 - mirrors the field name
+    def __init__(self, kind: str, id: str) -> None:
         self.kind = kind
         self.id = id
         super().__init__(f"Cannot accept {kind} {id!r}: another {kind} has the same id.")
@@ -131,6 +131,7 @@ class FieldProblem(tuple[str | None, str]):
     __slots__ = ()
 
     def __new__(cls, field: str | None, message: str) -> FieldProblem:
+        """Make a problem of ``field`` (``None`` for the whole record) described by ``message``."""
         return super().__new__(cls, (field, message))
 
     @property

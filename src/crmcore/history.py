@@ -81,8 +81,12 @@ class CustomerHistory(BaseModel):
                         "foreign_record",
                         "{kind} {record_id!r} belongs to customer {other!r}, "
                         "not to this history's customer {owner!r}",
-                        {"kind": kind, "record_id": record.id, "other": record.customer_id,
-                         "owner": owner},
+                        {
+                            "kind": kind,
+                            "record_id": record.id,
+                            "other": record.customer_id,
+                            "owner": owner,
+                        },
                     )
                 if record.id in seen:
                     raise PydanticCustomError(

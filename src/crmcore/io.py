@@ -153,12 +153,12 @@ class RecordReader(Generic[E]):
         raise StopIteration
 
     def collect(self) -> ReadResult[E]:
-        """Read the remaining records and return them with every bad row met.
+        r"""Read the remaining records and return them with every bad row met.
 
         Example:
             >>> import io
             >>> from crmcore import Customer
-            >>> text = io.StringIO('{"id": "C-1"}\\n{"id": ""}\\n')
+            >>> text = io.StringIO('{"id": "C-1"}\n{"id": ""}\n')
             >>> result = read_jsonl(text, Customer, on_error="collect").collect()
             >>> [c.id for c in result.records], [e.line for e in result.errors]
             (['C-1'], [2])
@@ -180,10 +180,8 @@ class ReadResult(Generic[E]):
         return not self.errors
 
 
-def read_jsonl(
-    source: Source, entity: type[E], *, on_error: OnError = "raise"
-) -> RecordReader[E]:
-    """Read entities from a JSON Lines file (one JSON object per line).
+def read_jsonl(source: Source, entity: type[E], *, on_error: OnError = "raise") -> RecordReader[E]:
+    r"""Read entities from a JSON Lines file (one JSON object per line).
 
     Args:
         source: A path (``.gz`` for gzip) or an open text stream.
@@ -202,7 +200,7 @@ def read_jsonl(
     Example:
         >>> import io
         >>> from crmcore import Customer
-        >>> text = io.StringIO('{"id": "C-1", "kind": "organization"}\\n')
+        >>> text = io.StringIO('{"id": "C-1", "kind": "organization"}\n')
         >>> [c.kind.value for c in read_jsonl(text, Customer)]
         ['organization']
     """
@@ -285,7 +283,9 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
             return annotation, optional
 
 
-def _layout(model: type[BaseModel], prefix: tuple[str, ...] = (), required: bool = True) -> list[_Column]:
+def _layout(
+    model: type[BaseModel], prefix: tuple[str, ...] = (), required: bool = True
+) -> list[_Column]:
     columns: list[_Column] = []
     for name, info in model.model_fields.items():
         inner, _ = _unwrap(info.annotation)
@@ -353,7 +353,9 @@ def _flatten(data: dict[str, Any], columns: list[_Column]) -> dict[str, str]:
     return row
 
 
-def _unflatten(cells: dict[str, str], columns: dict[str, _Column]) -> dict[str, Any] | list[FieldProblem]:
+def _unflatten(
+    cells: dict[str, str], columns: dict[str, _Column]
+) -> dict[str, Any] | list[FieldProblem]:
     data: dict[str, Any] = {}
     problems: list[FieldProblem] = []
     for name, text in cells.items():
@@ -381,7 +383,7 @@ def _unflatten(cells: dict[str, str], columns: dict[str, _Column]) -> dict[str, 
 
 
 def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") -> RecordReader[E]:
-    """Read entities from a CSV file with a header row (layout in the module docs).
+    r"""Read entities from a CSV file with a header row (layout in the module docs).
 
     Args:
         source: A path (``.gz`` for gzip) or an open text stream.
@@ -401,8 +403,8 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
         >>> import io
         >>> from crmcore import Transaction
         >>> text = io.StringIO(
-        ...     "id,customer_id,occurred_at,amount,amount.currency\\n"
-        ...     "T-1,C-1,2024-05-01,99.00,CNY\\n"
+        ...     "id,customer_id,occurred_at,amount,amount.currency\n"
+        ...     "T-1,C-1,2024-05-01,99.00,CNY\n"
         ... )
         >>> [str(t.amount) for t in read_csv(text, Transaction)]
         ['99.00 CNY']
@@ -426,11 +428,12 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
                 if not cells:
                     continue
                 if len(cells) != width:
-                    yield start, [
-                        FieldProblem(None, f"has {len(cells)} cells but the header has {width}")
-                    ]
+                    yield (
+                        start,
+                        [FieldProblem(None, f"has {len(cells)} cells but the header has {width}")],
+                    )
                     continue
-                yield start, _unflatten(dict(zip(header, cells)), by_name)
+                yield start, _unflatten(dict(zip(header, cells, strict=True)), by_name)
         finally:
             if owned:
                 stream.close()
@@ -447,9 +450,9 @@ def _check_header(header: list[str], columns: dict[str, _Column], source: str) -
         elif column in seen:
             problems.append(FieldProblem(column, "appears twice in the header"))
         seen.add(column)
-    for column in columns.values():
-        if column.required and column.name not in seen:
-            problems.append(FieldProblem(column.name, "is a required column but is missing"))
+    for expected in columns.values():
+        if expected.required and expected.name not in seen:
+            problems.append(FieldProblem(expected.name, "is a required column but is missing"))
     if problems:
         raise InvalidRecord(source, 1, problems)
 

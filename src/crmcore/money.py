@@ -67,6 +67,7 @@ _EXACT = Context(
     traps=[InvalidOperation, DivisionByZero, Overflow],
 )
 
+
 def parse_amount(value: object) -> Decimal:
     """Read an amount given as input, raising ``PydanticCustomError`` on a bad one."""
     if isinstance(value, bool):
@@ -330,7 +331,9 @@ class Money:
             lambda d: cls._trusted(d["amount"], d["currency"]), parts
         )
 
-        def accept_instances(value: object, handler: core_schema.ValidatorFunctionWrapHandler) -> Any:
+        def accept_instances(
+            value: object, handler: core_schema.ValidatorFunctionWrapHandler
+        ) -> Any:
             if isinstance(value, cls):
                 return value
             return handler(value)
@@ -354,7 +357,10 @@ class Money:
             "properties": {
                 "amount": {
                     "anyOf": [
-                        {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"},
+                        {
+                            "type": "string",
+                            "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$",
+                        },
                         {"type": "number"},
                     ],
                     "description": "Decimal amount, at most 10^15 in magnitude.",

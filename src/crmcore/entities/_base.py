@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue

@@ -59,9 +59,7 @@ class Complaint(Entity):
     severity: Severity
     status: ComplaintStatus = ComplaintStatus.RECEIVED
     description: Text | None = None
-    valid: bool | None = Field(
-        default=None, description="Whether the complaint was judged valid."
-    )
+    valid: bool | None = Field(default=None, description="Whether the complaint was judged valid.")
     resolution: Text | None = None
     recovery_actions: tuple[RecoveryAction, ...] = ()
     compensation: NonNegativeMoney | None = None

@@ -81,7 +81,7 @@ class Customer(Entity):
         ...     acquisition_cost=Money("120.00", "CNY"),
         ... )
         >>> alice
-        Customer(id='C-1', kind=<CustomerKind.INDIVIDUAL: 'individual'>, name='***', email='***', ...)
+        Customer(id='C-1', kind=<...>, name='***', email='***', phone=None, birthday=None, ...)
         >>> alice.acquired_at.isoformat()
         '2024-03-01T00:00:00+00:00'
     """

@@ -56,9 +56,7 @@ class Transaction(Entity):
     designated: bool | None = Field(
         default=None, description="The customer asked for our brand by name."
     )
-    promotion: bool | None = Field(
-        default=None, description="Bought in response to a promotion."
-    )
+    promotion: bool | None = Field(default=None, description="Bought in response to a promotion.")
     selection_time: NonNegativeDuration | None = Field(
         default=None, description="How long the customer took to choose."
     )
