@@ -53,7 +53,7 @@ class CustomerHistory(BaseModel):
         ['T-1', 'T-2']
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     customer: Customer
     transactions: tuple[Transaction, ...] = ()
@@ -79,8 +79,8 @@ class CustomerHistory(BaseModel):
                 if record.customer_id != owner:
                     raise PydanticCustomError(
                         "foreign_record",
-                        "{kind} {record_id!r} belongs to customer {other!r}, "
-                        "not to this history's customer {owner!r}",
+                        "{kind} '{record_id}' belongs to customer '{other}', "
+                        "not to this history's customer '{owner}'",
                         {
                             "kind": kind,
                             "record_id": record.id,
@@ -91,7 +91,7 @@ class CustomerHistory(BaseModel):
                 if record.id in seen:
                     raise PydanticCustomError(
                         "duplicate_id",
-                        "{kind} id {record_id!r} appears more than once",
+                        "{kind} id '{record_id}' appears more than once",
                         {"kind": kind, "record_id": record.id},
                     )
                 seen.add(record.id)

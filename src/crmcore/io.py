@@ -71,6 +71,21 @@ def _name(source: Source) -> str:
     return str(getattr(source, "name", "<stream>"))
 
 
+class _GzipWriter(io.TextIOWrapper):
+    """Gzip text output with an empty name and time in its header, so equal data gives equal bytes."""
+
+    def __init__(self, raw: IO[bytes], *, encoding: str, newline: str | None) -> None:
+        self._raw = raw
+        zipped = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+        super().__init__(zipped, encoding=encoding, newline=newline)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
 def _open(source: Source, mode: Literal["r", "w"], *, csv_newline: bool) -> tuple[IO[str], bool]:
     """Return the text stream and whether we opened it (and so must close it)."""
     if not isinstance(source, (str, os.PathLike)):
@@ -80,8 +95,7 @@ def _open(source: Source, mode: Literal["r", "w"], *, csv_newline: bool) -> tupl
     encoding = "utf-8-sig" if (mode == "r" and csv_newline) else "utf-8"
     if path.suffix == ".gz":
         if mode == "w":
-            raw = gzip.GzipFile(path, "wb", mtime=0)
-            return io.TextIOWrapper(raw, encoding=encoding, newline=newline), True
+            return _GzipWriter(path.open("wb"), encoding=encoding, newline=newline), True
         return gzip.open(path, "rt", encoding=encoding, newline=newline), True
     return path.open(mode, encoding=encoding, newline=newline), True
 

@@ -17,6 +17,9 @@ class Value(BaseModel):
         extra="forbid",
         ser_json_timedelta="iso8601",
         validate_default=True,
+        # Records may carry personal data (names, notes, descriptions); error
+        # messages name the field and the rule but never echo the input.
+        hide_input_in_errors=True,
     )
 
     @classmethod

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, Field, JsonValue
 from pydantic_core import PydanticCustomError
 
 from crmcore._types import Id, Label, NonNegativeMoney, Timestamp
@@ -86,8 +86,6 @@ class Customer(Entity):
         '2024-03-01T00:00:00+00:00'
     """
 
-    model_config = ConfigDict(hide_input_in_errors=True)
-
     kind: CustomerKind = CustomerKind.INDIVIDUAL
     name: Label | None = None
     email: Email | None = None
@@ -140,7 +138,7 @@ class Customer(Entity):
         Example:
             >>> c = Customer(id="C-1", name="Alice", attributes={"tier": "gold", "wechat": "a1"})
             >>> erased = c.anonymized(keep_attributes=["tier"])
-            >>> erased.name is None, erased.attributes, erased.erased
+            >>> erased.name, erased.attributes, erased.erased
             (None, {'tier': 'gold'}, True)
         """
         keep = set(keep_attributes)

@@ -1,0 +1,54 @@
+"""Shared test settings: hypothesis profiles and small fixtures."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from crmcore import Customer, Money, Transaction
+
+settings.register_profile(
+    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+CST = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+def alice() -> Customer:
+    return Customer(
+        id="C-1",
+        name="Alice Zhang",
+        email="alice.zhang@example.com",
+        phone="+86 138 0013 8000",
+        birthday="1990-02-14",
+        important_dates=[{"label": "wedding anniversary", "date": "2016-10-01"}],
+        region="Shanghai",
+        segment={"age_band": "30-39", "income": "middle"},
+        acquired_at="2024-01-10T09:00:00+08:00",
+        acquisition_channel="referral",
+        acquisition_cost=Money("35.00", "CNY"),
+        wallet=Money("6000.00", "CNY"),
+        relationship_level="friend",
+        attributes={"newsletter": True, "wechat": "alice_z"},
+    )
+
+
+def make_purchase(
+    id: str, when: datetime, amount: str = "100.00", customer_id: str = "C-1"
+) -> Transaction:
+    return Transaction(
+        id=id, customer_id=customer_id, occurred_at=when, amount=Money(amount, "CNY")
+    )
