@@ -11,7 +11,7 @@ The names users need are re-exported here; the modules hold the details:
 * [`crmcore.datasets`][crmcore.datasets]: the embedded sample portfolio and a generator;
 * `crmcore.strategies`: hypothesis strategies (needs the ``strategies`` or ``test`` extra).
 
-Example:
+Examples:
     >>> import crmcore
     >>> sample = crmcore.datasets.load_sample()
     >>> len(sample.customers)

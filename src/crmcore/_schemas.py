@@ -15,7 +15,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     Keys are the class names. The schemas describe the JSON form that
     ``model_dump_json()`` writes and ``model_validate_json()`` reads.
 
-    Example:
+    Examples:
         >>> import crmcore
         >>> sorted(crmcore.json_schemas())
         ['CareTouchpoint', 'Complaint', 'Customer', 'CustomerHistory', 'Money', 'Transaction']

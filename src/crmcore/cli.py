@@ -31,7 +31,7 @@ EXIT_BAD_DATA = 3
 def format_overview(title: str, overview: Overview) -> str:
     """Render an [`Overview`][crmcore.datasets.Overview] as an aligned text table.
 
-    Example:
+    Examples:
         >>> from crmcore.datasets import generate
         >>> print(format_overview("tiny", generate(customers=0).overview()))
         tiny
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         argv: The arguments (without the program name); ``sys.argv[1:]`` when omitted.
         out: Where to print; standard output when omitted.
 
-    Example:
+    Examples:
         >>> import io
         >>> buffer = io.StringIO()
         >>> main([], out=buffer)

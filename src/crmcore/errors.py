@@ -41,7 +41,7 @@ class CrmError(Exception):
     Attributes:
         code: A stable, machine-readable identifier of the error kind.
 
-    Example:
+    Examples:
         >>> from crmcore.errors import CrmError, CurrencyMismatch
         >>> issubclass(CurrencyMismatch, CrmError)
         True
@@ -58,7 +58,7 @@ class CurrencyMismatch(CrmError, ValueError):
         left: The currency code of the left operand.
         right: The currency code of the right operand.
 
-    Example:
+    Examples:
         >>> from crmcore import Money
         >>> Money("1", "CNY") + Money("1", "USD")
         Traceback (most recent call last):
@@ -82,7 +82,7 @@ class DuplicateId(CrmError, ValueError):
         kind: The kind of record (``"customer"``, ``"transaction"``, ...).
         id: The repeated id.
 
-    Example:
+    Examples:
         >>> DuplicateId("customer", "C-1").code
         'duplicate_id'
     """
@@ -103,7 +103,7 @@ class UnknownCustomer(CrmError, LookupError):
         record_id: The id of the referring record.
         customer_id: The customer id that was not found.
 
-    Example:
+    Examples:
         >>> str(UnknownCustomer("transaction", "T-9", "C-404"))
         "Cannot attach transaction 'T-9' to customer 'C-404': no such customer was given."
     """
@@ -123,7 +123,7 @@ class UnknownCustomer(CrmError, LookupError):
 class FieldProblem(tuple[str | None, str]):
     """One reason a record is invalid: the field (dotted path, or ``None``) and the rule.
 
-    Example:
+    Examples:
         >>> FieldProblem("amount.amount", "must be >= 0").field
         'amount.amount'
     """
@@ -156,7 +156,7 @@ class InvalidRecord(CrmError, ValueError):
         line: The 1-based line on which the record starts.
         problems: Every problem found in the record, field by field.
 
-    Example:
+    Examples:
         >>> err = InvalidRecord("tx.csv", 3, [FieldProblem("quantity", "must be >= 1")])
         >>> str(err)
         "Cannot read tx.csv, line 3: field 'quantity': must be >= 1."

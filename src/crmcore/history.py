@@ -41,7 +41,7 @@ def _in_time_order(records: tuple[_Record, ...]) -> tuple[_Record, ...]:
 class CustomerHistory(BaseModel):
     """A customer with all of that customer's records, in time order.
 
-    Example:
+    Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction
         >>> alice = Customer(id="C-1")
         >>> late = Transaction(id="T-2", customer_id="C-1", occurred_at="2024-06-01",
@@ -128,7 +128,7 @@ def build_histories(
         DuplicateId: Two customers, or two records of one kind, share an id.
         UnknownCustomer: A record refers to a customer that is not in ``customers``.
 
-    Example:
+    Examples:
         >>> from crmcore import Customer, Money, Transaction, build_histories
         >>> people = [Customer(id="C-1"), Customer(id="C-2")]
         >>> sale = Transaction(id="T-1", customer_id="C-2", occurred_at="2024-01-01",

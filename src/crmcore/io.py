@@ -72,7 +72,7 @@ def _name(source: Source) -> str:
 
 
 class _GzipWriter(io.TextIOWrapper):
-    """Gzip text output with an empty name and time in its header, so equal data gives equal bytes."""
+    """Gzip text output with no name or time in its header: equal data, equal bytes."""
 
     def __init__(self, raw: IO[bytes], *, encoding: str, newline: str | None) -> None:
         self._raw = raw
@@ -169,7 +169,7 @@ class RecordReader(Generic[E]):
     def collect(self) -> ReadResult[E]:
         r"""Read the remaining records and return them with every bad row met.
 
-        Example:
+        Examples:
             >>> import io
             >>> from crmcore import Customer
             >>> text = io.StringIO('{"id": "C-1"}\n{"id": ""}\n')
@@ -211,7 +211,7 @@ def read_jsonl(source: Source, entity: type[E], *, on_error: OnError = "raise") 
         InvalidRecord: A line is not valid JSON or not a valid entity (with
             ``on_error="raise"``).
 
-    Example:
+    Examples:
         >>> import io
         >>> from crmcore import Customer
         >>> text = io.StringIO('{"id": "C-1", "kind": "organization"}\n')
@@ -247,7 +247,7 @@ def write_jsonl(target: Source, records: Iterable[BaseModel]) -> int:
     Returns:
         The number of records written.
 
-    Example:
+    Examples:
         >>> import io
         >>> from crmcore import Customer
         >>> out = io.StringIO()
@@ -321,7 +321,7 @@ def _layout(
 def csv_columns(entity: type[BaseModel]) -> list[str]:
     """Return the CSV column names of an entity, in the order the writer uses.
 
-    Example:
+    Examples:
         >>> from crmcore import Transaction
         >>> csv_columns(Transaction)[:6]
         ['id', 'customer_id', 'occurred_at', 'kind', 'amount', 'amount.currency']
@@ -413,7 +413,7 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
             (always raised, line 1), or a row is not a valid entity (with
             ``on_error="raise"``).
 
-    Example:
+    Examples:
         >>> import io
         >>> from crmcore import Transaction
         >>> text = io.StringIO(
@@ -489,7 +489,7 @@ def write_csv(
     Raises:
         TypeError: A record is not of the file's entity class.
 
-    Example:
+    Examples:
         >>> import io
         >>> from crmcore import Customer
         >>> out = io.StringIO()

@@ -1,7 +1,7 @@
 """Money: an exact decimal amount together with its ISO 4217 currency code.
 
 Money never uses binary floating point for arithmetic. Amounts are
-[`decimal.Decimal`][decimal.Decimal]; adding or subtracting two amounts is
+``decimal.Decimal``; adding or subtracting two amounts is
 exact whatever the default decimal context says. A float given as input is
 read by its shortest representation, so ``0.1`` becomes ``Decimal("0.1")``.
 
@@ -139,7 +139,7 @@ class Money:
         pydantic.ValidationError: The amount or the currency breaks a rule;
             the message names the field and the rule.
 
-    Example:
+    Examples:
         >>> price = Money("99.00", "CNY")
         >>> price + Money(0.1, "CNY")
         Money('99.10', 'CNY')
@@ -183,7 +183,7 @@ class Money:
     def zero(cls, currency: str) -> Money:
         """Return an amount of zero in ``currency``.
 
-        Example:
+        Examples:
             >>> Money.zero("EUR")
             Money('0', 'EUR')
         """
@@ -215,7 +215,7 @@ class Money:
     def __format__(self, spec: str) -> str:
         """Format the amount with ``spec`` and append the currency code.
 
-        Example:
+        Examples:
             >>> f"{Money('1234.5', 'CNY'):,.2f}"
             '1,234.50 CNY'
         """
@@ -302,7 +302,7 @@ class Money:
         The ratio is computed in the current decimal context (28 significant
         digits by default), so it may be rounded.
 
-        Example:
+        Examples:
             >>> Money("30", "CNY") / Money("120", "CNY")
             Decimal('0.25')
         """

@@ -9,7 +9,7 @@ through the ``hypothesis`` entry point, so ``st.from_type(crmcore.Customer)``
 (and ``Money``, ``Transaction``, ``CareTouchpoint``, ``Complaint``,
 ``CustomerHistory``) work in any test suite without importing this module.
 
-Example:
+Examples:
     >>> from hypothesis import given
     >>> from crmcore import strategies as crm
     >>> @given(crm.histories())
@@ -81,7 +81,7 @@ _LABEL_ALPHABET = st.characters(
 def labels(max_size: int = 40) -> st.SearchStrategy[str]:
     """Short texts without leading or trailing whitespace (names, products, regions).
 
-    Example:
+    Examples:
         >>> from hypothesis import find
         >>> find(labels(), lambda s: len(s) > 3) == find(labels(), lambda s: len(s) > 3).strip()
         True
@@ -105,7 +105,7 @@ def timestamps(
 ) -> st.SearchStrategy[datetime]:
     """Timezone-aware datetimes between two naive bounds, in one of several UTC offsets.
 
-    Example:
+    Examples:
         >>> from hypothesis import find
         >>> find(timestamps(), lambda t: t.year >= 2020).tzinfo is not None
         True
@@ -128,7 +128,7 @@ def money(
         max_amount: The largest amount (inclusive).
         places: Decimal places of the amounts.
 
-    Example:
+    Examples:
         >>> from hypothesis import find
         >>> m = find(money("USD", max_amount=10), lambda m: m.amount > 5)
         >>> m.currency, Decimal(5) < m.amount <= 10

@@ -122,13 +122,13 @@ class Dataset:
 
     @cached_property
     def histories(self) -> Mapping[str, CustomerHistory]:
-        """One [`CustomerHistory`][crmcore.CustomerHistory] per customer id, in customer order."""
+        """One [`CustomerHistory`][crmcore.history.CustomerHistory] per customer id, in customer order."""
         return build_histories(self.customers, self.transactions, self.touchpoints, self.complaints)
 
     def overview(self) -> Overview:
         """Count the records and total the revenue per currency.
 
-        Example:
+        Examples:
             >>> sample = load_sample()
             >>> view = sample.overview()
             >>> view.customers, view.first.date() >= sample.start
@@ -182,7 +182,7 @@ class Dataset:
         Returns:
             The path of each file, by record kind.
 
-        Example:
+        Examples:
             >>> import tempfile
             >>> small = generate(customers=3)
             >>> with tempfile.TemporaryDirectory() as tmp:
@@ -236,7 +236,7 @@ def generate(
     Raises:
         ValueError: ``customers`` is negative, or ``end`` is before ``start``.
 
-    Example:
+    Examples:
         >>> small = generate(customers=20, seed=7)
         >>> len(small.customers), small == generate(customers=20, seed=7)
         (20, True)
@@ -285,7 +285,7 @@ def _read_packaged(name: str, entity: type[_E]) -> tuple[_E, ...]:
 def load_sample() -> Dataset:
     """Load the embedded sample portfolio (500 customers, 2023 to 2025, CNY).
 
-    Example:
+    Examples:
         >>> sample = load_sample()
         >>> len(sample.customers), sample.start.year, sample.end.year
         (500, 2023, 2025)
@@ -329,7 +329,7 @@ def read_dataset(folder: str | Path) -> Dataset:
         ValueError: Two files match one record kind (say ``customers.csv`` and
             ``customers.jsonl``).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> small = generate(customers=5)
         >>> with tempfile.TemporaryDirectory() as tmp:

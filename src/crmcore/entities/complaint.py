@@ -17,7 +17,7 @@ __all__ = ["Complaint", "StatusChange"]
 class StatusChange(Value):
     """One change of a complaint's status: the new status, when, by whom, and why.
 
-    Example:
+    Examples:
         >>> StatusChange(status="acknowledged", at="2024-05-02", actor="agent-7").status
         <ComplaintStatus.ACKNOWLEDGED: 'acknowledged'>
     """
@@ -35,7 +35,7 @@ class Complaint(Entity):
     ``received``, in time order, none earlier than ``received_at``; ``status``
     is the last one (``received`` when there is none).
 
-    Example:
+    Examples:
         >>> from crmcore import Complaint
         >>> c = Complaint(
         ...     id="K-1",
@@ -106,7 +106,7 @@ class Complaint(Entity):
 
         ``received`` is reached at ``received_at``.
 
-        Example:
+        Examples:
             >>> from crmcore import Complaint
             >>> Complaint(id="K-2", customer_id="C-1", received_at="2024-01-01",
             ...           category="price", severity="low").reached_at("resolved") is None

@@ -55,7 +55,7 @@ class ImportantDate(Value):
     Examples are a wedding anniversary or a company's founding day; the
     customer's birthday has its own field.
 
-    Example:
+    Examples:
         >>> ImportantDate(label="wedding anniversary", date="2015-10-01").date.month
         10
     """
@@ -69,9 +69,9 @@ class Customer(Entity):
 
     Personal data (``name``, ``email``, ``phone``, ``birthday``,
     ``important_dates``) is masked in ``repr()`` and ``str()``, never echoed in
-    validation errors, and erased by [`anonymized()`][crmcore.Customer.anonymized].
+    validation errors, and erased by [`anonymized()`][crmcore.entities.customer.Customer.anonymized].
 
-    Example:
+    Examples:
         >>> from crmcore import Customer, Money
         >>> alice = Customer(
         ...     id="C-1",
@@ -135,7 +135,7 @@ class Customer(Entity):
         Args:
             keep_attributes: Keys of ``attributes`` known to hold no personal data.
 
-        Example:
+        Examples:
             >>> c = Customer(id="C-1", name="Alice", attributes={"tier": "gold", "wechat": "a1"})
             >>> erased = c.anonymized(keep_attributes=["tier"])
             >>> erased.name, erased.attributes, erased.erased

@@ -46,7 +46,7 @@ class RelationshipLevel(_Vocabulary):
     confidants. Members are ordered: ``rank`` is 0 for a passer-by and 3 for
     a confidant.
 
-    Example:
+    Examples:
         >>> RelationshipLevel.FRIEND.rank > RelationshipLevel.ACQUAINTANCE.rank
         True
     """

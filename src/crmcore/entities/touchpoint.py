@@ -21,7 +21,7 @@ __all__ = ["CareTouchpoint", "Feedback"]
 class Feedback(Value):
     """What the customer told us during a contact; at least one signal is required.
 
-    Example:
+    Examples:
         >>> Feedback(recommend=9, praise=True).recommend
         9
     """
@@ -50,7 +50,7 @@ class Feedback(Value):
 class CareTouchpoint(Entity):
     """One contact, in either direction, before, during or after a purchase.
 
-    Example:
+    Examples:
         >>> from crmcore import CareTouchpoint
         >>> call = CareTouchpoint(
         ...     id="P-1",

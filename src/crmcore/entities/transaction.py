@@ -26,7 +26,7 @@ class Transaction(Entity):
     ``selection_time`` (how long the customer took to choose). ``None`` means
     *not recorded*, which is different from ``False``.
 
-    Example:
+    Examples:
         >>> from crmcore import Money, Transaction
         >>> t = Transaction(
         ...     id="T-1",

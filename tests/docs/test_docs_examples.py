@@ -1,0 +1,60 @@
+"""The examples in the documentation and the README are run as tests.
+
+In every Markdown page, ``pycon`` blocks are doctests (their output is
+checked) and ``python`` blocks are executed; the blocks of one page share a
+namespace, in page order.
+"""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
+FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def blocks(page: Path) -> list[tuple[str, str, int]]:
+    text = page.read_text("utf-8")
+    return [
+        (m["lang"], m["body"], text.count("\n", 0, m.start()) + 2)
+        for m in FENCE.finditer(text)
+        if m["lang"] in ("python", "pycon")
+    ]
+
+
+def test_every_page_with_examples_is_collected() -> None:
+    assert {p.name for p in PAGES if blocks(p)} >= {"index.md", "getting-started.md", "entities.md"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_examples_on_the_page_run(page: Path) -> None:
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    parser = doctest.DocTestParser()
+    for lang, body, line in blocks(page):
+        where = f"{page.relative_to(ROOT)}:{line}"
+        if lang == "pycon":
+            test = parser.get_doctest(body, namespace, where, str(page), line)
+            runner = doctest.DocTestRunner(optionflags=FLAGS)
+            runner.run(test, clear_globs=False)
+            assert runner.failures == 0, f"doctest failed at {where} (see the output above)"
+            namespace.update(test.globs)  # DocTest works on a copy of the namespace
+        else:
+            exec(compile(body, where, "exec"), namespace)  # noqa: S102 - running our own docs
+
+
+def test_the_readme_quick_start_has_exactly_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "python -m pip install . && python -m crmcore" in readme
+    assert 'python -m pip install -e ".[test]" && python -m pytest' in readme
+
+
+def test_every_public_module_has_a_reference_page() -> None:
+    pages = "\n".join(p.read_text("utf-8") for p in (ROOT / "docs" / "reference").glob("*.md"))
+    for module in ("money", "entities", "history", "io", "datasets", "strategies", "errors", "cli"):
+        assert f"::: crmcore.{module}" in pages
