@@ -122,7 +122,10 @@ class Dataset:
 
     @cached_property
     def histories(self) -> Mapping[str, CustomerHistory]:
-        """One [`CustomerHistory`][crmcore.history.CustomerHistory] per customer id, in customer order."""
+        """One [`CustomerHistory`][crmcore.history.CustomerHistory] per customer id.
+
+        Built on first use, in the order of ``customers``.
+        """
         return build_histories(self.customers, self.transactions, self.touchpoints, self.complaints)
 
     def overview(self) -> Overview:

@@ -69,7 +69,8 @@ class Customer(Entity):
 
     Personal data (``name``, ``email``, ``phone``, ``birthday``,
     ``important_dates``) is masked in ``repr()`` and ``str()``, never echoed in
-    validation errors, and erased by [`anonymized()`][crmcore.entities.customer.Customer.anonymized].
+    validation errors, and erased by
+    [`anonymized()`][crmcore.entities.customer.Customer.anonymized].
 
     Examples:
         >>> from crmcore import Customer, Money
