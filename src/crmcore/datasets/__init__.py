@@ -318,6 +318,15 @@ def _find(folder: Path, name: str) -> Path | None:
     return found[0] if found else None
 
 
+def _read_kind(folder: Path, name: str, entity: type[_E]) -> list[_E]:
+    path = _find(folder, name)
+    if path is None:
+        return []
+    if ".csv" in path.suffixes:
+        return list(read_csv(path, entity))
+    return list(read_jsonl(path, entity))
+
+
 def read_dataset(folder: str | Path) -> Dataset:
     """Read a portfolio folder written by [`Dataset.write`][crmcore.datasets.Dataset.write].
 
@@ -341,25 +350,17 @@ def read_dataset(folder: str | Path) -> Dataset:
         True
     """
     base = Path(folder)
-    loaded: dict[str, list[BaseModel]] = {}
-    for name, entity in _FILES.items():
-        path = _find(base, name)
-        if path is None:
-            loaded[name] = []
-        elif ".csv" in path.suffixes:
-            loaded[name] = list(read_csv(path, entity))
-        else:
-            loaded[name] = list(read_jsonl(path, entity))
-    transactions = _sorted(loaded["transactions"], "occurred_at")
-    touchpoints = _sorted(loaded["touchpoints"], "occurred_at")
-    complaints = _sorted(loaded["complaints"], "received_at")
-    days = [r.occurred_at.date() for r in (*transactions, *touchpoints)]  # type: ignore[attr-defined]
-    days += [c.received_at.date() for c in complaints]  # type: ignore[attr-defined]
+    transactions = _sorted(_read_kind(base, "transactions", Transaction), "occurred_at")
+    touchpoints = _sorted(_read_kind(base, "touchpoints", CareTouchpoint), "occurred_at")
+    complaints = _sorted(_read_kind(base, "complaints", Complaint), "received_at")
+    days = [t.occurred_at.date() for t in transactions]
+    days += [p.occurred_at.date() for p in touchpoints]
+    days += [c.received_at.date() for c in complaints]
     return Dataset(
-        customers=tuple(loaded["customers"]),  # type: ignore[arg-type]
-        transactions=transactions,  # type: ignore[arg-type]
-        touchpoints=touchpoints,  # type: ignore[arg-type]
-        complaints=complaints,  # type: ignore[arg-type]
+        customers=tuple(_read_kind(base, "customers", Customer)),
+        transactions=transactions,
+        touchpoints=touchpoints,
+        complaints=complaints,
         start=min(days, default=None),
         end=max(days, default=None),
     )

@@ -21,7 +21,7 @@ __all__ = ["PERSONAL_FIELDS", "Customer", "ImportantDate", "SegmentValue"]
 PERSONAL_FIELDS = ("name", "email", "phone", "birthday", "important_dates")
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_PHONE = re.compile(r"\+?[0-9][0-9 ()./-]{1,30}[0-9]")
+_PHONE = re.compile(r"\+?[0-9(][0-9 ()./-]{1,30}[0-9]")
 
 #: The value of one segmentation attribute (age band, income, industry, size...).
 SegmentValue = str | int | float | bool
