@@ -227,7 +227,10 @@ def generate(
     customers of a larger portfolio equal a portfolio of N customers with the
     same seed and dates. Expect about ten transactions, eight touchpoints and
     half a complaint per customer over three years. Timestamps are in
-    China Standard Time (UTC+08:00).
+    China Standard Time (UTC+08:00). Python's cyclic garbage collector is
+    paused while the records are drawn (none of them form cycles) and
+    restored afterwards; about a million transactions take well over a
+    gigabyte of memory, so write large portfolios to files for later use.
 
     Args:
         customers: How many customers (0 gives an empty portfolio).
