@@ -2,9 +2,10 @@
 
 Each customer is drawn from its own random stream, seeded by the portfolio
 seed and the customer's number, so a portfolio of N customers is a prefix of
-a larger one with the same seed, and the output never depends on the
-platform. Only ``random.Random.random``, ``randrange``, ``choice`` and
-``choices`` are used; their results are stable across Python versions.
+a larger one with the same seed. Only ``random.Random.random``, ``randrange``
+and ``choice`` are used, whose results are stable across Python versions, so
+every supported version draws the same portfolio (the test suite checks the
+stored sample against a fresh draw).
 
 Customers follow one of six behaviours (prospect, one-time buyer, occasional
 buyer, loyal buyer, churned buyer, won-back buyer); basket sizes are
