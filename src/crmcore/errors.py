@@ -24,6 +24,7 @@ contain personal data (names, e-mail addresses, phone numbers, birthdays).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 __all__ = [
     "CrmError",
@@ -120,29 +121,17 @@ class UnknownCustomer(CrmError, LookupError):
         )
 
 
-class FieldProblem(tuple[str | None, str]):
+@dataclass(frozen=True)
+class FieldProblem:
     """One reason a record is invalid: the field (dotted path, or ``None``) and the rule.
 
     Examples:
-        >>> FieldProblem("amount.amount", "must be >= 0").field
-        'amount.amount'
+        >>> str(FieldProblem("amount", "must be >= 0"))
+        "field 'amount': must be >= 0"
     """
 
-    __slots__ = ()
-
-    def __new__(cls, field: str | None, message: str) -> FieldProblem:
-        """Make a problem of ``field`` (``None`` for the whole record) described by ``message``."""
-        return super().__new__(cls, (field, message))
-
-    @property
-    def field(self) -> str | None:
-        """The dotted path of the offending field, or ``None`` for the whole record."""
-        return self[0]
-
-    @property
-    def message(self) -> str:
-        """What is wrong with the field."""
-        return self[1]
+    field: str | None
+    message: str
 
     def __str__(self) -> str:
         return self.message if self.field is None else f"field {self.field!r}: {self.message}"

@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import types
@@ -498,21 +499,19 @@ def write_csv(
         >>> out.getvalue().splitlines()[1].startswith('C-1,individual,')
         True
     """
+    remaining = iter(records)
+    first = next(remaining, None)
+    if entity is None and first is not None:
+        entity = type(first)
     stream, owned = _open(target, "w", csv_newline=True)
     count = 0
     try:
-        writer: Any = None
-        columns: list[_Column] = []
-        if entity is not None:
-            columns = _layout(entity)
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow([c.name for c in columns])
-        for record in records:
-            if entity is None:
-                entity = type(record)
-                columns = _layout(entity)
-                writer = csv.writer(stream, lineterminator="\n")
-                writer.writerow([c.name for c in columns])
+        if entity is None:
+            return 0
+        columns = _layout(entity)
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow([c.name for c in columns])
+        for record in itertools.chain(() if first is None else (first,), remaining):
             if type(record) is not entity:
                 raise TypeError(
                     f"Cannot write a {type(record).__name__} to a CSV file of "
