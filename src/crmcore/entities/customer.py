@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, JsonValue
 from pydantic_core import PydanticCustomError
 
-from crmcore._types import Id, Label, NonNegativeMoney, Timestamp
+from crmcore._types import Label, NonNegativeMoney, Timestamp
 from crmcore.entities._base import Entity, Value
 from crmcore.entities.enums import CustomerKind, RelationshipLevel
 
@@ -94,7 +94,7 @@ class Customer(Entity):
     birthday: dt.date | None = None
     important_dates: tuple[ImportantDate, ...] = ()
     region: Label | None = None
-    segment: dict[Id, SegmentValue] = Field(
+    segment: dict[Label, SegmentValue] = Field(
         default_factory=dict,
         description="Segmentation attributes: age band, gender, income, occupation, "
         "industry, size...",
