@@ -24,6 +24,27 @@ _NAIVE = (
 )
 
 
+_ZONES: dict[timedelta, timezone] = {timedelta(0): timezone.utc}
+
+
+def _shared_zone(value: datetime, offset: timedelta) -> datetime:
+    """The same moment with one shared ``timezone`` object per fixed UTC offset.
+
+    Comparing or subtracting two datetimes is several times faster when their
+    ``tzinfo`` is the same object, and a history compares its timestamps often.
+    Named zones (``zoneinfo``) and named fixed offsets are left as they are.
+    """
+    zone = value.tzinfo
+    if type(zone) is not timezone:
+        return value
+    shared = _ZONES.get(offset)
+    if shared is None:
+        shared = _ZONES.setdefault(offset, timezone(offset))
+    if zone is shared or zone.tzname(None) != shared.tzname(None):
+        return value
+    return value.replace(tzinfo=shared)
+
+
 def _aware(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
@@ -35,9 +56,10 @@ def _aware(value: Any) -> Any:
         except ValueError:
             return value  # left to pydantic, whose message says what is wrong
     if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
+        offset = value.utcoffset()
+        if offset is None:
             raise PydanticCustomError("naive_datetime", _NAIVE)
-        return value
+        return _shared_zone(value, offset)
     if isinstance(value, date):
         return as_utc_midnight(value)
     return value

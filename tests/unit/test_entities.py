@@ -19,6 +19,7 @@ from crmcore import (
     TransactionKind,
 )
 from crmcore.entities import PERSONAL_FIELDS
+from tests.conftest import make_purchase
 
 PURCHASE = {
     "id": "T-1",
@@ -52,6 +53,22 @@ def test_a_naive_datetime_is_rejected_naming_the_field() -> None:
         Transaction.model_validate({**PURCHASE, "occurred_at": datetime(2024, 5, 1, 10)})
     with pytest.raises(ValidationError, match=r"occurred_at\n.*timezone-aware"):
         Transaction.model_validate({**PURCHASE, "occurred_at": "2024-05-01T10:00:00"})
+
+
+def test_timestamps_with_one_utc_offset_share_one_time_zone_object() -> None:
+    first = make_purchase("T-1", datetime.fromisoformat("2024-03-01T09:00:00+08:00"))
+    second = Transaction.model_validate_json(
+        '{"id": "T-2", "customer_id": "C-1", "occurred_at": "2024-03-02T09:00:00+08:00",'
+        ' "amount": {"amount": "1", "currency": "CNY"}}'
+    )
+    assert first.occurred_at.tzinfo is second.occurred_at.tzinfo
+    assert first.occurred_at == datetime(2024, 3, 1, 1, tzinfo=timezone.utc)
+
+
+def test_a_named_fixed_offset_keeps_its_name() -> None:
+    named = timezone(timedelta(hours=8), "CST")
+    sale = make_purchase("T-1", datetime(2024, 3, 1, 9, tzinfo=named))
+    assert sale.occurred_at.tzname() == "CST"
 
 
 def test_a_bare_date_means_midnight_utc() -> None:
