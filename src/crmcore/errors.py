@@ -9,7 +9,9 @@ so existing handlers keep working::
     ├── CurrencyMismatch             arithmetic or ordering across currencies  (ValueError)
     ├── DuplicateId                  two records of one kind share an id       (ValueError)
     ├── UnknownCustomer              a record refers to a customer not given   (LookupError)
-    └── InvalidRecord                a file row that is not a valid entity     (ValueError)
+    ├── InvalidRecord                a file row that is not a valid entity     (ValueError)
+    ├── InvalidTransition            a move the state machine does not allow   (ValueError)
+    └── OutOfOrder                   an event dated before the latest one      (ValueError)
 
 Bad field values given to an entity raise pydantic's ``ValidationError`` instead,
 whose message names the field and the rule that was broken (for example
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 __all__ = [
     "CrmError",
@@ -32,6 +35,8 @@ __all__ = [
     "DuplicateId",
     "FieldProblem",
     "InvalidRecord",
+    "InvalidTransition",
+    "OutOfOrder",
     "UnknownCustomer",
 ]
 
@@ -159,3 +164,87 @@ class InvalidRecord(CrmError, ValueError):
         self.problems = tuple(problems)
         detail = "; ".join(str(p) for p in self.problems) or "invalid record"
         super().__init__(f"Cannot read {source}, line {line}: {detail.rstrip('.')}.")
+
+
+class InvalidTransition(CrmError, ValueError):
+    """A state machine was asked for a move its table (or a guard) does not allow.
+
+    Raised by the customer lifecycle and the complaint workflow; nothing changes.
+
+    Attributes:
+        entity: What the state belongs to (``"customer"``, ``"complaint"``).
+        entity_id: The id of that customer or complaint.
+        state: The current state (a lifecycle stage or a complaint status).
+        event: The event that was refused (``"churn"``, ``"resolve"``...).
+
+    Examples:
+        >>> from crmcore.lifecycle import LifecycleState
+        >>> LifecycleState.new("C-42").apply("churn", at="2024-05-01")
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InvalidTransition: Cannot churn customer 'C-42': stage is 'potential' (no purchase yet).
+    """  # noqa: E501
+
+    code = "invalid_transition"
+
+    def __init__(
+        self,
+        *,
+        entity: str,
+        entity_id: str,
+        attribute: str,
+        state: str,
+        event: str,
+        verb: str,
+        why: str,
+    ) -> None:
+        self.entity = entity
+        self.entity_id = entity_id
+        self.state = state
+        self.event = event
+        super().__init__(f"Cannot {verb} {entity} {entity_id!r}: {attribute} is {state!r} ({why}).")
+
+
+class OutOfOrder(CrmError, ValueError):
+    """An event was dated before the latest event already applied to a state.
+
+    Incremental use must not reorder history silently: apply events in time
+    order (a replay sorts them for you).
+
+    Attributes:
+        entity: What the state belongs to (``"customer"``, ``"complaint"``).
+        entity_id: The id of that customer or complaint.
+        event: The event that was refused.
+        at: When the refused event happened.
+        latest: When the latest event already applied happened.
+
+    Examples:
+        >>> from crmcore.lifecycle import LifecycleState
+        >>> state = LifecycleState.new("C-1").apply("qualify", at="2024-05-01")
+        >>> state.apply("purchase", at="2024-04-01")
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.OutOfOrder: Cannot apply purchase at 2024-04-01T00:00:00+00:00 to customer 'C-1': it is earlier than the latest event applied, at 2024-05-01T00:00:00+00:00.
+    """  # noqa: E501
+
+    code = "out_of_order"
+
+    def __init__(
+        self,
+        *,
+        entity: str,
+        entity_id: str,
+        event: str,
+        at: datetime,
+        latest: datetime,
+        latest_what: str = "the latest event applied",
+    ) -> None:
+        self.entity = entity
+        self.entity_id = entity_id
+        self.event = event
+        self.at = at
+        self.latest = latest
+        super().__init__(
+            f"Cannot apply {event} at {at.isoformat()} to {entity} {entity_id!r}: "
+            f"it is earlier than {latest_what}, at {latest.isoformat()}."
+        )

@@ -6,6 +6,8 @@ from crmcore.entities.complaint import Complaint, StatusChange
 from crmcore.entities.customer import PERSONAL_FIELDS, Customer, ImportantDate
 from crmcore.entities.enums import (
     Channel,
+    ChurnReason,
+    ChurnSide,
     CompetitorAttitude,
     ComplaintCategory,
     ComplaintStatus,
@@ -25,6 +27,8 @@ __all__ = [
     "PERSONAL_FIELDS",
     "CareTouchpoint",
     "Channel",
+    "ChurnReason",
+    "ChurnSide",
     "CompetitorAttitude",
     "Complaint",
     "ComplaintCategory",

@@ -11,6 +11,8 @@ from enum import Enum
 
 __all__ = [
     "Channel",
+    "ChurnReason",
+    "ChurnSide",
     "CompetitorAttitude",
     "ComplaintCategory",
     "ComplaintStatus",
@@ -172,3 +174,73 @@ class RecoveryAction(_Vocabulary):
     """Care more than competitors would."""
     STAFF_ACCOUNTABILITY = "staff_accountability"
     """Deal with the responsible staff and tell the customer."""
+
+
+class ChurnSide(_Vocabulary):
+    """Whose side a churn reason lies on."""
+
+    FIRM = "firm"
+    CUSTOMER = "customer"
+    UNKNOWN = "unknown"
+
+
+class ChurnReason(_Vocabulary):
+    """Why a customer stopped buying: reasons on the firm's side, on the customer's, or unknown.
+
+    ``side`` tells which: the firm can act on its own reasons (win-back is worth
+    trying), while customer-side reasons (relocation, changed needs) mostly
+    cannot be treated.
+
+    Examples:
+        >>> ChurnReason.CARELESS_SERVICE.side
+        <ChurnSide.FIRM: 'firm'>
+        >>> ChurnReason.RELOCATION.side
+        <ChurnSide.CUSTOMER: 'customer'>
+    """
+
+    DISSATISFACTION = "dissatisfaction"
+    """Firm: the offer fell short of expectations."""
+    LITTLE_LOYALTY_BENEFIT = "little_loyalty_benefit"
+    """Firm: staying brought the customer little benefit."""
+    LOW_SWITCHING_COST = "low_switching_cost"
+    """Firm: nothing made switching costly."""
+    WEAK_TRUST = "weak_trust"
+    """Firm: trust or emotional ties were weak."""
+    CARELESS_SERVICE = "careless_service"
+    """Firm: service was careless or indifferent."""
+    COMPLAINT_MISHANDLED = "complaint_mishandled"
+    """Firm: a complaint was handled badly or late."""
+    STAFF_DEPARTURE = "staff_departure"
+    """Firm: a member of staff left and took the customer along."""
+    SOCIAL_CONDUCT = "social_conduct"
+    """Firm: the firm's conduct in society put the customer off."""
+    NEEDS_CHANGED = "needs_changed"
+    """Customer: needs or habits changed."""
+    VARIETY_SEEKING = "variety_seeking"
+    """Customer: wished for variety."""
+    RELOCATION = "relocation"
+    """Customer: moved away."""
+    GROWTH = "growth"
+    """Customer: outgrew the offer."""
+    DECLINE = "decline"
+    """Customer: declined or went bankrupt."""
+    UNKNOWN = "unknown"
+    """Not (yet) known: a hiatus or a low probability alive shows churn, not its cause."""
+
+    @property
+    def side(self) -> ChurnSide:
+        """The side the reason lies on."""
+        if self is ChurnReason.UNKNOWN:
+            return ChurnSide.UNKNOWN
+        return ChurnSide.CUSTOMER if self in _CUSTOMER_SIDE else ChurnSide.FIRM
+
+
+_CUSTOMER_SIDE = frozenset(
+    {
+        ChurnReason.NEEDS_CHANGED,
+        ChurnReason.VARIETY_SEEKING,
+        ChurnReason.RELOCATION,
+        ChurnReason.GROWTH,
+        ChurnReason.DECLINE,
+    }
+)
