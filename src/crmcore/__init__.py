@@ -6,6 +6,10 @@ The names users need are re-exported here; the modules hold the details:
 * [`crmcore.entities`][crmcore.entities]: `Customer`, `Transaction`,
   `CareTouchpoint`, `Complaint` and their vocabularies;
 * [`crmcore.history`][crmcore.history]: `CustomerHistory`, one customer's records;
+* [`crmcore.lifecycle`][crmcore.lifecycle]: the customer lifecycle state machine,
+  its policy and `replay`;
+* [`crmcore.complaints`][crmcore.complaints]: the complaint workflow and SLA targets;
+* [`crmcore.period`][crmcore.period]: `Period`, calendar lengths such as 12 months;
 * [`crmcore.errors`][crmcore.errors]: the error tree under `CrmError`;
 * [`crmcore.io`][crmcore.io]: CSV and JSON Lines readers and writers;
 * [`crmcore.datasets`][crmcore.datasets]: the embedded sample portfolio and a generator;
@@ -20,12 +24,14 @@ Examples:
 
 from __future__ import annotations
 
-from crmcore import datasets, entities, errors, io
+from crmcore import complaints, datasets, entities, errors, io, lifecycle
 from crmcore._schemas import json_schemas
 from crmcore._version import __version__
 from crmcore.entities import (
     CareTouchpoint,
     Channel,
+    ChurnReason,
+    ChurnSide,
     CompetitorAttitude,
     Complaint,
     ComplaintCategory,
@@ -46,11 +52,15 @@ from crmcore.entities import (
 )
 from crmcore.errors import CrmError, CurrencyMismatch
 from crmcore.history import CustomerHistory, build_histories
+from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, LifecycleState
 from crmcore.money import Money
+from crmcore.period import Period
 
 __all__ = [
     "CareTouchpoint",
     "Channel",
+    "ChurnReason",
+    "ChurnSide",
     "CompetitorAttitude",
     "Complaint",
     "ComplaintCategory",
@@ -64,7 +74,11 @@ __all__ = [
     "Direction",
     "Feedback",
     "ImportantDate",
+    "LifecyclePolicy",
+    "LifecycleStage",
+    "LifecycleState",
     "Money",
+    "Period",
     "PurchaseStage",
     "RecoveryAction",
     "RelationshipLevel",
@@ -74,9 +88,11 @@ __all__ = [
     "TransactionKind",
     "__version__",
     "build_histories",
+    "complaints",
     "datasets",
     "entities",
     "errors",
     "io",
     "json_schemas",
+    "lifecycle",
 ]

@@ -31,9 +31,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "crmcore.strategies needs hypothesis: pip install 'crmcore[strategies]'"
     ) from exc
 
+from crmcore.complaints import MOVES as WORKFLOW_MOVES
+from crmcore.complaints import ComplaintEvent
 from crmcore.entities import (
     CareTouchpoint,
     Channel,
+    ChurnReason,
     CompetitorAttitude,
     Complaint,
     ComplaintCategory,
@@ -53,6 +56,7 @@ from crmcore.entities import (
     TransactionKind,
 )
 from crmcore.history import CustomerHistory
+from crmcore.lifecycle import LifecycleEvent, RecordedEvent
 from crmcore.money import Money
 
 __all__ = [
@@ -64,6 +68,8 @@ __all__ = [
     "histories",
     "labels",
     "money",
+    "purchase_histories",
+    "recorded_events",
     "timestamps",
     "transactions",
 ]
@@ -298,20 +304,24 @@ def complaints(
     min_time: datetime = _EARLIEST,
     max_time: datetime = _LATEST,
 ) -> Complaint:
-    """Complaints at any status, with a consistent, time-ordered status history."""
+    """Complaints at any status, with a time-ordered status history that follows the workflow."""
     received = draw(timestamps(min_time, max_time))
-    statuses = draw(st.lists(st.sampled_from(list(ComplaintStatus)[1:]), max_size=6))
+    accepted = draw(st.none() | st.booleans())
     changes = []
-    at = received
-    for status in statuses:
+    at, status = received, ComplaintStatus.RECEIVED
+    for _ in range(draw(st.integers(0, 8))):
+        # a walk through the workflow's legal moves (a customer who did not
+        # accept the outcome keeps the complaint from being closed)
+        options = sorted(
+            (event, target)
+            for (event, source), target in WORKFLOW_MOVES.items()
+            if source is status and not (event is ComplaintEvent.CLOSE and accepted is False)
+        )
+        event, status = draw(st.sampled_from(options))
         at = at + draw(st.timedeltas(timedelta(0), timedelta(days=10)))
+        note = draw(labels(40) if event is ComplaintEvent.REJECT else st.none() | labels(40))
         changes.append(
-            StatusChange(
-                status=status,
-                at=at,
-                actor=draw(st.none() | labels(12)),
-                note=draw(st.none() | labels(40)),
-            )
+            StatusChange(status=status, at=at, actor=draw(st.none() | labels(12)), note=note)
         )
     actions = draw(st.lists(st.sampled_from(RecoveryAction), unique=True, max_size=4))
     return Complaint(
@@ -328,8 +338,8 @@ def complaints(
         recovery_actions=tuple(actions),
         compensation=draw(st.none() | money(currency, max_amount=5_000)),
         handling_cost=draw(st.none() | money(currency, max_amount=5_000)),
-        accepted=draw(st.none() | st.booleans()),
-        escalated_at=draw(st.none() | st.just(received + timedelta(hours=1))),
+        accepted=accepted,
+        escalated_at=draw(st.none() | st.just(received)),
         status_changes=tuple(changes),
     )
 
@@ -376,6 +386,107 @@ def histories(  # noqa: D417 - draw is supplied by hypothesis
     )
 
 
+#: Gaps between purchases that reach every lifecycle stage: the same day, weeks,
+#: months, and hiatuses long enough to churn.
+_PACES = (
+    st.timedeltas(timedelta(0), timedelta(hours=10)),
+    st.timedeltas(timedelta(days=1), timedelta(days=60)),
+    st.timedeltas(timedelta(days=60), timedelta(days=200)),
+    st.timedeltas(timedelta(days=200), timedelta(days=900)),
+)
+
+
+@st.composite
+def purchase_histories(  # noqa: D417 - draw is supplied by hypothesis
+    draw: st.DrawFn,
+    customer_id: str | None = None,
+    currency: str = "CNY",
+    max_purchases: int = 16,
+) -> CustomerHistory:
+    """Histories shaped for the lifecycle: purchases at mixed paces, some refunds, a few contacts.
+
+    Gaps between purchases range from the same day to years, so replays pass
+    through every buying stage, churn and win-back; timestamps are mostly in
+    one UTC offset, sometimes in another.
+
+    Args:
+        customer_id: Fix the customer; a random id when ``None``.
+        currency: The currency of every amount.
+        max_purchases: Most transactions to draw.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> h = find(purchase_histories(), lambda h: len(h.purchases) >= 3)
+        >>> len(h.purchases) >= 3
+        True
+    """
+    cid = customer_id if customer_id is not None else draw(customer_ids())
+    zone = draw(st.sampled_from(OFFSETS))
+    at = draw(timestamps(datetime(2016, 1, 1), datetime(2022, 12, 31))).astimezone(zone)
+    first = at
+    sales = []
+    for n in range(draw(st.integers(0, max_purchases))):
+        moment = at.astimezone(draw(st.sampled_from(OFFSETS))) if draw(st.booleans()) else at
+        sales.append(
+            Transaction(
+                id=f"T-{n}",
+                customer_id=cid,
+                occurred_at=moment,
+                kind=TransactionKind.REFUND
+                if n and draw(st.integers(0, 7)) == 0
+                else TransactionKind.PURCHASE,
+                amount=draw(money(currency, max_amount=2_000)),
+            )
+        )
+        at += draw(st.one_of(*_PACES))
+    contacts = st.lists(
+        care_touchpoints(
+            cid,
+            currency,
+            (first - timedelta(days=400)).replace(tzinfo=None),
+            at.replace(tzinfo=None),
+        ),
+        max_size=3,
+        unique_by=_by_id,
+    )
+    return CustomerHistory(
+        customer=Customer(
+            id=cid, acquired_at=draw(st.none() | st.just(first - timedelta(days=30)))
+        ),
+        transactions=tuple(sales),
+        touchpoints=tuple(draw(contacts)),
+    )
+
+
+@st.composite
+def recorded_events(  # noqa: D417 - draw is supplied by hypothesis
+    draw: st.DrawFn,
+    customer_id: str | None = None,
+    min_time: datetime = _EARLIEST,
+    max_time: datetime = _LATEST,
+) -> RecordedEvent:
+    """Lifecycle events staff record (any event but purchase; churns with a reason).
+
+    Whether an event is legal depends on the stage it meets: replaying
+    arbitrary ones may raise `InvalidTransition`.
+
+    Args:
+        customer_id: Fix the customer; a random id when ``None``.
+        min_time: Earliest time (naive; drawn in one of several offsets).
+        max_time: Latest time.
+    """
+    event = draw(st.sampled_from([e for e in LifecycleEvent if e is not LifecycleEvent.PURCHASE]))
+    return RecordedEvent(
+        customer_id=customer_id if customer_id is not None else draw(customer_ids()),
+        event=event,
+        at=draw(timestamps(min_time, max_time)),
+        id=draw(st.none() | _record_ids("E")),
+        reason=draw(st.sampled_from(ChurnReason)) if event is LifecycleEvent.CHURN else None,
+        actor=draw(st.none() | labels(12)),
+        note=draw(st.none() | labels(40)),
+    )
+
+
 def _hypothesis_setup_hook() -> None:
     """Register crmcore's strategies with hypothesis (called through the entry point)."""
     st.register_type_strategy(Money, money())
@@ -385,3 +496,4 @@ def _hypothesis_setup_hook() -> None:
     st.register_type_strategy(Complaint, complaints())
     st.register_type_strategy(Feedback, feedback())
     st.register_type_strategy(CustomerHistory, histories())
+    st.register_type_strategy(RecordedEvent, recorded_events())
