@@ -4,27 +4,43 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from crmcore.complaints import SlaPolicy
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.history import CustomerHistory
+from crmcore.lifecycle import LifecyclePolicy, LifecycleState, RecordedEvent
 from crmcore.money import Money
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """Return the JSON Schema of every entity, of `CustomerHistory` and of `Money`.
+    """Return the JSON Schema of every entity, of the other records and of the configurations.
 
-    Keys are the class names. The schemas describe the JSON form that
-    ``model_dump_json()`` writes and ``model_validate_json()`` reads.
+    Keys are the class names: the four entities, `CustomerHistory`, `Money`,
+    the lifecycle's `LifecycleState` and `RecordedEvent`, and the
+    configurations `LifecyclePolicy` and `SlaPolicy`. The schemas describe the
+    JSON form that ``model_dump_json()`` writes and ``model_validate_json()``
+    reads.
 
     Examples:
         >>> import crmcore
-        >>> sorted(crmcore.json_schemas())
-        ['CareTouchpoint', 'Complaint', 'Customer', 'CustomerHistory', 'Money', 'Transaction']
+        >>> sorted(crmcore.json_schemas())  # doctest: +NORMALIZE_WHITESPACE
+        ['CareTouchpoint', 'Complaint', 'Customer', 'CustomerHistory', 'LifecyclePolicy',
+         'LifecycleState', 'Money', 'RecordedEvent', 'SlaPolicy', 'Transaction']
         >>> crmcore.json_schemas()["Money"]["required"]
         ['amount', 'currency']
     """
     schemas: dict[str, dict[str, Any]] = {
         model.__name__: model.model_json_schema()
-        for model in (Customer, Transaction, CareTouchpoint, Complaint, CustomerHistory)
+        for model in (
+            Customer,
+            Transaction,
+            CareTouchpoint,
+            Complaint,
+            CustomerHistory,
+            LifecycleState,
+            RecordedEvent,
+            LifecyclePolicy,
+            SlaPolicy,
+        )
     }
     schemas["Money"] = TypeAdapter(Money).json_schema()
     return schemas

@@ -429,7 +429,15 @@ class SlaReport(Value):
 
     @property
     def breached(self) -> bool:
-        """True when either target was missed."""
+        """True when either target was missed.
+
+        Examples:
+            >>> from crmcore import Complaint
+            >>> k = Complaint(id="K-1", customer_id="C-1", received_at="2024-05-02",
+            ...               category="price", severity="critical")
+            >>> sla_status(k, as_of="2024-05-02T02:00:00+00:00").breached
+            True
+        """
         return SlaStatus.BREACHED in (self.first_response.status, self.resolution.status)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from operator import sub
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -447,12 +446,23 @@ class LifecycleState(BaseModel):
 
     @property
     def occasion_count(self) -> int:
-        """How many purchase occasions the customer has had."""
+        """How many purchase occasions the customer has had.
+
+        Examples:
+            >>> state = LifecycleState.new("C-1").apply("purchase", at="2024-03-01T09:00:00Z")
+            >>> state.apply("purchase", at="2024-03-01T18:00:00Z").occasion_count
+            1
+        """
         return len(self.occasions)
 
     @property
     def first_purchase_at(self) -> datetime | None:
-        """When the first purchase occasion began, or ``None`` before any purchase."""
+        """When the first purchase occasion began, or ``None`` before any purchase.
+
+        Examples:
+            >>> LifecycleState.new("C-1").first_purchase_at is None
+            True
+        """
         return self.occasions[0] if self.occasions else None
 
     def apply(
@@ -520,9 +530,21 @@ class _Wording:
         )
 
 
-@lru_cache(maxsize=32)
+_WORDINGS: dict[int, tuple[LifecyclePolicy, _Wording]] = {}
+
+
 def _wording(policy: LifecyclePolicy) -> _Wording:
-    return _Wording(policy)
+    """The wording of a policy, cached by identity (hashing a model costs more than wording it).
+
+    The cache keeps the policy itself, so its id cannot be reused by another
+    object while the entry exists.
+    """
+    entry = _WORDINGS.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        if len(_WORDINGS) >= 32:
+            _WORDINGS.clear()
+        entry = _WORDINGS[id(policy)] = (policy, _Wording(policy))
+    return entry[1]
 
 
 class _Run:
@@ -644,8 +666,10 @@ class _Run:
     def purchases(self, transactions: Sequence[Transaction], until: datetime) -> None:
         """Apply purchases given in time order, up to ``until``, with the rules due among them.
 
-        This loop is the hot path of a replay: a purchase that changes nothing
-        but the occasion count costs a few comparisons.
+        This loop is the hot path of a replay. A repeat or loyal customer
+        buying again with no rule due (the common case) only counts the
+        occasion, on local variables; anything else goes the general way:
+        the time rules up to the purchase, the purchase move, the promotion.
         """
         if not transactions:
             return
@@ -661,34 +685,43 @@ class _Run:
             policy.loyal_min_recent,
         )
         occasions = self.occasions
+        count_occasion = occasions.append
+        stage, day, last = self.stage, self.day, self.last_purchase_at
         for sale in transactions:
             if sale.kind is not _PURCHASE:
                 continue
             at = sale.occurred_at
             if at > until:
                 break
-            day = at.date()
-            if day == self.day:
-                self.last_purchase_at = self.updated_at = at
+            today = at.date()
+            if today == day:
+                last = at
                 continue
-            stage = self.stage
+            if (
+                (stage is _LOYAL and at - occasions[-keep] < shortest)
+                or (stage is _REPEAT and len(occasions) + 1 < min_occasions)
+            ) and at - last <= min_hiatus:  # type: ignore[operator]
+                count_occasion(at)
+                day, last = today, at
+                continue
+            self.day, self.last_purchase_at = day, last
+            if last is not None and (self.updated_at is None or last > self.updated_at):
+                self.updated_at = last
             if stage in _BUYING and (
-                at - self.last_purchase_at > min_hiatus  # type: ignore[operator]
+                at - last > min_hiatus  # type: ignore[operator]
                 or (stage is _LOYAL and at - occasions[-keep] >= shortest)
             ):
                 self.elapse(at)
-                stage = self.stage
-            if stage in _KEPT_BY_PURCHASE:  # the common case, kept inline: see occasion()
-                occasions.append(at)
-                self.day = day
-                self.last_purchase_at = self.updated_at = at
-            else:
-                self.occasion(at, day, sale.id)
+            self.occasion(at, today, sale.id)
             if self.stage is _REPEAT and len(occasions) >= min_occasions:
                 began = occasions[-min_recent]
                 if at - began < shortest or _still_within(window, began, at):
                     detail = f"{len(occasions)}{_wording(policy).promote}"
                     self.move(_PROMOTE_EVENT, at, Rule.LOYALTY_CRITERIA, sale.id, detail)
+            stage, day, last = self.stage, self.day, self.last_purchase_at
+        self.day, self.last_purchase_at = day, last
+        if last is not None and (self.updated_at is None or last > self.updated_at):
+            self.updated_at = last
 
     def hiatus_threshold(self) -> timedelta:
         """The larger of the minimum hiatus and the gap multiple times the median gap."""
@@ -719,22 +752,26 @@ class _Run:
         if len(self.occasions) < keep:
             return since
         began = self.occasions[-keep]
-        if _still_within(policy.loyal_window, began, until):
+        window = policy.loyal_window
+        if until - began < window.shortest or _still_within(window, began, until):
             return None
-        return max(policy.loyal_window.after(began), since)
+        return max(window.after(began), since)
 
     def elapse(self, until: datetime) -> None:
         """Apply the time-driven moves (demotion, churn) that fire up to ``until``."""
+        if self.stage not in _BUYING:
+            return
         policy = self.policy
-        if self.last_purchase_at is not None:
-            until = until.astimezone(self.last_purchase_at.tzinfo)  # faster comparisons
+        last = self.last_purchase_at
+        assert last is not None  # a buying stage is only reached by purchasing
+        if until.tzinfo is not last.tzinfo:
+            until = until.astimezone(last.tzinfo)  # faster comparisons
         while self.stage in _BUYING:
-            last = self.last_purchase_at
-            assert last is not None  # a buying stage is only reached by purchasing
             churn_at = demote_at = None
-            if until - last > policy.churn_min_hiatus:
+            hiatus = until - last
+            if hiatus > policy.churn_min_hiatus:
                 threshold = self.hiatus_threshold()
-                if until - last > threshold:
+                if hiatus > threshold:
                     churn_at = last + threshold
             if self.stage is _LOYAL:
                 demote_at = self.loyalty_lapses(until)
@@ -745,7 +782,7 @@ class _Run:
             if churn_at is not None:
                 detail = (
                     f"no purchase for more than {self.hiatus_threshold() / _DAY:g} days after "
-                    f"{last:%Y-%m-%d} {_wording(policy).churn}"
+                    f"{last.date().isoformat()} {_wording(policy).churn}"
                 )
                 self.move(_CHURN_EVENT, churn_at, Rule.HIATUS, None, detail)
             return

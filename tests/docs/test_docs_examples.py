@@ -10,8 +10,11 @@ from __future__ import annotations
 import doctest
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+from crmcore import complaints, lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
@@ -56,5 +59,16 @@ def test_the_readme_quick_start_has_exactly_the_two_commands() -> None:
 
 def test_every_public_module_has_a_reference_page() -> None:
     pages = "\n".join(p.read_text("utf-8") for p in (ROOT / "docs" / "reference").glob("*.md"))
-    for module in ("money", "entities", "history", "io", "datasets", "strategies", "errors", "cli"):
+    modules = ("money", "entities", "history", "lifecycle", "complaints", "period", "io")
+    for module in (*modules, "datasets", "strategies", "errors", "cli"):
         assert f"::: crmcore.{module}" in pages
+
+
+@pytest.mark.parametrize(
+    ("page", "machine"), [("lifecycle.md", lifecycle), ("complaints.md", complaints)]
+)
+def test_the_state_diagram_on_the_concept_page_is_the_one_the_table_draws(
+    page: str, machine: ModuleType
+) -> None:
+    text = (ROOT / "docs" / "concepts" / page).read_text("utf-8")
+    assert f"```mermaid\n{machine.to_mermaid()}```" in text

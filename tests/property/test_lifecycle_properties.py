@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta
 
+import jsonschema
 import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
-from crmcore import CareTouchpoint, ChurnReason, CustomerHistory, LifecycleStage, Transaction
+from crmcore import (
+    CareTouchpoint,
+    ChurnReason,
+    CustomerHistory,
+    LifecycleStage,
+    Transaction,
+    json_schemas,
+)
 from crmcore import strategies as crm
+from crmcore.complaints import SlaPolicy
 from crmcore.errors import InvalidTransition
 from crmcore.lifecycle import (
     MOVES,
@@ -26,6 +37,7 @@ from crmcore.lifecycle import (
 )
 
 POLICY = LifecyclePolicy()
+SCHEMAS = json_schemas()
 Record = Transaction | CareTouchpoint | RecordedEvent
 
 
@@ -249,8 +261,26 @@ def test_observing_everything_from_the_start_equals_replaying(
     assert advance(state, as_of=as_of) == replay(history, as_of=as_of)
 
 
-@given(cases())
-def test_a_replayed_state_survives_json(case: tuple[CustomerHistory, datetime]) -> None:
-    history, as_of = case
-    state = replay(history, as_of=as_of)
+@given(cases_with_events())
+def test_a_replayed_state_survives_json_and_matches_its_schema(
+    case: tuple[CustomerHistory, list[RecordedEvent], datetime],
+) -> None:
+    history, events, as_of = case
+    state = replay(history, as_of=as_of, events=events)
     assert LifecycleState.model_validate_json(state.model_dump_json()) == state
+    for record in (state, *events):
+        assert_matches_its_schema(record)
+
+
+def test_the_default_policies_match_their_schemas() -> None:
+    assert_matches_its_schema(LifecyclePolicy())
+    assert_matches_its_schema(SlaPolicy())
+
+
+def assert_matches_its_schema(record: BaseModel) -> None:
+    jsonschema.validate(
+        json.loads(record.model_dump_json()),
+        SCHEMAS[type(record).__name__],
+        cls=jsonschema.Draft202012Validator,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
