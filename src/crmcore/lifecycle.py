@@ -131,7 +131,6 @@ class Rule(_Vocabulary):
 
 
 Stage, Event = LifecycleStage, LifecycleEvent
-_BUYING = frozenset({Stage.FIRST_TIME, Stage.REPEAT, Stage.LOYAL})
 
 _TABLE: StateTable[LifecycleStage, LifecycleEvent] = StateTable.define(
     entity="customer",
@@ -171,6 +170,9 @@ _TABLE: StateTable[LifecycleStage, LifecycleEvent] = StateTable.define(
         Stage.NON_CUSTOMER: "disqualified",
     },
 )
+
+#: The stages of a customer who is still buying: those a churn can leave.
+_BUYING = frozenset(source for (event, source) in _TABLE.moves if event is Event.CHURN)
 
 #: Every legal move, ``(event, from stage) -> to stage``, read-only.
 MOVES: Mapping[tuple[LifecycleEvent, LifecycleStage], LifecycleStage] = MappingProxyType(
@@ -841,7 +843,7 @@ def _still_within(window: Period, began: datetime, at: datetime) -> bool:
 
 
 def _days(span: timedelta) -> str:
-    days = span / timedelta(days=1)
+    days = span / _DAY
     return "1 day" if days == 1 else f"{days:g} days"
 
 

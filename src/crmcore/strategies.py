@@ -406,8 +406,8 @@ def purchase_histories(  # noqa: D417 - draw is supplied by hypothesis
     """Histories shaped for the lifecycle: purchases at mixed paces, some refunds, a few contacts.
 
     Gaps between purchases range from the same day to years, so replays pass
-    through every buying stage, churn and win-back; timestamps are mostly in
-    one UTC offset, sometimes in another.
+    through every buying stage, churn and win-back; each purchase is written
+    in the customer's UTC offset or, at random, in another one.
 
     Args:
         customer_id: Fix the customer; a random id when ``None``.

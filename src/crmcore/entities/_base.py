@@ -57,9 +57,9 @@ def trusted(cls: type[_Model], values: dict[str, Any]) -> _Model:
 
     The same as ``cls.model_construct(**values)`` for a model without private
     attributes when every field is given (``values`` is kept, not copied), at a
-    third of the cost: hot paths
-    (a lifecycle replay builds one state per customer) use it. Callers pass
-    every field; tests check that the result equals a validated copy.
+    third of the cost, for hot paths: a lifecycle replay builds one state per
+    customer. Callers pass every field; tests check that the result equals a
+    validated copy.
     """
     model = cls.__new__(cls)
     _set(model, "__dict__", values)
