@@ -24,8 +24,9 @@ The moves (``to_mermaid()`` draws them):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from functools import partial
 from operator import sub
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -41,10 +42,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
+from crmcore._cache import ByIdentity
 from crmcore._machine import StateTable
 from crmcore._types import Id, Label, Text, Timestamp
 from crmcore.entities import CareTouchpoint, Transaction
-from crmcore.entities._base import Value, trusted
+from crmcore.entities._base import Value, trusted, tuple_record_schema
 from crmcore.entities.enums import ChurnReason, Direction, TransactionKind, _Vocabulary
 from crmcore.errors import OutOfOrder
 from crmcore.history import CustomerHistory
@@ -225,23 +227,7 @@ class Transition(NamedTuple):
     def __get_pydantic_core_schema__(
         cls, source: type[Any], handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        fields = handler.generate_schema(_TransitionFields)
-
-        def accept(value: object, validate: core_schema.ValidatorFunctionWrapHandler) -> Any:
-            if isinstance(value, cls):
-                return value
-            return cls(*validate(value).__dict__.values())
-
-        def dump(value: Transition) -> BaseModel:
-            return _TransitionFields.model_construct(**value._asdict())
-
-        return core_schema.no_info_wrap_validator_function(
-            accept,
-            fields,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                dump, return_schema=fields
-            ),
-        )
+        return tuple_record_schema(cls, _TransitionFields, handler)
 
 
 #: The fields of a transition, validated (when a state is read from JSON) and
@@ -345,6 +331,15 @@ class LifecyclePolicy(BaseModel):
         gt=0,
         lt=1,
         description="A supplied probability alive below this churns a buying customer.",
+    )
+    loyal_min_loyalty: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description=(
+            "When set, promotion also needs a loyalty index at least this high (when the "
+            "index has a value)."
+        ),
     )
     qualify_on_contact: bool = Field(
         default=True,
@@ -532,21 +527,8 @@ class _Wording:
         )
 
 
-_WORDINGS: dict[int, tuple[LifecyclePolicy, _Wording]] = {}
-
-
-def _wording(policy: LifecyclePolicy) -> _Wording:
-    """The wording of a policy, cached by identity (hashing a model costs more than wording it).
-
-    The cache keeps the policy itself, so its id cannot be reused by another
-    object while the entry exists.
-    """
-    entry = _WORDINGS.get(id(policy))
-    if entry is None or entry[0] is not policy:
-        if len(_WORDINGS) >= 32:
-            _WORDINGS.clear()
-        entry = _WORDINGS[id(policy)] = (policy, _Wording(policy))
-    return entry[1]
+#: The wording of a policy, by identity (hashing a model costs more than wording it).
+_wording: ByIdentity[LifecyclePolicy, _Wording] = ByIdentity(_Wording)
 
 
 class _Run:
@@ -561,6 +543,7 @@ class _Run:
         "day",
         "last_purchase_at",
         "log",
+        "loyalty",
         "occasions",
         "policy",
         "since",
@@ -583,6 +566,8 @@ class _Run:
         self.updated_at: datetime | None = None
         # the hiatus threshold and the occasion count it was computed for
         self.threshold: tuple[int, timedelta] = (0, policy.churn_min_hiatus)
+        # the loyalty index at a moment, when the policy asks for it and it can be had
+        self.loyalty: Callable[[datetime], float | None] | None = None
 
     @classmethod
     def resume(cls, state: LifecycleState, policy: LifecyclePolicy) -> _Run:
@@ -718,12 +703,28 @@ class _Run:
             if self.stage is _REPEAT and len(occasions) >= min_occasions:
                 began = occasions[-min_recent]
                 if at - began < shortest or _still_within(window, began, at):
-                    detail = f"{len(occasions)}{_wording(policy).promote}"
-                    self.move(_PROMOTE_EVENT, at, Rule.LOYALTY_CRITERIA, sale.id, detail)
+                    self.promote(at, sale.id)
             stage, day, last = self.stage, self.day, self.last_purchase_at
         self.day, self.last_purchase_at = day, last
         if last is not None and (self.updated_at is None or last > self.updated_at):
             self.updated_at = last
+
+    def promote(self, at: datetime, cause_id: str | None) -> None:
+        """Promote a repeat buyer whose occasions meet the criteria, if the loyalty index agrees.
+
+        The index is consulted only when the policy sets ``loyal_min_loyalty``
+        and a loyalty source is at hand; an index without a value (too little
+        data) does not block the promotion.
+        """
+        policy = self.policy
+        detail = f"{len(self.occasions)}{_wording(policy).promote}"
+        if policy.loyal_min_loyalty is not None and self.loyalty is not None:
+            score = self.loyalty(at)
+            if score is not None:
+                if score < policy.loyal_min_loyalty:
+                    return
+                detail += f"; loyalty index {score:.1f}, at least {policy.loyal_min_loyalty:g}"
+        self.move(_PROMOTE_EVENT, at, Rule.LOYALTY_CRITERIA, cause_id, detail)
 
     def hiatus_threshold(self) -> timedelta:
         """The larger of the minimum hiatus and the gap multiple times the median gap."""
@@ -847,6 +848,12 @@ def _days(span: timedelta) -> str:
     return "1 day" if days == 1 else f"{days:g} days"
 
 
+def _loyalty_index(history: CustomerHistory, at: datetime) -> float | None:
+    from crmcore.scoring.indices import loyalty  # scoring builds on the history, not on this
+
+    return loyalty(history, as_of=at).value
+
+
 def _check_p_alive(p_alive: float | None) -> None:
     if p_alive is not None and not 0 <= p_alive <= 1:
         raise ValueError(f"p_alive must be a probability between 0 and 1, not {p_alive!r}.")
@@ -858,6 +865,22 @@ _RANK: dict[type[Any], int] = {Transaction: 0, CareTouchpoint: 1, RecordedEvent:
 
 def _when(record: _Record) -> datetime:
     return record.at if isinstance(record, RecordedEvent) else record.occurred_at
+
+
+_EVENT_ORDER = {event: n for n, event in enumerate(LifecycleEvent)}
+
+
+def _order(record: _Record) -> tuple[Any, ...]:
+    """The order records are applied in: time, kind of record, id, then event and fields.
+
+    Recorded events whose ids do not tell them apart go in the order of
+    `LifecycleEvent`, then by their other fields, so input order never matters.
+    """
+    key = (_when(record), _RANK[type(record)], record.id or "")
+    if isinstance(record, RecordedEvent):
+        extra = (record.reason or "", record.actor or "", record.note or "")
+        return (*key, _EVENT_ORDER[record.event], *extra)
+    return key
 
 
 def replay(
@@ -872,8 +895,9 @@ def replay(
 
     Purchases (refunds are not purchases), outbound contacts and recorded
     events are applied in time order (at equal times: transactions, then
-    touchpoints, then recorded events, each by id), whatever order they are
-    given in; records after ``as_of`` are left out. Between them, and finally
+    touchpoints, then recorded events, each by id; recorded events with equal
+    ids in the order of `LifecycleEvent`), whatever order they are given in;
+    records after ``as_of`` are left out. Between them, and finally
     at ``as_of``, the policy's time rules fire at the moments they are due:
     a customer who went quiet for a year in 2022 and bought again in 2023
     shows a churn in 2022 and a win-back in 2023.
@@ -919,7 +943,9 @@ def replay(
     cid, acquired = customer.id, customer.acquired_at
     since = acquired if acquired is not None and acquired <= moment else None
     run = _Run(cid, policy or _DEFAULT_POLICY, since)
-    recorded = sorted(events, key=lambda e: (e.at, e.id or "")) if events else ()
+    if run.policy.loyal_min_loyalty is not None:
+        run.loyalty = partial(_loyalty_index, history)
+    recorded = sorted(events, key=_order) if events else ()
     for event in recorded:
         if event.customer_id != cid:
             raise ValueError(
@@ -927,7 +953,7 @@ def replay(
             )
     if recorded:
         records: list[_Record] = [*history.transactions, *history.touchpoints, *recorded]
-        records.sort(key=lambda r: (_when(r), _RANK[type(r)], r.id or ""))
+        records.sort(key=_order)
         for record in records:
             if _when(record) > moment:
                 break
@@ -953,7 +979,11 @@ def replay(
 
 
 def observe(
-    state: LifecycleState, record: _Record, *, policy: LifecyclePolicy | None = None
+    state: LifecycleState,
+    record: _Record,
+    *,
+    policy: LifecyclePolicy | None = None,
+    loyalty_index: float | None = None,
 ) -> LifecycleState:
     """Apply one record to a state: the time rules due before it, then the record itself.
 
@@ -962,6 +992,10 @@ def observe(
     Feeding a customer's records one by one in time order, then calling
     [`advance`][crmcore.lifecycle.advance], gives the same state as
     [`replay`][crmcore.lifecycle.replay].
+
+    When the policy sets ``loyal_min_loyalty``, pass the customer's loyalty
+    index as of the record as ``loyalty_index`` (``replay`` computes it from
+    the history); without it, promotion goes by the occasions alone.
 
     Raises:
         OutOfOrder: The record is dated before the latest event applied.
@@ -990,6 +1024,8 @@ def observe(
     else:
         name = "purchase" if isinstance(record, Transaction) else "contact"
     run = _Run.resume(state, policy or _DEFAULT_POLICY)
+    if loyalty_index is not None:
+        run.loyalty = lambda _: loyalty_index
     run.check_order(name, _when(record))
     run.feed(record)
     return run.freeze()

@@ -96,16 +96,24 @@ def purchase_days_until(history: CustomerHistory, moment: datetime) -> list[date
 
 
 def ordered(history: CustomerHistory, events: list[RecordedEvent]) -> list[Record]:
+    """Records in the documented order: time, kind, id, then the event's place in the table."""
     rank = {Transaction: 0, CareTouchpoint: 1, RecordedEvent: 2}
-    records: list[Record] = [*history.transactions, *history.touchpoints, *events]
-    return sorted(
-        records,
-        key=lambda r: (
-            r.at if isinstance(r, RecordedEvent) else r.occurred_at,
-            rank[type(r)],
-            r.id or "",
-        ),
-    )
+    events_order = list(LifecycleEvent)
+
+    def key(r: Record) -> tuple[object, ...]:
+        if isinstance(r, RecordedEvent):
+            return (
+                r.at,
+                2,
+                r.id or "",
+                events_order.index(r.event),
+                r.reason or "",
+                r.actor or "",
+                r.note or "",
+            )
+        return (r.occurred_at, rank[type(r)], r.id)
+
+    return sorted([*history.transactions, *history.touchpoints, *events], key=key)
 
 
 def when(record: Record) -> datetime:

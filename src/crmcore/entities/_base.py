@@ -3,7 +3,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -70,3 +70,29 @@ def trusted(cls: type[_Model], values: dict[str, Any]) -> _Model:
 
 
 _set = object.__setattr__
+
+
+def tuple_record_schema(
+    cls: type[tuple[Any, ...]], fields: type[BaseModel], handler: GetCoreSchemaHandler
+) -> core_schema.CoreSchema:
+    """The pydantic schema of a named tuple that reads and writes JSON objects.
+
+    Hot paths build named tuples (``tuple.__new__`` is several times cheaper
+    than a model); ``fields`` is a model with the same fields in the same
+    order, which validates input and describes the JSON Schema.
+    """
+    schema = handler.generate_schema(fields)
+
+    def accept(value: object, validate: core_schema.ValidatorFunctionWrapHandler) -> Any:
+        if isinstance(value, cls):
+            return value
+        return cls(*validate(value).__dict__.values())
+
+    def dump(value: tuple[Any, ...]) -> BaseModel:
+        return fields.model_construct(**value._asdict())  # type: ignore[attr-defined]
+
+    return core_schema.no_info_wrap_validator_function(
+        accept,
+        schema,
+        serialization=core_schema.plain_serializer_function_ser_schema(dump, return_schema=schema),
+    )
