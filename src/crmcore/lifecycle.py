@@ -415,8 +415,8 @@ class LifecycleState(BaseModel):
                 "stage is {stage} but the transitions lead to {last}",
                 {"stage": str(self.stage), "last": str(stage)},
             )
-        if any(b <= a for a, b in zip(self.occasions, self.occasions[1:], strict=False)):
-            raise PydanticCustomError("occasion_order", "occasions must be in increasing order")
+        if any(b < a for a, b in zip(self.occasions, self.occasions[1:], strict=False)):
+            raise PydanticCustomError("occasion_order", "occasions must be in time order")
         if self.occasions and (
             self.last_purchase_at is None or self.last_purchase_at < self.occasions[-1]
         ):

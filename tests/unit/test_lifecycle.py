@@ -137,6 +137,15 @@ def test_the_calendar_day_is_that_of_the_timestamp_s_own_time_zone() -> None:
     assert replay(history, as_of=datetime(2024, 6, 1, tzinfo=CST)).occasion_count == 2
 
 
+def test_one_instant_on_two_calendar_days_is_two_occasions_and_the_state_still_loads() -> None:
+    new_years_eve = make_purchase("T-1", datetime.fromisoformat("2015-12-31T19:00:00-05:00"))
+    new_year = make_purchase("T-2", datetime.fromisoformat("2016-01-01T00:00:00+00:00"))
+    history = CustomerHistory(customer=Customer(id="C-1"), transactions=[new_years_eve, new_year])
+    state = replay(history, as_of=datetime(2016, 1, 2, tzinfo=timezone.utc))
+    assert state.occasion_count == 2
+    assert LifecycleState.model_validate_json(state.model_dump_json()) == state
+
+
 def test_refunds_are_not_purchases() -> None:
     refund = Transaction(
         id="T-9",
