@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta, timezone
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, settings
+from pydantic import BaseModel
 
-from crmcore import Customer, Money, Transaction
+from crmcore import Customer, Money, Transaction, json_schemas
 
 settings.register_profile(
     "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -51,4 +54,17 @@ def make_purchase(
 ) -> Transaction:
     return Transaction(
         id=id, customer_id=customer_id, occurred_at=when, amount=Money(amount, "CNY")
+    )
+
+
+SCHEMAS = json_schemas()
+
+
+def assert_matches_its_schema(record: BaseModel) -> None:
+    """The record's JSON form is valid against the schema ``json_schemas()`` gives its class."""
+    jsonschema.validate(
+        json.loads(record.model_dump_json()),
+        SCHEMAS[type(record).__name__],
+        cls=jsonschema.Draft202012Validator,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
     )

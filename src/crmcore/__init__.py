@@ -5,11 +5,14 @@ The names users need are re-exported here; the modules hold the details:
 * [`crmcore.money`][crmcore.money]: `Money`, exact amounts with a currency;
 * [`crmcore.entities`][crmcore.entities]: `Customer`, `Transaction`,
   `CareTouchpoint`, `Complaint` and their vocabularies;
-* [`crmcore.history`][crmcore.history]: `CustomerHistory`, one customer's records;
+* [`crmcore.history`][crmcore.history]: `CustomerHistory`, one customer's records,
+  and `CustomerSummary`, what one pass over them yields;
 * [`crmcore.lifecycle`][crmcore.lifecycle]: the customer lifecycle state machine,
   its policy and `replay`;
 * [`crmcore.complaints`][crmcore.complaints]: the complaint workflow and SLA targets;
 * [`crmcore.period`][crmcore.period]: `Period`, calendar lengths such as 12 months;
+* [`crmcore.scoring`][crmcore.scoring]: satisfaction and loyalty indices, delivered
+  value, survey measures and the satisfaction-loyalty matrix;
 * [`crmcore.errors`][crmcore.errors]: the error tree under `CrmError`;
 * [`crmcore.io`][crmcore.io]: CSV and JSON Lines readers and writers;
 * [`crmcore.datasets`][crmcore.datasets]: the embedded sample portfolio and a generator;
@@ -24,7 +27,7 @@ Examples:
 
 from __future__ import annotations
 
-from crmcore import complaints, datasets, entities, errors, io, lifecycle
+from crmcore import complaints, datasets, entities, errors, io, lifecycle, scoring
 from crmcore._schemas import json_schemas
 from crmcore._version import __version__
 from crmcore.entities import (
@@ -51,7 +54,7 @@ from crmcore.entities import (
     TransactionKind,
 )
 from crmcore.errors import CrmError, CurrencyMismatch
-from crmcore.history import CustomerHistory, build_histories
+from crmcore.history import CustomerHistory, CustomerSummary, build_histories, summarize
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, LifecycleState
 from crmcore.money import Money
 from crmcore.period import Period
@@ -71,6 +74,7 @@ __all__ = [
     "Customer",
     "CustomerHistory",
     "CustomerKind",
+    "CustomerSummary",
     "Direction",
     "Feedback",
     "ImportantDate",
@@ -95,4 +99,6 @@ __all__ = [
     "io",
     "json_schemas",
     "lifecycle",
+    "scoring",
+    "summarize",
 ]

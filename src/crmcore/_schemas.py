@@ -6,25 +6,28 @@ from pydantic import TypeAdapter
 
 from crmcore.complaints import SlaPolicy
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
-from crmcore.history import CustomerHistory
+from crmcore.history import CustomerHistory, CustomerSummary
 from crmcore.lifecycle import LifecyclePolicy, LifecycleState, RecordedEvent
 from crmcore.money import Money
+from crmcore.scoring import IndexResult, LoyaltyConfig, SatisfactionConfig
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """Return the JSON Schema of every entity, of the other records and of the configurations.
 
     Keys are the class names: the four entities, `CustomerHistory`, `Money`,
-    the lifecycle's `LifecycleState` and `RecordedEvent`, and the
-    configurations `LifecyclePolicy` and `SlaPolicy`. The schemas describe the
+    the lifecycle's `LifecycleState` and `RecordedEvent`, `CustomerSummary`
+    and `IndexResult`, and the configurations `LifecyclePolicy`, `SlaPolicy`,
+    `SatisfactionConfig` and `LoyaltyConfig`. The schemas describe the
     JSON form that ``model_dump_json()`` writes and ``model_validate_json()``
     reads.
 
     Examples:
         >>> import crmcore
         >>> sorted(crmcore.json_schemas())  # doctest: +NORMALIZE_WHITESPACE
-        ['CareTouchpoint', 'Complaint', 'Customer', 'CustomerHistory', 'LifecyclePolicy',
-         'LifecycleState', 'Money', 'RecordedEvent', 'SlaPolicy', 'Transaction']
+        ['CareTouchpoint', 'Complaint', 'Customer', 'CustomerHistory', 'CustomerSummary',
+         'IndexResult', 'LifecyclePolicy', 'LifecycleState', 'LoyaltyConfig', 'Money',
+         'RecordedEvent', 'SatisfactionConfig', 'SlaPolicy', 'Transaction']
         >>> crmcore.json_schemas()["Money"]["required"]
         ['amount', 'currency']
     """
@@ -40,6 +43,10 @@ def json_schemas() -> dict[str, dict[str, Any]]:
             RecordedEvent,
             LifecyclePolicy,
             SlaPolicy,
+            CustomerSummary,
+            IndexResult,
+            SatisfactionConfig,
+            LoyaltyConfig,
         )
     }
     schemas["Money"] = TypeAdapter(Money).json_schema()

@@ -1,4 +1,4 @@
-"""One customer's records together: `CustomerHistory`, and grouping many of them.
+"""One customer's records together: `CustomerHistory`, grouping many of them, and summaries.
 
 A history holds a customer and that customer's transactions, care touchpoints
 and complaints. It is the input of every per-customer computation (lifecycle
@@ -14,18 +14,22 @@ replay, summaries, scores). Its invariants:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crmcore._types import Id, NonNegativeDuration, Timestamp
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
-from crmcore.entities.enums import TransactionKind
-from crmcore.errors import DuplicateId, UnknownCustomer
+from crmcore.entities.enums import CompetitorAttitude, ComplaintCategory, TransactionKind
+from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer
+from crmcore.money import Money
+from crmcore.period import Period
 
-__all__ = ["CustomerHistory", "build_histories"]
+__all__ = ["CustomerHistory", "CustomerSummary", "build_histories", "summarize"]
 
 _Record = TypeVar("_Record", Transaction, CareTouchpoint, Complaint)
 
@@ -167,3 +171,316 @@ def build_histories(
         )
         for cid, customer in owners.items()
     }
+
+
+class CustomerSummary(BaseModel):
+    """What one pass over a customer's history yields, for a look-back window ending at ``as_of``.
+
+    Counts and amounts marked *window* cover ``window_start < t <= as_of``;
+    the others cover the whole relationship up to ``as_of``. Scores are
+    computed from summaries, so a portfolio can be scored without keeping
+    every record. Amounts are in the currency of the customer's purchases
+    (``None`` when nothing was bought in the window).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from crmcore import Customer, CustomerHistory, Money, Transaction
+        >>> sale = Transaction(id="T-1", customer_id="C-1", occurred_at="2024-03-01",
+        ...                    amount=Money("80", "CNY"), list_amount=Money("100", "CNY"))
+        >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[sale])
+        >>> s = summarize(history, as_of=datetime(2024, 12, 31, tzinfo=timezone.utc))
+        >>> s.occasions, s.spend, s.price_dependence
+        (1, Money('80', 'CNY'), 1.0)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_timedelta="iso8601")
+
+    customer_id: Id
+    as_of: Timestamp
+    window: Period
+    window_start: Timestamp
+    first_purchase_at: Timestamp | None = None
+    last_purchase_at: Timestamp | None = None
+    occasions_total: int = Field(default=0, ge=0, description="Purchase occasions, ever.")
+    occasions: int = Field(default=0, ge=0, description="Purchase occasions in the window.")
+    repeat_occasions: int = Field(
+        default=0, ge=0, description="Occasions in the window other than the first one ever."
+    )
+    spend: Money | None = Field(default=None, description="Purchases in the window (gross).")
+    refunds: Money | None = Field(default=None, description="Refunds in the window.")
+    price_known_spend: Money | None = Field(
+        default=None,
+        description="Window spend on purchases recording a list price or a promotion flag.",
+    )
+    discounted: int = Field(default=0, ge=0, description="Window purchases below list price.")
+    discounted_spend: Money | None = None
+    promoted: int = Field(default=0, ge=0, description="Window purchases answering a promotion.")
+    promoted_spend: Money | None = None
+    price_dependent_spend: Money | None = Field(
+        default=None, description="Window spend below list price or on promotion."
+    )
+    designation_known: int = Field(
+        default=0, ge=0, description="Window purchases recording whether we were asked for."
+    )
+    designated: int = Field(default=0, ge=0, description="Of those, asked for by name.")
+    selections: int = Field(default=0, ge=0, description="Window purchases with a selection time.")
+    selection_time: NonNegativeDuration | None = Field(
+        default=None, description="Median selection time in the window."
+    )
+    complaints: int = Field(default=0, ge=0, description="Complaints received in the window.")
+    complaints_by_category: dict[ComplaintCategory, int] = Field(default_factory=dict)
+    complaints_by_outcome: dict[str, int] = Field(
+        default_factory=dict,
+        description="Window complaints by outcome: accepted, not_accepted, undecided.",
+    )
+    quality_complaints: int = Field(
+        default=0, ge=0, description="Product-quality complaints, ever."
+    )
+    quality_tolerated: int = Field(
+        default=0,
+        ge=0,
+        description="Of those, accepted by the customer, who then bought again.",
+    )
+    recommend_ratings: int = Field(default=0, ge=0, description="Window 0-10 ratings.")
+    recommend_total: int = Field(default=0, ge=0)
+    satisfaction_ratings: int = Field(default=0, ge=0, description="Window 1-5 ratings.")
+    satisfaction_total: int = Field(default=0, ge=0)
+    praise: int = Field(default=0, ge=0, description="Window contacts with praise.")
+    no_praise: int = Field(default=0, ge=0, description="Window contacts recording no praise.")
+    referrals: int = Field(default=0, ge=0, description="Window contacts with a referral.")
+    competitor_attitude: CompetitorAttitude | None = Field(
+        default=None, description="The latest attitude to competing brands recorded."
+    )
+    wallet: Money | None = Field(
+        default=None, description="The customer's yearly category spend with all suppliers."
+    )
+
+    @property
+    def reputation(self) -> float | None:
+        """The mean word-of-mouth signal in the window, 0 to 1; ``None`` without signals.
+
+        A 0-10 likelihood-to-recommend rating r counts r/10, praise 1, a
+        contact recording no praise 0, a referral 1.
+        """
+        signals = self.recommend_ratings + self.praise + self.no_praise + self.referrals
+        if not signals:
+            return None
+        return (self.recommend_total / 10 + self.praise + self.referrals) / signals
+
+    @property
+    def designation_share(self) -> float | None:
+        """The share of window purchases asked for by name, where recorded."""
+        return self.designated / self.designation_known if self.designation_known else None
+
+    @property
+    def complaints_per_occasion(self) -> float | None:
+        """Window complaints per window occasion (per one occasion when there was none).
+
+        ``None`` without complaints and without occasions.
+        """
+        if not self.complaints and not self.occasions:
+            return None
+        return self.complaints / max(self.occasions, 1)
+
+    @property
+    def window_repeat_occasions(self) -> int | None:
+        """Repeat occasions in the window; ``None`` for a customer who never bought."""
+        return self.repeat_occasions if self.occasions_total else None
+
+    @property
+    def net_spend(self) -> float | None:
+        """Window purchases less window refunds, as a number; ``None`` if never bought.
+
+        A customer who bought before the window only has a net spend of 0.
+        """
+        if not self.occasions_total and self.refunds is None:
+            return None
+        spent = self.spend.amount if self.spend is not None else 0
+        refunded = self.refunds.amount if self.refunds is not None else 0
+        return float(spent - refunded)
+
+    @property
+    def price_dependence(self) -> float | None:
+        """The share of window spend bought below list price or on promotion, 0 to 1.
+
+        Among purchases that record a list price or a promotion flag; ``None``
+        when none does (a free purchase counts by number instead of amount).
+        """
+        known = self.price_known_spend
+        if known is None:
+            return None
+        dependent = self.price_dependent_spend
+        if not known.amount:
+            return 1.0 if dependent is not None and (self.discounted or self.promoted) else 0.0
+        return float(dependent / known) if dependent is not None else 0.0
+
+    @property
+    def quality_tolerance(self) -> float | None:
+        """The share of product-quality complaints the customer settled and bought again after."""
+        if not self.quality_complaints:
+            return None
+        return self.quality_tolerated / self.quality_complaints
+
+    @property
+    def share_of_wallet(self) -> float | None:
+        """Window net spend, annualised over the window, ÷ the wallet estimate, at most 1."""
+        if self.wallet is None or not self.wallet.amount:
+            return None
+        spend = self.net_spend or 0.0
+        if self.spend is not None and self.spend.currency != self.wallet.currency:
+            raise CurrencyMismatch("compare", self.spend.currency, self.wallet.currency)
+        year = (self.as_of - YEAR.before(self.as_of)) / (self.as_of - self.window_start)
+        return min(max(spend * year / float(self.wallet.amount), 0.0), 1.0)
+
+    @property
+    def selection_minutes(self) -> float | None:
+        """The median selection time in minutes, or ``None``."""
+        return None if self.selection_time is None else self.selection_time / _MINUTE
+
+    @property
+    def repeat_occasions_total(self) -> int | None:
+        """Occasions after the first one ever (``None`` before any purchase)."""
+        return self.occasions_total - 1 if self.occasions_total else None
+
+    @property
+    def attitude(self) -> str | None:
+        """The latest competitor attitude, as its value."""
+        return None if self.competitor_attitude is None else self.competitor_attitude.value
+
+
+YEAR = Period(years=1)
+_MINUTE = timedelta(minutes=1)
+
+
+def _add(total: Money | None, amount: Money) -> Money:
+    return amount if total is None else total + amount
+
+
+def summarize(
+    history: CustomerHistory, *, as_of: datetime | str, window: Period | str = YEAR
+) -> CustomerSummary:
+    """Summarize a customer's history for the window of ``window`` ending at ``as_of``.
+
+    One pass over the records; records after ``as_of`` are left out. A
+    purchase occasion is a calendar day with purchases, as in the lifecycle.
+
+    Raises:
+        CurrencyMismatch: The customer's amounts are in more than one currency.
+
+    Examples:
+        >>> from crmcore.datasets import load_sample
+        >>> history = load_sample().histories["C-00003"]
+        >>> s = summarize(history, as_of="2025-12-31T23:59:59+08:00")
+        >>> s.occasions_total >= s.occasions >= s.repeat_occasions
+        True
+    """
+    moment = _AS_OF.validate_python(as_of)
+    period = window if isinstance(window, Period) else Period.parse(window)
+    start = period.before(moment)
+    values: dict[str, Any] = {"customer_id": history.customer_id, "as_of": moment}
+    values |= {"window": period, "window_start": start, "wallet": history.customer.wallet}
+    counts: Counter[str] = Counter()
+    money: dict[str, Money] = {}
+
+    def spend(key: str, amount: Money) -> None:
+        money[key] = _add(money.get(key), amount)
+
+    first = last = day = None
+    selections: list[timedelta] = []
+    purchase_times: list[datetime] = []
+    for sale in history.transactions:
+        at = sale.occurred_at
+        if at > moment:
+            break
+        in_window = at > start
+        if sale.kind is not TransactionKind.PURCHASE:
+            if in_window:
+                spend("refunds", sale.amount)
+            continue
+        purchase_times.append(at)
+        if at.date() != day:
+            day = at.date()
+            counts["occasions_total"] += 1
+            if in_window:
+                counts["occasions"] += 1
+                counts["repeat_occasions"] += counts["occasions_total"] > 1
+        first = first or at
+        last = at
+        if not in_window:
+            continue
+        amount = sale.amount
+        spend("spend", amount)
+        below_list = sale.list_amount is not None and amount < sale.list_amount
+        if sale.list_amount is not None or sale.promotion is not None:
+            spend("price_known_spend", amount)
+            if below_list or sale.promotion:
+                spend("price_dependent_spend", amount)
+        if below_list:
+            counts["discounted"] += 1
+            spend("discounted_spend", amount)
+        if sale.promotion:
+            counts["promoted"] += 1
+            spend("promoted_spend", amount)
+        if sale.designated is not None:
+            counts["designation_known"] += 1
+            counts["designated"] += sale.designated
+        if sale.selection_time is not None:
+            selections.append(sale.selection_time)
+    values |= {"first_purchase_at": first, "last_purchase_at": last}
+    if selections:
+        counts["selections"] = len(selections)
+        values["selection_time"] = _median(selections)
+
+    by_category: Counter[ComplaintCategory] = Counter()
+    by_outcome: Counter[str] = Counter()
+    for complaint in history.complaints:
+        received = complaint.received_at
+        if received > moment:
+            break
+        if complaint.category is ComplaintCategory.PRODUCT_QUALITY:
+            counts["quality_complaints"] += 1
+            bought_after = any(received < t <= moment for t in purchase_times)
+            counts["quality_tolerated"] += bool(complaint.accepted) and bought_after
+        if received > start:
+            counts["complaints"] += 1
+            by_category[complaint.category] += 1
+            outcome = {True: "accepted", False: "not_accepted", None: "undecided"}
+            by_outcome[outcome[complaint.accepted]] += 1
+
+    attitude = None
+    for contact in history.touchpoints:
+        if contact.occurred_at > moment:
+            break
+        feedback = contact.feedback
+        if feedback is None:
+            continue
+        if feedback.competitor_attitude is not None:
+            attitude = feedback.competitor_attitude
+        if contact.occurred_at <= start:
+            continue
+        if feedback.recommend is not None:
+            counts["recommend_ratings"] += 1
+            counts["recommend_total"] += feedback.recommend
+        if feedback.satisfaction is not None:
+            counts["satisfaction_ratings"] += 1
+            counts["satisfaction_total"] += feedback.satisfaction
+        if feedback.praise is not None:
+            counts["praise" if feedback.praise else "no_praise"] += 1
+        counts["referrals"] += bool(feedback.referral)
+    values |= {
+        "competitor_attitude": attitude,
+        "complaints_by_category": dict(by_category),
+        "complaints_by_outcome": dict(by_outcome),
+    }
+    return CustomerSummary.model_validate(values | counts | money)
+
+
+def _median(spans: list[timedelta]) -> timedelta:
+    ordered = sorted(spans)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+_AS_OF: TypeAdapter[datetime] = TypeAdapter(Timestamp)

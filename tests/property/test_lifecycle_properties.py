@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import datetime, timedelta
 
-import jsonschema
 import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
 from crmcore import (
     CareTouchpoint,
@@ -19,7 +16,6 @@ from crmcore import (
     CustomerHistory,
     LifecycleStage,
     Transaction,
-    json_schemas,
 )
 from crmcore import strategies as crm
 from crmcore.complaints import SlaPolicy
@@ -35,9 +31,9 @@ from crmcore.lifecycle import (
     observe,
     replay,
 )
+from tests.conftest import assert_matches_its_schema
 
 POLICY = LifecyclePolicy()
-SCHEMAS = json_schemas()
 Record = Transaction | CareTouchpoint | RecordedEvent
 
 
@@ -283,12 +279,3 @@ def test_a_replayed_state_survives_json_and_matches_its_schema(
 def test_the_default_policies_match_their_schemas() -> None:
     assert_matches_its_schema(LifecyclePolicy())
     assert_matches_its_schema(SlaPolicy())
-
-
-def assert_matches_its_schema(record: BaseModel) -> None:
-    jsonschema.validate(
-        json.loads(record.model_dump_json()),
-        SCHEMAS[type(record).__name__],
-        cls=jsonschema.Draft202012Validator,
-        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
-    )

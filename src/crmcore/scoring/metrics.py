@@ -1,0 +1,284 @@
+"""The metrics of the satisfaction and loyalty indices, each declared once, as data.
+
+A [`Metric`][crmcore.scoring.metrics.Metric] names the
+[`CustomerSummary`][crmcore.history.CustomerSummary] attribute it reads, whether
+higher or lower raw values are better, and the scale that turns a raw value
+into a 0-100 sub-score. Scales are bounded, monotone and anchored on a
+reference value a configuration may change:
+
+| scale | sub-score of raw ``x`` | anchor |
+|---|---|---|
+| `Proportion` | ``100 x`` (higher better) or ``100 (1 - x)`` (lower better), ``x`` in 0..1 | none |
+| `Saturating` | ``100 x / (x + k)``, 0 for ``x <= 0`` | ``reference`` scores 80 |
+| `Decay` | ``100 k / (x + k)`` for ``x >= 0`` | ``reference`` scores 80 |
+| `Linear` | ``100 (reference - x) / reference``, kept within 0..100 | 0 scores 100, ``reference`` and above 0 |
+| `Table` | a score per category | the table |
+
+The same declarations serve one customer here and whole tables in the
+dataframe engine.
+"""  # noqa: E501
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from types import MappingProxyType
+
+__all__ = [
+    "LOYALTY_METRICS",
+    "SATISFACTION_METRICS",
+    "Better",
+    "Decay",
+    "Linear",
+    "Metric",
+    "Proportion",
+    "Saturating",
+    "Scale",
+    "Table",
+]
+
+
+class Better(str, Enum):
+    """Which raw values are better."""
+
+    HIGHER = "higher"
+    LOWER = "lower"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: The sub-score a reference value earns on the saturating and decaying scales.
+AT_REFERENCE = 80.0
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A share from 0 to 1, scored 100 times itself (or its complement when lower is better).
+
+    Examples:
+        >>> Proportion(Better.LOWER).score(0.25)
+        75.0
+    """
+
+    better: Better
+
+    reference: None = None
+
+    def score(self, raw: float) -> float:
+        """The 0-100 sub-score of ``raw``."""
+        return 100.0 * raw if self.better is Better.HIGHER else 100.0 * (1.0 - raw)
+
+
+@dataclass(frozen=True)
+class Saturating:
+    """More is better, with diminishing returns: ``100 x / (x + k)``, where ``reference`` scores 80.
+
+    Examples:
+        >>> Saturating(reference=4).score(4)
+        80.0
+        >>> Saturating(reference=4).score(0)
+        0.0
+    """
+
+    reference: float
+    better: Better = Better.HIGHER
+
+    def score(self, raw: float) -> float:
+        """The 0-100 sub-score of ``raw``."""
+        if raw <= 0:
+            return 0.0
+        k = self.reference * (100.0 - AT_REFERENCE) / AT_REFERENCE
+        return 100.0 * raw / (raw + k)
+
+
+@dataclass(frozen=True)
+class Decay:
+    """Less is better, from 100 at zero: ``100 k / (x + k)``, where ``reference`` scores 80.
+
+    Examples:
+        >>> Decay(reference=10).score(10)
+        80.0
+    """
+
+    reference: float
+    better: Better = Better.LOWER
+
+    def score(self, raw: float) -> float:
+        """The 0-100 sub-score of ``raw`` (``raw`` is never negative)."""
+        k = self.reference * AT_REFERENCE / (100.0 - AT_REFERENCE)
+        return 100.0 * k / (raw + k)
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Less is better, in a straight line: 100 at zero, 0 at ``reference`` and beyond.
+
+    Examples:
+        >>> Linear(reference=0.5).score(0.1)
+        80.0
+        >>> Linear(reference=0.5).score(2.0)
+        0.0
+    """
+
+    reference: float
+    better: Better = Better.LOWER
+
+    def score(self, raw: float) -> float:
+        """The 0-100 sub-score of ``raw``."""
+        return min(max(100.0 * (self.reference - raw) / self.reference, 0.0), 100.0)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A score for each category of a categorical raw value.
+
+    Examples:
+        >>> Table({"rejects": 100.0, "switching": 0.0}).score("rejects")
+        100.0
+    """
+
+    scores: Mapping[str, float]
+    better: Better = Better.HIGHER
+    reference: None = None
+
+    def score(self, raw: str) -> float:
+        """The sub-score of category ``raw``."""
+        return float(self.scores[raw])
+
+
+Scale = Proportion | Saturating | Decay | Linear | Table
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of an index: what it reads, which way is better, and how it is scaled.
+
+    Attributes:
+        name: The metric's name (a contract: configurations and results use it).
+        term: The source texts' term.
+        reads: The `CustomerSummary` attribute giving the raw value (``None``
+            when the customer has no data for it).
+        scale: How a raw value becomes a 0-100 sub-score.
+        description: What the raw value is, for people.
+    """
+
+    name: str
+    term: str
+    reads: str
+    scale: Scale
+    description: str
+    better: Better = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "better", self.scale.better)
+
+    def with_reference(self, reference: float) -> Metric:
+        """The same metric with another reference value.
+
+        Raises:
+            ValueError: The metric's scale has no reference value.
+        """
+        if self.scale.reference is None:
+            raise ValueError(f"Metric {self.name!r} has no reference value to set.")
+        return replace(self, scale=replace(self.scale, reference=reference))
+
+
+def _declare(*metrics: Metric) -> Mapping[str, Metric]:
+    return MappingProxyType({m.name: m for m in metrics})
+
+
+#: Price sensitivity, shared by both indices: one definition, reused.
+PRICE_SENSITIVITY = Metric(
+    name="price_sensitivity",
+    term="价格敏感度",
+    reads="price_dependence",
+    scale=Proportion(Better.LOWER),
+    description="share of spend bought below list price or on promotion",
+)
+
+#: The six metrics of the satisfaction index (客户满意度), in the order of the source texts.
+SATISFACTION_METRICS: Mapping[str, Metric] = _declare(
+    Metric(
+        name="reputation",
+        term="美誉度",
+        reads="reputation",
+        scale=Proportion(Better.HIGHER),
+        description="mean word-of-mouth signal: rating/10, praise 1, no praise 0, referral 1",
+    ),
+    Metric(
+        name="designation",
+        term="指名度",
+        reads="designation_share",
+        scale=Proportion(Better.HIGHER),
+        description="share of purchases where the customer asked for us by name",
+    ),
+    Metric(
+        name="return_rate",
+        term="回头率",
+        reads="window_repeat_occasions",
+        scale=Saturating(reference=4),
+        description="repeat purchase occasions in the window",
+    ),
+    Metric(
+        name="complaint_rate",
+        term="投诉率",
+        reads="complaints_per_occasion",
+        scale=Linear(reference=0.5),
+        description="complaints per purchase occasion in the window",
+    ),
+    Metric(
+        name="purchase_amount",
+        term="购买额",
+        reads="net_spend",
+        scale=Saturating(reference=2000),
+        description="spend in the window, less refunds, in the customer's currency",
+    ),
+    PRICE_SENSITIVITY,
+)
+
+#: The competitor-attitude scores of the loyalty index, by default.
+ATTITUDE_SCORES: Mapping[str, float] = MappingProxyType(
+    {"rejects": 100.0, "indifferent": 50.0, "interested": 25.0, "switching": 0.0}
+)
+
+#: The six metrics of the loyalty index (客户忠诚度), in the order of the source texts.
+LOYALTY_METRICS: Mapping[str, Metric] = _declare(
+    Metric(
+        name="repeat_purchases",
+        term="客户重复购买的次数",
+        reads="repeat_occasions_total",
+        scale=Saturating(reference=6),
+        description="repeat purchase occasions over the whole relationship",
+    ),
+    Metric(
+        name="selection_time",
+        term="客户挑选时间的长短",
+        reads="selection_minutes",
+        scale=Decay(reference=10),
+        description="median minutes taken to choose, in the window",
+    ),
+    PRICE_SENSITIVITY,
+    Metric(
+        name="competitor_attitude",
+        term="客户对竞争品牌的态度",
+        reads="attitude",
+        scale=Table(ATTITUDE_SCORES),
+        description="the latest recorded attitude to competing brands",
+    ),
+    Metric(
+        name="quality_tolerance",
+        term="客户对产品质量问题的承受能力",
+        reads="quality_tolerance",
+        scale=Proportion(Better.HIGHER),
+        description="share of quality complaints settled, after which the customer bought again",
+    ),
+    Metric(
+        name="share_of_wallet",
+        term="客户购买费用的多少",
+        reads="share_of_wallet",
+        scale=Proportion(Better.HIGHER),
+        description="annualised spend / the wallet estimate, at most 1",
+    ),
+)
