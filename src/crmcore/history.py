@@ -223,6 +223,9 @@ class CustomerSummary(BaseModel):
         default=0, ge=0, description="Window purchases recording whether we were asked for."
     )
     designated: int = Field(default=0, ge=0, description="Of those, asked for by name.")
+    designated_spend: Money | None = Field(
+        default=None, description="Window spend on purchases asked for by name."
+    )
     selections: int = Field(default=0, ge=0, description="Window purchases with a selection time.")
     selection_time: NonNegativeDuration | None = Field(
         default=None, description="Median selection time in the window."
@@ -424,6 +427,8 @@ def summarize(
         if sale.designated is not None:
             counts["designation_known"] += 1
             counts["designated"] += sale.designated
+            if sale.designated:
+                spend("designated_spend", amount)
         if sale.selection_time is not None:
             selections.append(sale.selection_time)
     values |= {"first_purchase_at": first, "last_purchase_at": last}

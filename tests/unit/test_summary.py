@@ -121,6 +121,7 @@ def test_price_dependence_is_unknown_when_no_purchase_records_price_facts() -> N
 def test_designation_counts_only_purchases_that_record_it() -> None:
     s = summary_of(sale(1, 30, designated=True), sale(2, 20, designated=False), sale(3, 10))
     assert (s.designation_known, s.designated, s.designation_share) == (2, 1, 0.5)
+    assert s.designated_spend == Money("100", "CNY")
 
 
 def test_selection_time_is_the_median_in_the_window() -> None:
