@@ -37,7 +37,6 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     TypeAdapter,
-    create_model,
     model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
@@ -212,39 +211,22 @@ class Transition(NamedTuple):
     """The stage after the move."""
     event: LifecycleEvent
     """The event that made the move."""
-    at: datetime
+    at: Timestamp
     """When the move happened."""
     rule: Rule
     """Why: the policy rule, or the recorded fact, behind the move."""
-    cause_id: str | None
+    cause_id: Id | None
     """The id of the record that caused the move (``None`` for a time-driven move)."""
     reason: ChurnReason | None
     """Why the customer churned (churn moves only)."""
-    detail: str
+    detail: Text
     """One sentence explaining the move."""
 
     @classmethod
     def __get_pydantic_core_schema__(
         cls, source: type[Any], handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return tuple_record_schema(cls, _TransitionFields, handler)
-
-
-#: The fields of a transition, validated (when a state is read from JSON) and
-#: described (in the JSON Schema) as an object named "Transition".
-_TransitionFields = create_model(
-    "Transition",
-    __base__=Value,
-    __doc__=Transition.__doc__,
-    from_stage=(LifecycleStage, ...),
-    to_stage=(LifecycleStage, ...),
-    event=(LifecycleEvent, ...),
-    at=(Timestamp, ...),
-    rule=(Rule, ...),
-    cause_id=(Id | None, None),
-    reason=(ChurnReason | None, None),
-    detail=(Text, ...),
-)
+        return tuple_record_schema(cls, handler)
 
 
 class RecordedEvent(Value):

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, create_model
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -73,14 +73,21 @@ _set = object.__setattr__
 
 
 def tuple_record_schema(
-    cls: type[tuple[Any, ...]], fields: type[BaseModel], handler: GetCoreSchemaHandler
+    cls: type[tuple[Any, ...]], handler: GetCoreSchemaHandler
 ) -> core_schema.CoreSchema:
     """The pydantic schema of a named tuple that reads and writes JSON objects.
 
     Hot paths build named tuples (``tuple.__new__`` is several times cheaper
-    than a model); ``fields`` is a model with the same fields in the same
-    order, which validates input and describes the JSON Schema.
+    than a model). Input is validated, and the JSON Schema described, by a
+    model made from the tuple's own annotations, named like the tuple.
     """
+    hints = get_type_hints(cls, include_extras=True)
+    fields = create_model(  # type: ignore[call-overload]
+        cls.__name__,
+        __base__=Value,
+        __doc__=cls.__doc__,
+        **{name: (hints[name], ...) for name in cls._fields},  # type: ignore[attr-defined]
+    )
     schema = handler.generate_schema(fields)
 
     def accept(value: object, validate: core_schema.ValidatorFunctionWrapHandler) -> Any:

@@ -21,7 +21,6 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     TypeAdapter,
-    create_model,
     model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
@@ -199,18 +198,7 @@ class MetricScore(NamedTuple):
     def __get_pydantic_core_schema__(
         cls, source: type[Any], handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return tuple_record_schema(cls, _MetricScoreFields, handler)
-
-
-_MetricScoreFields = create_model(
-    "MetricScore",
-    __base__=Value,
-    __doc__=MetricScore.__doc__,
-    raw=(int | float | str | None, ...),
-    score=(float | None, ...),
-    weight=(float, ...),
-    available=(bool, ...),
-)
+        return tuple_record_schema(cls, handler)
 
 
 class IndexResult(Value):
