@@ -11,7 +11,8 @@ so existing handlers keep working::
     ├── UnknownCustomer              a record refers to a customer not given   (LookupError)
     ├── InvalidRecord                a file row that is not a valid entity     (ValueError)
     ├── InvalidTransition            a move the state machine does not allow   (ValueError)
-    └── OutOfOrder                   an event dated before the latest one      (ValueError)
+    ├── OutOfOrder                   an event dated before the latest one      (ValueError)
+    └── ModelFitError                a model's likelihood search failed        (RuntimeError)
 
 Bad field values given to an entity raise pydantic's ``ValidationError`` instead,
 whose message names the field and the rule that was broken (for example
@@ -36,6 +37,7 @@ __all__ = [
     "FieldProblem",
     "InvalidRecord",
     "InvalidTransition",
+    "ModelFitError",
     "OutOfOrder",
     "UnknownCustomer",
 ]
@@ -248,3 +250,23 @@ class OutOfOrder(CrmError, ValueError):
             f"Cannot apply {event} at {at.isoformat()} to {entity} {entity_id!r}: "
             f"it is earlier than {latest_what}, at {latest.isoformat()}."
         )
+
+
+class ModelFitError(CrmError, RuntimeError):
+    """A model's maximum-likelihood search did not converge; no parameters are returned.
+
+    Attributes:
+        model: The model (``"BG/NBD"``, ``"Gamma-Gamma"``).
+        iterations: The iterations the search ran.
+
+    Examples:
+        >>> str(ModelFitError("BG/NBD", 20000, "the likelihood search did not converge"))
+        'Cannot fit BG/NBD: the likelihood search did not converge (after 20000 iterations).'
+    """
+
+    code = "model_fit"
+
+    def __init__(self, model: str, iterations: int, why: str) -> None:
+        self.model = model
+        self.iterations = iterations
+        super().__init__(f"Cannot fit {model}: {why} (after {iterations} iterations).")

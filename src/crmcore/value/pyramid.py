@@ -1,0 +1,155 @@
+"""The customer pyramid: customers tiered by value, and how concentrated value is.
+
+Tiering by value (客户分级) is not segmentation by attributes: it decides
+where resources go. The default pyramid has four tiers: the top 1 % are key
+customers (关键客户), the next 19 % major customers (主要客户), the next 30 %
+ordinary customers (普通客户) and the bottom 50 % small customers (小客户).
+About 80 % of the value usually comes from the top 20 % (Pareto).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from pydantic import Field
+
+from crmcore.entities._base import Value
+from crmcore.errors import CurrencyMismatch
+from crmcore.money import Money
+
+__all__ = ["TIER_NAMES", "Pyramid", "Tier", "pyramid", "tier_counts"]
+
+#: The names of the default pyramid's tiers, top first.
+TIER_NAMES = ("key", "major", "ordinary", "small")
+
+
+class Tier(Value):
+    """One tier of the pyramid: its customers' count and share of the total value."""
+
+    number: int = Field(description="1 for the top tier.")
+    name: str
+    share: float = Field(description="The share of customers the tier is meant to hold.")
+    count: int
+    value: float = Field(description="The tier's total value.")
+    value_share: float | None = Field(
+        description="The tier's share of the total value; None when the total is 0."
+    )
+
+
+class Pyramid(Value):
+    """Customers tiered by value, with each tier's count and value share, and the Pareto share."""
+
+    tiers: dict[str, int] = Field(description="Customer id → tier number (1 for the top).")
+    levels: tuple[Tier, ...]
+    pareto: float | None = Field(
+        description="The share of total value held by the top 20 % of customers."
+    )
+
+
+def tier_counts(customers: int, shares: Sequence[float]) -> tuple[int, ...]:
+    """How many customers each tier holds: the largest-remainder rule.
+
+    Each tier first gets the whole part of ``share × customers``; the customers
+    left over go one each to the tiers with the largest fractional parts, the
+    higher tier first on equal parts. Every customer gets exactly one tier and
+    the counts never change for the same number of customers.
+
+    Examples:
+        >>> tier_counts(7, (0.01, 0.19, 0.30, 0.50))
+        (0, 1, 2, 4)
+        >>> tier_counts(1000, (0.01, 0.19, 0.30, 0.50))
+        (10, 190, 300, 500)
+    """
+    quotas = [share * customers for share in shares]
+    counts = [math.floor(q + 1e-9) for q in quotas]
+    left = customers - sum(counts)
+    order = sorted(range(len(shares)), key=lambda i: (-(quotas[i] - counts[i]), i))
+    for i in order[:left]:
+        counts[i] += 1
+    return tuple(counts)
+
+
+def _amounts(values: Mapping[str, float | Decimal | Money]) -> dict[str, Decimal]:
+    amounts: dict[str, Decimal] = {}
+    currency = None
+    for customer, value in values.items():
+        if isinstance(value, Money):
+            if currency is not None and value.currency != currency:
+                raise CurrencyMismatch("rank", currency, value.currency)
+            currency = value.currency
+            amounts[customer] = value.amount
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError(f"The value of customer {customer!r} is not a finite number.")
+            amounts[customer] = Decimal(repr(value))
+        else:
+            amounts[customer] = Decimal(value)
+    return amounts
+
+
+def pyramid(
+    values: Mapping[str, float | Decimal | Money],
+    *,
+    shares: Sequence[float] = (0.01, 0.19, 0.30, 0.50),
+    names: Sequence[str] | None = None,
+) -> Pyramid:
+    """Tier customers by value, the most valuable first.
+
+    Customers are ranked by value, highest first, ties by customer id; negative
+    values (unprofitable customers) are allowed and rank last. Tier sizes
+    follow `tier_counts`. An empty portfolio gives empty tiers.
+
+    Args:
+        values: Customer id → value (a number, or `Money` in one currency).
+        shares: The share of customers in each tier, top first; they must sum to 1.
+        names: The tiers' names (default: key, major, ordinary, small for four tiers,
+            tier 1, tier 2... otherwise).
+
+    Raises:
+        ValueError: Shares not positive or not summing to 1, names not one per
+            tier, or a value that is not a finite number.
+        CurrencyMismatch: Values in more than one currency.
+
+    Examples:
+        >>> result = pyramid({"C-1": 900, "C-2": 50, "C-3": 30, "C-4": 20}, shares=(0.25, 0.75),
+        ...                  names=("top", "rest"))
+        >>> result.tiers
+        {'C-1': 1, 'C-2': 2, 'C-3': 2, 'C-4': 2}
+        >>> [(t.name, t.count, t.value_share) for t in result.levels]
+        [('top', 1, 0.9), ('rest', 3, 0.1)]
+    """
+    if not shares or any(not (s > 0) for s in shares) or not math.isclose(sum(shares), 1.0):
+        raise ValueError("shares must be positive and sum to 1.")
+    if names is None:
+        names = TIER_NAMES if len(shares) == 4 else [f"tier {n}" for n in range(1, len(shares) + 1)]
+    if len(names) != len(shares):
+        raise ValueError("names must give one name per tier.")
+    amounts = _amounts(values)
+    ranked = sorted(amounts, key=lambda c: (-amounts[c], c))
+    counts = tier_counts(len(ranked), shares)
+    total = sum(amounts.values(), Decimal(0))
+    tiers: dict[str, int] = {}
+    levels = []
+    start = 0
+    for number, (count, share, name) in enumerate(zip(counts, shares, names, strict=True), 1):
+        members = ranked[start : start + count]
+        start += count
+        tiers.update(dict.fromkeys(members, number))
+        value = sum((amounts[c] for c in members), Decimal(0))
+        levels.append(
+            Tier(
+                number=number,
+                name=name,
+                share=share,
+                count=count,
+                value=float(value),
+                value_share=float(value / total) if total else None,
+            )
+        )
+    top = tier_counts(len(ranked), (0.2, 0.8))[0]
+    pareto = None
+    if total and ranked:
+        pareto = float(sum((amounts[c] for c in ranked[:top]), Decimal(0)) / total)
+    return Pyramid(tiers={c: tiers[c] for c in amounts}, levels=tuple(levels), pareto=pareto)

@@ -1,0 +1,240 @@
+"""Purchase summaries: the frequency / recency / T / monetary table of the customer-base literature.
+
+The definitions are those of the literature and of its Python tools (the
+``lifetimes`` package's ``summary_data_from_transaction_data``), so numbers do
+not change when users switch:
+
+* purchases are grouped into **periods** of the unit: calendar days, calendar
+  weeks (Monday to Sunday) or calendar months, each purchase on the calendar
+  day of its own time zone;
+* ``frequency`` = distinct purchase periods − 1 (the repeat periods);
+* ``recency`` = last purchase period − first purchase period;
+* ``T`` = the observation end's period − first purchase period;
+* ``monetary_value`` = the mean of the period totals of the repeat periods
+  (the first period left out), 0 without a repeat.
+
+With ``periods="days"`` purchases are grouped by day whatever the unit, and
+recency and T are expressed in the unit, fractionally (days / 7 for weeks):
+the published CDNOW estimates were made this way. Refunds are not purchases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal, NamedTuple
+
+from crmcore.entities import Transaction
+from crmcore.entities.enums import TransactionKind
+from crmcore.errors import CurrencyMismatch
+
+__all__ = ["HoldoutRow", "RfmRow", "calibration_holdout", "rfm_summary"]
+
+_ZERO = Decimal(0)
+Unit = Literal["days", "weeks", "months"]
+Periods = Literal["calendar", "days"]
+
+
+class RfmRow(NamedTuple):
+    """One customer's purchase summary."""
+
+    customer_id: str
+    frequency: int
+    """Repeat purchase periods."""
+    recency: float
+    """From the first to the last purchase period, in the unit."""
+    T: float
+    """From the first purchase period to the observation end, in the unit."""
+    monetary_value: float
+    """The mean total of the repeat periods, 0 without a repeat."""
+
+
+class HoldoutRow(NamedTuple):
+    """One customer's calibration summary and what the customer did in the holdout period."""
+
+    customer_id: str
+    frequency_cal: int
+    recency_cal: float
+    T_cal: float
+    monetary_value_cal: float
+    frequency_holdout: int
+    """Purchase periods in the holdout period."""
+    monetary_value_holdout: float
+    """The mean total of those periods, 0 without any."""
+    duration_holdout: float
+    """The length of the holdout period, in the unit."""
+
+
+def _period(day: date, unit: Unit, periods: Periods) -> int:
+    if periods == "days" or unit == "days":
+        return day.toordinal()
+    if unit == "weeks":
+        return (day.toordinal() - 1) // 7  # ordinal 1 (1 January of year 1) is a Monday
+    return day.year * 12 + day.month - 1
+
+
+def _scale(unit: Unit, periods: Periods) -> float:
+    """How many counted periods make one unit (7 days a week when counting days)."""
+    if periods == "days" and unit == "weeks":
+        return 7.0
+    return 1.0
+
+
+def _day(moment: date | datetime) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _check(unit: str, periods: str) -> None:
+    if unit not in ("days", "weeks", "months"):
+        raise ValueError(f"unit must be 'days', 'weeks' or 'months', not {unit!r}.")
+    if periods not in ("calendar", "days"):
+        raise ValueError(f"periods must be 'calendar' or 'days', not {periods!r}.")
+    if periods == "days" and unit == "months":
+        raise ValueError("Months have no fixed length in days: use periods='calendar' for months.")
+
+
+def _included(sale: Transaction, end: date | datetime) -> bool:
+    if isinstance(end, datetime):
+        return sale.occurred_at <= end
+    return sale.occurred_at.date() <= end
+
+
+class _Customer:
+    """Exact period totals of one customer (memory grows with purchase periods, not purchases)."""
+
+    __slots__ = ("currency", "totals")
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self.totals: dict[int, Decimal] = {}
+
+    def add(self, period: int, amount: Decimal) -> None:
+        self.totals[period] = self.totals.get(period, _ZERO) + amount
+
+
+def _gather(
+    transactions: Iterable[Transaction], end: date | datetime, unit: Unit, periods: Periods
+) -> dict[str, _Customer]:
+    customers: dict[str, _Customer] = {}
+    for sale in transactions:
+        if sale.kind is not TransactionKind.PURCHASE or not _included(sale, end):
+            continue
+        customer = customers.get(sale.customer_id)
+        currency = sale.amount.currency
+        if customer is None:
+            customer = customers[sale.customer_id] = _Customer(currency)
+        elif customer.currency != currency:
+            raise CurrencyMismatch("summarize", customer.currency, currency)
+        customer.add(_period(sale.occurred_at.date(), unit, periods), sale.amount.amount)
+    return customers
+
+
+def rfm_summary(
+    transactions: Iterable[Transaction],
+    *,
+    observation_end: date | datetime,
+    unit: Unit = "days",
+    periods: Periods = "calendar",
+) -> list[RfmRow]:
+    """Summarize purchases into one frequency / recency / T / monetary row per customer.
+
+    Transactions may come in any order, interleaved across customers; they
+    are read once. Purchases after ``observation_end`` (a moment, or a day:
+    every purchase on that day counts) are left out. Rows come in the order
+    customers were first met.
+
+    Args:
+        transactions: The purchases (refunds are skipped).
+        observation_end: The end of the observation period.
+        unit: ``"days"``, ``"weeks"`` or ``"months"``.
+        periods: ``"calendar"`` groups purchases into calendar periods of the
+            unit; ``"days"`` groups them by day and measures recency and T in
+            the unit, fractionally (weeks only).
+
+    Raises:
+        ValueError: An unknown unit or grouping.
+        CurrencyMismatch: One customer's purchases are in two currencies.
+
+    Examples:
+        >>> from datetime import date
+        >>> from crmcore import Money, Transaction
+        >>> def sale(n, day, amount):
+        ...     return Transaction(id=f"T-{n}", customer_id="C-1", occurred_at=day,
+        ...                        amount=Money(amount, "USD"))
+        >>> rows = rfm_summary([sale(1, "1997-01-01", "29.33"), sale(2, "1997-01-18", "29.73"),
+        ...                     sale(3, "1997-01-18", "10.00")], observation_end=date(1997, 9, 30))
+        >>> rows[0]
+        RfmRow(customer_id='C-1', frequency=1, recency=17.0, T=272.0, monetary_value=39.73)
+    """
+    _check(unit, periods)
+    end = _period(_day(observation_end), unit, periods)
+    scale = _scale(unit, periods)
+    rows = []
+    for customer_id, customer in _gather(transactions, observation_end, unit, periods).items():
+        totals = customer.totals
+        first, last = min(totals), max(totals)
+        frequency = len(totals) - 1
+        repeat_total = sum(totals.values(), _ZERO) - totals[first]
+        rows.append(
+            RfmRow(
+                customer_id,
+                frequency,
+                (last - first) / scale,
+                (end - first) / scale,
+                float(repeat_total / frequency) if frequency else 0.0,
+            )
+        )
+    return rows
+
+
+def calibration_holdout(
+    transactions: Iterable[Transaction],
+    *,
+    calibration_end: date | datetime,
+    observation_end: date | datetime,
+    unit: Unit = "days",
+    periods: Periods = "calendar",
+) -> list[HoldoutRow]:
+    """Split purchases at ``calibration_end``: a summary of before, and the purchases after.
+
+    Customers whose first purchase is after the calibration end are left out
+    (a model fitted on the calibration period knows nothing of them).
+
+    Raises:
+        ValueError: The calibration end is not before the observation end, or
+            an unknown unit or grouping.
+
+    Examples:
+        >>> from datetime import date
+        >>> from crmcore import Money, Transaction
+        >>> sales = [Transaction(id=f"T-{n}", customer_id="C-1", occurred_at=day,
+        ...                      amount=Money("10", "USD"))
+        ...          for n, day in enumerate(["1997-01-01", "1997-02-01", "1997-11-05"])]
+        >>> row, = calibration_holdout(sales, calibration_end=date(1997, 9, 30),
+        ...                            observation_end=date(1998, 6, 30), unit="weeks",
+        ...                            periods="days")
+        >>> row.frequency_cal, round(row.recency_cal, 3), row.frequency_holdout
+        (1, 4.429, 1)
+    """
+    _check(unit, periods)
+    if _day(calibration_end) >= _day(observation_end):
+        raise ValueError("calibration_end must be before observation_end.")
+    sales = [s for s in transactions if s.kind is TransactionKind.PURCHASE]
+    calibration = rfm_summary(sales, observation_end=calibration_end, unit=unit, periods=periods)
+    cut = _period(_day(calibration_end), unit, periods)
+    after = _gather(sales, observation_end, unit, periods)
+    scale = _scale(unit, periods)
+    duration = (_period(_day(observation_end), unit, periods) - cut) / scale
+    rows = []
+    for row in calibration:
+        later = [total for period, total in after[row.customer_id].totals.items() if period > cut]
+        rows.append(
+            HoldoutRow(
+                *row,
+                len(later),
+                float(sum(later, _ZERO) / len(later)) if later else 0.0,
+                duration,
+            )
+        )
+    return rows
