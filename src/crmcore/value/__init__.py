@@ -3,9 +3,13 @@
 * [`rfm_summary`][crmcore.value.rfm.rfm_summary] and
   [`calibration_holdout`][crmcore.value.rfm.calibration_holdout]: the
   frequency / recency / T / monetary table of the customer-base literature;
+* [`historical_value`][crmcore.value.profit.historical_value] and
+  [`profitability`][crmcore.value.profit.profitability]: what a customer has
+  brought and cost, component by component;
 * [`retention_value`][crmcore.value.retention.retention_value]: lifetime value
   under constant retention;
 * [`pyramid`][crmcore.value.pyramid.pyramid]: customers tiered by value;
+* [`rfm_scores`][crmcore.value.segments.rfm_scores]: RFM quintile scores and segments;
 * [`BetaGeo`][crmcore.value.models.BetaGeo], [`GammaGamma`][crmcore.value.models.GammaGamma]
   and [`lifetime_value`][crmcore.value.models.lifetime_value]: the probabilistic
   models of purchases, P(alive) and spend.
@@ -19,23 +23,42 @@ Examples:
 from __future__ import annotations
 
 from crmcore.value.models import BetaGeo, GammaGamma, lifetime_value
+from crmcore.value.profit import (
+    HistoricalValue,
+    Profitability,
+    ProfitabilityPolicy,
+    Signal,
+    historical_value,
+    profitability,
+)
 from crmcore.value.pyramid import TIER_NAMES, Pyramid, Tier, pyramid, tier_counts
 from crmcore.value.retention import retention_multiple, retention_value
 from crmcore.value.rfm import HoldoutRow, RfmRow, calibration_holdout, rfm_summary
+from crmcore.value.segments import SEGMENT_GRID, RfmScore, RfmSegment, rfm_scores
 
 __all__ = [
+    "SEGMENT_GRID",
     "TIER_NAMES",
     "BetaGeo",
     "GammaGamma",
+    "HistoricalValue",
     "HoldoutRow",
+    "Profitability",
+    "ProfitabilityPolicy",
     "Pyramid",
     "RfmRow",
+    "RfmScore",
+    "RfmSegment",
+    "Signal",
     "Tier",
     "calibration_holdout",
+    "historical_value",
     "lifetime_value",
+    "profitability",
     "pyramid",
     "retention_multiple",
     "retention_value",
+    "rfm_scores",
     "rfm_summary",
     "tier_counts",
 ]

@@ -1,0 +1,329 @@
+"""What a customer has brought and cost: profitability analysis and historical lifetime value.
+
+Both read one ledger of the customer's history up to ``as_of``:
+
+| component | from |
+|---|---|
+| list revenue | purchases at list price (the price paid where no list price is recorded) |
+| discounts | list price − price paid |
+| refunds | refunds |
+| cost of goods | purchases' ``cost`` (estimated from ``margin_rate`` where missing, if given) |
+| care contacts | touchpoints' ``cost`` |
+| complaint handling | complaints' ``handling_cost`` |
+| compensation | complaints' ``compensation`` |
+| acquisition | the customer's ``acquisition_cost`` |
+
+*Profitability* (客户利润分析): list revenue − discounts − refunds − cost of
+goods − cost to serve (care contacts, complaint handling, compensation) −
+acquisition. *Historical lifetime value* (the source texts' definition):
+profit contribution (revenue − refunds − cost of goods) − acquisition cost −
+retention costs (care contacts, complaint handling, compensation). The two
+agree on the total; they group the components differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from crmcore._types import Timestamp
+from crmcore.entities._base import Value
+from crmcore.entities.enums import TransactionKind
+from crmcore.errors import CurrencyMismatch
+from crmcore.history import CustomerHistory
+from crmcore.money import Money
+
+__all__ = [
+    "HistoricalValue",
+    "Profitability",
+    "ProfitabilityPolicy",
+    "Signal",
+    "historical_value",
+    "profitability",
+]
+
+_ZERO = Decimal(0)
+_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+
+
+class _Ledger:
+    """The money of one customer's history up to a moment, by component, in one currency."""
+
+    def __init__(self, history: CustomerHistory, as_of: datetime, margin_rate: float | None):
+        self.currency: str | None = None
+        self.list_revenue = self.paid = self.discounts = self.refunds = _ZERO
+        self.cost_of_goods = self.care = self.complaints = self.compensation = _ZERO
+        self.purchases = self.costed = self.estimated = 0
+        self.complaint_count = 0
+        for sale in history.transactions:
+            if sale.occurred_at > as_of:
+                break
+            if sale.kind is TransactionKind.REFUND:
+                self.refunds += self._amount(sale.amount)
+                continue
+            self.purchases += 1
+            paid = self._amount(sale.amount)
+            listed = paid if sale.list_amount is None else self._amount(sale.list_amount)
+            self.paid += paid
+            self.list_revenue += listed
+            self.discounts += listed - paid
+            if sale.cost is not None:
+                self.costed += 1
+                self.cost_of_goods += self._amount(sale.cost)
+            elif margin_rate is not None:
+                self.estimated += 1
+                self.cost_of_goods += paid * (1 - Decimal(repr(margin_rate)))
+        for contact in history.touchpoints:
+            if contact.occurred_at > as_of:
+                break
+            if contact.cost is not None:
+                self.care += self._amount(contact.cost)
+        for complaint in history.complaints:
+            if complaint.received_at > as_of:
+                break
+            self.complaint_count += 1
+            if complaint.handling_cost is not None:
+                self.complaints += self._amount(complaint.handling_cost)
+            if complaint.compensation is not None:
+                self.compensation += self._amount(complaint.compensation)
+        acquisition = history.customer.acquisition_cost
+        self.acquisition = _ZERO if acquisition is None else self._amount(acquisition)
+
+    def _amount(self, money: Money) -> Decimal:
+        if self.currency is None:
+            self.currency = money.currency
+        elif money.currency != self.currency:
+            raise CurrencyMismatch("add", self.currency, money.currency)
+        return money.amount
+
+    @property
+    def contribution(self) -> Decimal:
+        return self.paid - self.refunds - self.cost_of_goods
+
+    @property
+    def retention_costs(self) -> Decimal:
+        return self.care + self.complaints + self.compensation
+
+
+class HistoricalValue(Value):
+    """A customer's historical lifetime value with its breakdown (amounts in ``currency``)."""
+
+    customer_id: str
+    as_of: Timestamp
+    currency: str | None = Field(description="None when the history holds no amount at all.")
+    revenue: Decimal = Field(description="What the customer paid for purchases.")
+    refunds: Decimal
+    cost_of_goods: Decimal
+    contribution: Decimal = Field(description="Revenue − refunds − cost of goods.")
+    acquisition: Decimal
+    retention_costs: Decimal = Field(
+        description="Care contacts + complaint handling + compensation."
+    )
+    value: Decimal = Field(description="Contribution − acquisition − retention costs.")
+    cost_coverage: float | None = Field(
+        description="Share of purchases whose cost of goods is recorded; None without purchases."
+    )
+
+
+def historical_value(
+    history: CustomerHistory, *, as_of: datetime | str, margin_rate: float | None = None
+) -> HistoricalValue:
+    """The profit a customer has contributed, less what acquiring and keeping the customer cost.
+
+    Purchases without a recorded cost of goods count at no cost, unless
+    ``margin_rate`` estimates it (cost = price paid × (1 − margin rate));
+    ``cost_coverage`` says how much was recorded. A history without any amount
+    has a value of 0 and no currency.
+
+    Raises:
+        CurrencyMismatch: The history's amounts are in more than one currency.
+
+    Examples:
+        >>> from crmcore import Customer, CustomerHistory, Money, Transaction
+        >>> sale = Transaction(id="T-1", customer_id="C-1", occurred_at="2024-03-01",
+        ...                    amount=Money("300", "CNY"), cost=Money("180", "CNY"))
+        >>> customer = Customer(id="C-1", acquisition_cost=Money("50", "CNY"))
+        >>> history = CustomerHistory(customer=customer, transactions=[sale])
+        >>> result = historical_value(history, as_of="2024-12-31")
+        >>> result.contribution, result.value, result.currency
+        (Decimal('120'), Decimal('70'), 'CNY')
+    """
+    moment = _AT.validate_python(as_of)
+    ledger = _Ledger(history, moment, margin_rate)
+    return HistoricalValue(
+        customer_id=history.customer_id,
+        as_of=moment,
+        currency=ledger.currency,
+        revenue=ledger.paid,
+        refunds=ledger.refunds,
+        cost_of_goods=ledger.cost_of_goods,
+        contribution=ledger.contribution,
+        acquisition=ledger.acquisition,
+        retention_costs=ledger.retention_costs,
+        value=ledger.contribution - ledger.acquisition - ledger.retention_costs,
+        cost_coverage=ledger.costed / ledger.purchases if ledger.purchases else None,
+    )
+
+
+class ProfitabilityPolicy(BaseModel):
+    """The thresholds of the good- and bad-customer signals (documented defaults).
+
+    Examples:
+        >>> ProfitabilityPolicy().service_share
+        0.3
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service_share: float = Field(
+        default=0.3, gt=0, description="Cost to serve above this share of revenue is costly."
+    )
+    discount_share: float = Field(
+        default=0.3, gt=0, description="Discounts above this share of list revenue are heavy."
+    )
+    refund_share: float = Field(
+        default=0.2, gt=0, description="Refunds above this share of revenue are heavy."
+    )
+    complaints_per_purchase: float = Field(
+        default=0.5, gt=0, description="More complaints per purchase than this is frequent."
+    )
+    cheap_share: float = Field(
+        default=0.05, ge=0, description="Cost to serve below this share of revenue is cheap."
+    )
+
+
+class Signal(Value):
+    """One good- or bad-customer signal the data supports."""
+
+    name: str
+    good: bool
+    detail: str
+
+
+class Profitability(Value):
+    """A customer's profitability with every component, and the signals it shows."""
+
+    customer_id: str
+    as_of: Timestamp
+    currency: str | None
+    list_revenue: Decimal
+    discounts: Decimal
+    refunds: Decimal
+    cost_of_goods: Decimal
+    care_contacts: Decimal
+    complaint_handling: Decimal
+    compensation: Decimal
+    acquisition: Decimal
+    cost_to_serve: Decimal = Field(
+        description="Discounts + care contacts + complaint handling + compensation."
+    )
+    profit: Decimal
+    profitable: bool
+    cost_coverage: float | None
+    signals: tuple[Signal, ...]
+
+
+def _signals(
+    ledger: _Ledger, cost_to_serve: Decimal, policy: ProfitabilityPolicy
+) -> Iterable[Signal]:
+    revenue = ledger.paid
+    serve = cost_to_serve - ledger.discounts
+    if revenue and serve / revenue > Decimal(repr(policy.service_share)):
+        share = float(serve / revenue)
+        yield Signal(
+            name="costly_to_serve", good=False, detail=f"cost to serve is {share:.0%} of revenue"
+        )
+    if ledger.list_revenue and ledger.discounts / ledger.list_revenue > Decimal(
+        repr(policy.discount_share)
+    ):
+        share = float(ledger.discounts / ledger.list_revenue)
+        yield Signal(
+            name="heavy_discounts", good=False, detail=f"discounts are {share:.0%} of list revenue"
+        )
+    if revenue and ledger.refunds / revenue > Decimal(repr(policy.refund_share)):
+        share = float(ledger.refunds / revenue)
+        yield Signal(name="heavy_refunds", good=False, detail=f"refunds are {share:.0%} of revenue")
+    if ledger.complaint_count and ledger.complaint_count > policy.complaints_per_purchase * max(
+        ledger.purchases, 1
+    ):
+        yield Signal(
+            name="frequent_complaints",
+            good=False,
+            detail=f"{ledger.complaint_count} complaints for {ledger.purchases} purchases",
+        )
+    if revenue and serve / revenue < Decimal(repr(policy.cheap_share)):
+        share = float(serve / revenue)
+        yield Signal(
+            name="cheap_to_serve", good=True, detail=f"cost to serve is {share:.0%} of revenue"
+        )
+    if ledger.purchases and ledger.costed + ledger.estimated < ledger.purchases:
+        missing = ledger.purchases - ledger.costed - ledger.estimated
+        yield Signal(
+            name="cost_of_goods_unknown",
+            good=False,
+            detail=(
+                f"no cost of goods for {missing} of {ledger.purchases} purchases: "
+                "profit is overstated"
+            ),
+        )
+
+
+def profitability(
+    history: CustomerHistory,
+    *,
+    as_of: datetime | str,
+    margin_rate: float | None = None,
+    policy: ProfitabilityPolicy | None = None,
+) -> Profitability:
+    """Customer profitability: what the customer brought, less every cost, component by component.
+
+    A customer who costs more than he brings (``profitable`` is False) is a
+    candidate to serve at lower cost or to let go. The signals flag what the
+    data supports of the source texts' good- and bad-customer criteria:
+    costly to serve, heavy discounts, heavy refunds, frequent complaints,
+    cheap to serve, and a warning when costs of goods are missing.
+
+    Raises:
+        CurrencyMismatch: The history's amounts are in more than one currency.
+
+    Examples:
+        >>> from crmcore import Customer, CustomerHistory, Money, Transaction
+        >>> sale = Transaction(id="T-1", customer_id="C-1", occurred_at="2024-03-01",
+        ...                    amount=Money("80", "CNY"), list_amount=Money("100", "CNY"),
+        ...                    cost=Money("60", "CNY"))
+        >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[sale])
+        >>> result = profitability(history, as_of="2024-12-31")
+        >>> result.profit, result.discounts, [s.name for s in result.signals]
+        (Decimal('20'), Decimal('20'), ['cheap_to_serve'])
+    """
+    moment = _AT.validate_python(as_of)
+    ledger = _Ledger(history, moment, margin_rate)
+    cost_to_serve = ledger.discounts + ledger.retention_costs
+    profit = (
+        ledger.list_revenue
+        - ledger.refunds
+        - ledger.cost_of_goods
+        - cost_to_serve
+        - ledger.acquisition
+    )
+    return Profitability(
+        customer_id=history.customer_id,
+        as_of=moment,
+        currency=ledger.currency,
+        list_revenue=ledger.list_revenue,
+        discounts=ledger.discounts,
+        refunds=ledger.refunds,
+        cost_of_goods=ledger.cost_of_goods,
+        care_contacts=ledger.care,
+        complaint_handling=ledger.complaints,
+        compensation=ledger.compensation,
+        acquisition=ledger.acquisition,
+        cost_to_serve=cost_to_serve,
+        profit=profit,
+        profitable=profit >= 0,
+        cost_coverage=ledger.costed / ledger.purchases if ledger.purchases else None,
+        signals=tuple(_signals(ledger, cost_to_serve, policy or ProfitabilityPolicy())),
+    )
