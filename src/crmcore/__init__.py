@@ -13,6 +13,8 @@ The names users need are re-exported here; the modules hold the details:
 * [`crmcore.period`][crmcore.period]: `Period`, calendar lengths such as 12 months;
 * [`crmcore.scoring`][crmcore.scoring]: satisfaction and loyalty indices, delivered
   value, survey measures and the satisfaction-loyalty matrix;
+* [`crmcore.value`][crmcore.value]: purchase summaries, lifetime value (historical,
+  retention-based, BG/NBD and Gamma-Gamma), profitability, the pyramid and RFM;
 * [`crmcore.errors`][crmcore.errors]: the error tree under `CrmError`;
 * [`crmcore.io`][crmcore.io]: CSV and JSON Lines readers and writers;
 * [`crmcore.datasets`][crmcore.datasets]: the embedded sample portfolio and a generator;
@@ -27,7 +29,7 @@ Examples:
 
 from __future__ import annotations
 
-from crmcore import complaints, datasets, entities, errors, io, lifecycle, scoring
+from crmcore import complaints, datasets, entities, errors, io, lifecycle, scoring, value
 from crmcore._schemas import json_schemas
 from crmcore._version import __version__
 from crmcore.entities import (
@@ -101,4 +103,5 @@ __all__ = [
     "lifecycle",
     "scoring",
     "summarize",
+    "value",
 ]

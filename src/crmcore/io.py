@@ -33,26 +33,32 @@ import io
 import itertools
 import json
 import os
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Generic, Literal, TypeVar, Union
+from typing import IO, Any, Generic, Literal, NamedTuple, TypeVar, Union
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
+from crmcore.entities.enums import TransactionKind
 from crmcore.errors import FieldProblem, InvalidRecord
-from crmcore.money import Money
+from crmcore.money import Money, parse_amount, parse_currency
 
 __all__ = [
     "OnError",
+    "PurchaseRecord",
     "ReadResult",
     "RecordReader",
     "csv_columns",
     "read_csv",
     "read_jsonl",
+    "read_purchases",
     "write_csv",
     "write_jsonl",
 ]
@@ -524,3 +530,131 @@ def write_csv(
         if owned:
             stream.close()
     return count
+
+
+class PurchaseRecord(NamedTuple):
+    """The fields of a transaction that purchase summaries read, from `read_purchases`."""
+
+    customer_id: str
+    occurred_at: datetime
+    kind: TransactionKind
+    amount: Money
+
+
+_KINDS = {"": TransactionKind.PURCHASE, **{k.value: k for k in TransactionKind}}
+_PURCHASE_COLUMNS = ("customer_id", "occurred_at", "amount", "amount.currency")
+
+
+def read_purchases(source: Source) -> Iterator[PurchaseRecord]:
+    r"""Read the customer, time, kind and amount of each row of a transactions CSV file, fast.
+
+    For purchase summaries of large files (`crmcore.value.rfm_summary` takes
+    these records as it takes transactions): only the columns ``customer_id``,
+    ``occurred_at``, ``kind`` (optional; empty means a purchase), ``amount``
+    and ``amount.currency`` are read and checked, by the same rules as a
+    `Transaction`'s; the other columns are ignored. About ten times faster than
+    `read_csv`, which validates whole entities.
+
+    Raises:
+        InvalidRecord: A required column is missing (line 1), or a row has a
+            bad value in one of the columns read (its line and field named).
+
+    Examples:
+        >>> import io
+        >>> text = io.StringIO(
+        ...     "id,customer_id,occurred_at,amount,amount.currency\n"
+        ...     "T-1,C-1,2024-05-01T10:00:00+08:00,99.00,CNY\n"
+        ... )
+        >>> record, = read_purchases(text)
+        >>> record.customer_id, str(record.amount), record.occurred_at.day
+        ('C-1', '99.00 CNY', 1)
+    """
+    name = _name(source)
+    stream, owned = _open(source, "r", csv_newline=True)
+    try:
+        reader = csv.reader(stream)
+        header = next(reader, None)
+        if header is None:
+            return
+        missing = [c for c in _PURCHASE_COLUMNS if c not in header]
+        if missing:
+            raise InvalidRecord(
+                name, 1, [FieldProblem(c, "is a required column but is missing") for c in missing]
+            )
+        who, when, amount, currency = (header.index(c) for c in _PURCHASE_COLUMNS)
+        kind = header.index("kind") if "kind" in header else None
+        width = len(header)
+        previous_end = reader.line_num
+        for cells in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not cells:
+                continue
+            if len(cells) != width:
+                problem = FieldProblem(None, f"has {len(cells)} cells but the header has {width}")
+                raise InvalidRecord(name, start, [problem])
+            try:
+                record = PurchaseRecord(
+                    _id(cells[who]),
+                    _moment(cells[when]),
+                    _KINDS[cells[kind]] if kind is not None else TransactionKind.PURCHASE,
+                    Money._trusted(_amount(cells[amount]), _currency(cells[currency])),
+                )
+            except (KeyError, ValueError, PydanticCustomError) as exc:
+                raise InvalidRecord(name, start, [_purchase_problem(exc, cells, header)]) from None
+            yield record
+    finally:
+        if owned:
+            stream.close()
+
+
+def _id(text: str) -> str:
+    if not text or text != text.strip():
+        raise _Bad("customer_id", "must not be empty or start or end with whitespace")
+    return text
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise _Bad("occurred_at", "is not an ISO 8601 date or datetime") from None
+    if moment.tzinfo is None:
+        if len(text) == 10:  # a bare date means 00:00 UTC, as for entities
+            return moment.replace(tzinfo=timezone.utc)
+        raise _Bad("occurred_at", "must be timezone-aware (a naive datetime is ambiguous)")
+    return moment
+
+
+_PLAIN_AMOUNT = re.compile(r"\d{1,16}(?:\.\d{1,18})?")
+_CURRENCIES: set[str] = set()
+
+
+def _amount(text: str) -> Decimal:
+    if _PLAIN_AMOUNT.fullmatch(text) and len(text) <= 20:  # the common case, surely valid
+        return Decimal(text)
+    value = parse_amount(text)
+    if value < 0:
+        raise _Bad("amount", "must be greater than or equal to 0")
+    return value
+
+
+def _currency(text: str) -> str:
+    if text not in _CURRENCIES:
+        _CURRENCIES.add(parse_currency(text))
+    return text
+
+
+class _Bad(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _purchase_problem(exc: Exception, cells: list[str], header: list[str]) -> FieldProblem:
+    if isinstance(exc, _Bad):
+        return FieldProblem(exc.field, str(exc))
+    if isinstance(exc, KeyError):
+        return FieldProblem("kind", "must be 'purchase' or 'refund'")
+    message = str(exc)
+    field = "amount.currency" if "currency" in message else "amount"
+    return FieldProblem(field, message)

@@ -174,9 +174,9 @@ class Money:
     @classmethod
     def _trusted(cls, amount: Decimal, currency: str) -> Money:
         """Build a Money from parts that are already known to be valid."""
-        money = object.__new__(cls)
-        object.__setattr__(money, "amount", amount)
-        object.__setattr__(money, "currency", currency)
+        money = _new(cls)
+        _set_amount(money, amount)
+        _set_currency(money, currency)
         return money
 
     @classmethod
@@ -374,3 +374,9 @@ class Money:
             "required": ["amount", "currency"],
             "additionalProperties": False,
         }
+
+
+# The slot descriptors, for building trusted values without object.__setattr__.
+_new = object.__new__
+_set_amount = vars(Money)["amount"].__set__
+_set_currency = vars(Money)["currency"].__set__

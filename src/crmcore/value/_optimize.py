@@ -86,3 +86,78 @@ def nelder_mead(
             values[j] = value(simplex[j])
     best_index = min(range(n + 1), key=values.__getitem__)
     return Minimum(tuple(simplex[best_index]), values[best_index], max_iterations, False)
+
+
+def digamma(x: float) -> float:
+    """The digamma function ψ(x) = d ln Γ(x) / dx, for x > 0.
+
+    Shifts x above 10 by ψ(x) = ψ(x + 1) − 1/x, then sums the asymptotic series;
+    accurate to about 1e-12.
+    """
+    result = 0.0
+    while x < 10.0:
+        result -= 1.0 / x
+        x += 1.0
+    inverse = 1.0 / x
+    square = inverse * inverse
+    series = square * (
+        1 / 12 - square * (1 / 120 - square * (1 / 252 - square * (1 / 240 - square / 132)))
+    )
+    return result + math.log(x) - 0.5 * inverse - series
+
+
+def bfgs(
+    f: Callable[[Sequence[float]], tuple[float, list[float]]],
+    start: Sequence[float],
+    *,
+    gradient_tolerance: float = 1e-9,
+    stall_tolerance: float = 1e-6,
+    max_iterations: int = 500,
+) -> Minimum:
+    """Minimise ``f``, which returns its value and gradient, by BFGS with backtracking.
+
+    Converged when every gradient component is below ``gradient_tolerance``,
+    or, once rounding stops further progress (no step lowers the value any
+    more), when they are below ``stall_tolerance``.
+    """
+    n = len(start)
+    x = list(start)
+    value, gradient = f(x)
+    inverse = [[float(i == j) for j in range(n)] for i in range(n)]
+    for iteration in range(1, max_iterations + 1):
+        if max(abs(g) for g in gradient) <= gradient_tolerance:
+            return Minimum(tuple(x), value, iteration, True)
+        direction = [-sum(inverse[i][j] * gradient[j] for j in range(n)) for i in range(n)]
+        slope = sum(d * g for d, g in zip(direction, gradient, strict=True))
+        if slope >= 0:  # not a descent direction: start again from steepest descent
+            inverse = [[float(i == j) for j in range(n)] for i in range(n)]
+            direction = [-g for g in gradient]
+            slope = -sum(g * g for g in gradient)
+        step = 1.0
+        for _ in range(60):
+            trial = [xi + step * di for xi, di in zip(x, direction, strict=True)]
+            try:
+                trial_value, trial_gradient = f(trial)
+            except (OverflowError, ValueError, ZeroDivisionError):
+                trial_value, trial_gradient = math.inf, gradient
+            if math.isfinite(trial_value) and trial_value <= value + 1e-4 * step * slope:
+                break
+            step /= 2
+        else:
+            stalled = max(abs(g) for g in gradient) <= stall_tolerance
+            return Minimum(tuple(x), value, iteration, stalled)
+        if trial_value >= value and max(abs(g) for g in trial_gradient) <= stall_tolerance:
+            return Minimum(tuple(trial), trial_value, iteration, True)
+        s = [t - xi for t, xi in zip(trial, x, strict=True)]
+        y = [tg - g for tg, g in zip(trial_gradient, gradient, strict=True)]
+        x, value, gradient = trial, trial_value, trial_gradient
+        sy = sum(a * b for a, b in zip(s, y, strict=True))
+        if sy > 1e-12:
+            hy = [sum(inverse[i][j] * y[j] for j in range(n)) for i in range(n)]
+            yhy = sum(a * b for a, b in zip(y, hy, strict=True))
+            for i in range(n):
+                for j in range(n):
+                    inverse[i][j] += (sy + yhy) * s[i] * s[j] / (sy * sy) - (
+                        hy[i] * s[j] + s[i] * hy[j]
+                    ) / sy
+    return Minimum(tuple(x), value, max_iterations, False)

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from crmcore.entities._base import Value
 from crmcore.errors import ModelFitError
-from crmcore.value._optimize import nelder_mead
+from crmcore.value._optimize import bfgs, digamma, nelder_mead
 from crmcore.value.rfm import RfmRow
 
 __all__ = ["BetaGeo", "GammaGamma", "lifetime_value"]
@@ -57,6 +57,69 @@ def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
         if abs(term) <= 1e-16 * abs(total):
             return total
     raise ArithmeticError(f"2F1({a}, {b}; {c}; {z}) did not converge")
+
+
+class _BetaGeoLikelihood:
+    """The mean negative log-likelihood of BG/NBD over grouped rows, with its gradient.
+
+    Parameters are taken on a log scale (r, α, a, b = exp(θ)). Terms that
+    depend on the frequency only are computed once per distinct frequency,
+    and the logarithms of α + T and α + t_x once per distinct time.
+    """
+
+    def __init__(self, rows: Sequence[tuple[float, ...]]) -> None:
+        self.count = len(rows)
+        self.rows = [(int(x), t_x, t, n) for (x, t_x, t), n in Counter(rows).items()]
+        self.by_x = Counter(int(x) for x, _, _ in rows)
+        self.times = sorted({t for _, t_x, t, _ in self.rows for t in (t_x, t)})
+
+    def value(self, theta: Sequence[float]) -> float:
+        try:
+            return self.value_and_gradient(theta)[0]
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return math.inf
+
+    def value_and_gradient(self, theta: Sequence[float]) -> tuple[float, list[float]]:
+        r, alpha, a, b = (math.exp(v) for v in theta)
+        logs = {t: math.log(alpha + t) for t in self.times}
+        total = self.count * (
+            math.lgamma(a + b) - math.lgamma(b) - math.lgamma(r) + r * math.log(alpha)
+        )
+        d_r = self.count * (math.log(alpha) - digamma(r))
+        d_alpha = self.count * r / alpha
+        d_a = self.count * digamma(a + b)
+        d_b = self.count * (digamma(a + b) - digamma(b))
+        for x, n in self.by_x.items():
+            total += n * (math.lgamma(r + x) + math.lgamma(b + x) - math.lgamma(a + b + x))
+            d_r += n * digamma(r + x)
+            d_a -= n * digamma(a + b + x)
+            d_b += n * (digamma(b + x) - digamma(a + b + x))
+        log_a = math.log(a)
+        for x, t_x, t, n in self.rows:
+            log_t = logs[t]
+            a3 = -(r + x) * log_t
+            if x:
+                log_tx = logs[t_x]
+                a4 = log_a - math.log(b + x - 1) - (r + x) * log_tx
+                top = a3 if a3 > a4 else a4
+                e3, e4 = math.exp(a3 - top), math.exp(a4 - top)
+                total += n * (top + math.log(e3 + e4))
+                w = e4 / (e3 + e4)
+                d_r -= n * ((1 - w) * log_t + w * log_tx)
+                d_alpha -= n * (r + x) * ((1 - w) / (alpha + t) + w / (alpha + t_x))
+                d_a += n * w / a
+                d_b -= n * w / (b + x - 1)
+            else:
+                total += n * a3
+                d_r -= n * log_t
+                d_alpha -= n * (r + x) / (alpha + t)
+        scale = -1.0 / self.count
+        return total * scale, [
+            d_r * r * scale,
+            d_alpha * alpha * scale,
+            d_a * a * scale,
+            d_b * b * scale,
+        ]
 
 
 class BetaGeo(Value):
@@ -107,43 +170,17 @@ class BetaGeo(Value):
                     f"Cannot fit BG/NBD: row {n} (frequency {x:g}, recency {t_x:g}, T {t:g}) "
                     "is not a purchase summary."
                 )
-        groups = Counter(rows)
-        data = list(groups.items())
-        xs = sorted({int(x) for (x, _, _), _ in data})
-
-        def negative_log_likelihood(theta: Sequence[float]) -> float:
-            try:
-                r, alpha, a, b = (math.exp(v) for v in theta)
-            except OverflowError:
-                return math.inf
-            base = math.lgamma(a + b) - math.lgamma(b) - math.lgamma(r) + r * math.log(alpha)
-            per_x = {
-                x: (
-                    math.lgamma(r + x) + math.lgamma(b + x) - math.lgamma(a + b + x),
-                    math.log(a) - math.log(b + x - 1) if x else 0.0,
-                )
-                for x in xs
-            }
-            total = 0.0
-            for (x, t_x, t), weight in data:
-                shared, dropout = per_x[int(x)]
-                a3 = -(r + x) * math.log(alpha + t)
-                if x:
-                    a4 = dropout - (r + x) * math.log(alpha + t_x)
-                    top = max(a3, a4)
-                    tail = top + math.log(math.exp(a3 - top) + math.exp(a4 - top))
-                else:
-                    tail = a3
-                total += weight * (shared + tail)
-            return -(total + base * len(rows)) / len(rows)
-
-        first = nelder_mead(
-            negative_log_likelihood, [0.0, 0.0, 0.0, 0.0], max_iterations=max_iterations
+        likelihood = _BetaGeoLikelihood(rows)
+        best = bfgs(
+            likelihood.value_and_gradient, [0.0, 0.0, 0.0, 0.0], max_iterations=max_iterations
         )
-        best = nelder_mead(
-            negative_log_likelihood, first.x, step=0.05, max_iterations=max_iterations
-        )
-        if not (first.converged and best.converged) or not math.isfinite(best.value):
+        if not best.converged:  # a rougher surface: fall back on the simplex, from there
+            first = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
+            best = nelder_mead(likelihood.value, first.x, step=0.05, max_iterations=max_iterations)
+            best_ok = first.converged and best.converged
+        else:
+            best_ok = True
+        if not best_ok or not math.isfinite(best.value):
             raise ModelFitError("BG/NBD", best.iterations, "the likelihood search did not converge")
         r, alpha, a, b = (math.exp(v) for v in best.x)
         return cls(

@@ -23,17 +23,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
-from crmcore.entities import Transaction
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import CurrencyMismatch
+from crmcore.money import Money
 
-__all__ = ["HoldoutRow", "RfmRow", "calibration_holdout", "rfm_summary"]
+__all__ = ["HoldoutRow", "Purchase", "RfmRow", "calibration_holdout", "rfm_summary"]
 
 _ZERO = Decimal(0)
 Unit = Literal["days", "weeks", "months"]
 Periods = Literal["calendar", "days"]
+
+
+class Purchase(Protocol):
+    """What a summary reads of a transaction: a `Transaction`, or a fast-read `PurchaseRecord`."""
+
+    @property
+    def customer_id(self) -> str:
+        """The buyer."""
+
+    @property
+    def occurred_at(self) -> datetime:
+        """When it happened."""
+
+    @property
+    def kind(self) -> TransactionKind:
+        """A purchase or a refund."""
+
+    @property
+    def amount(self) -> Money:
+        """What was paid."""
 
 
 class RfmRow(NamedTuple):
@@ -94,12 +114,6 @@ def _check(unit: str, periods: str) -> None:
         raise ValueError("Months have no fixed length in days: use periods='calendar' for months.")
 
 
-def _included(sale: Transaction, end: date | datetime) -> bool:
-    if isinstance(end, datetime):
-        return sale.occurred_at <= end
-    return sale.occurred_at.date() <= end
-
-
 class _Customer:
     """Exact period totals of one customer (memory grows with purchase periods, not purchases)."""
 
@@ -109,29 +123,36 @@ class _Customer:
         self.currency = currency
         self.totals: dict[int, Decimal] = {}
 
-    def add(self, period: int, amount: Decimal) -> None:
-        self.totals[period] = self.totals.get(period, _ZERO) + amount
-
 
 def _gather(
-    transactions: Iterable[Transaction], end: date | datetime, unit: Unit, periods: Periods
+    transactions: Iterable[Purchase], end: date | datetime, unit: Unit, periods: Periods
 ) -> dict[str, _Customer]:
     customers: dict[str, _Customer] = {}
+    by_day = periods == "days" or unit == "days"
+    moment = end if isinstance(end, datetime) else None
+    last_day = _day(end)
+    purchase = TransactionKind.PURCHASE
     for sale in transactions:
-        if sale.kind is not TransactionKind.PURCHASE or not _included(sale, end):
+        if sale.kind is not purchase:
             continue
+        at = sale.occurred_at
+        day = at.date()
+        if day > last_day or (moment is not None and at > moment):
+            continue
+        amount = sale.amount
         customer = customers.get(sale.customer_id)
-        currency = sale.amount.currency
         if customer is None:
-            customer = customers[sale.customer_id] = _Customer(currency)
-        elif customer.currency != currency:
-            raise CurrencyMismatch("summarize", customer.currency, currency)
-        customer.add(_period(sale.occurred_at.date(), unit, periods), sale.amount.amount)
+            customer = customers[sale.customer_id] = _Customer(amount.currency)
+        elif customer.currency != amount.currency:
+            raise CurrencyMismatch("summarize", customer.currency, amount.currency)
+        period = day.toordinal() if by_day else _period(day, unit, periods)
+        totals = customer.totals
+        totals[period] = totals.get(period, _ZERO) + amount.amount
     return customers
 
 
 def rfm_summary(
-    transactions: Iterable[Transaction],
+    transactions: Iterable[Purchase],
     *,
     observation_end: date | datetime,
     unit: Unit = "days",
@@ -140,9 +161,10 @@ def rfm_summary(
     """Summarize purchases into one frequency / recency / T / monetary row per customer.
 
     Transactions may come in any order, interleaved across customers; they
-    are read once. Purchases after ``observation_end`` (a moment, or a day:
-    every purchase on that day counts) are left out. Rows come in the order
-    customers were first met.
+    are read once. They may be `Transaction` entities or, for large files,
+    the records of [`read_purchases`][crmcore.io.read_purchases]. Purchases
+    after ``observation_end`` (a moment, or a day: every purchase on that day
+    counts) are left out. Rows come in the order customers were first met.
 
     Args:
         transactions: The purchases (refunds are skipped).
@@ -189,7 +211,7 @@ def rfm_summary(
 
 
 def calibration_holdout(
-    transactions: Iterable[Transaction],
+    transactions: Iterable[Purchase],
     *,
     calibration_end: date | datetime,
     observation_end: date | datetime,
@@ -220,7 +242,7 @@ def calibration_holdout(
     _check(unit, periods)
     if _day(calibration_end) >= _day(observation_end):
         raise ValueError("calibration_end must be before observation_end.")
-    sales = [s for s in transactions if s.kind is TransactionKind.PURCHASE]
+    sales: list[Purchase] = [s for s in transactions if s.kind is TransactionKind.PURCHASE]
     calibration = rfm_summary(sales, observation_end=calibration_end, unit=unit, periods=periods)
     cut = _period(_day(calibration_end), unit, periods)
     after = _gather(sales, observation_end, unit, periods)

@@ -1,0 +1,139 @@
+"""Purchase summaries and BG/NBD fits: crmcore against the lifetimes package, in one run.
+
+Usage: python benchmarks/value.py [--transactions FILE] [--runs 3]
+
+1. ``rfm_summary`` over the transactions CSV written by
+   ``benchmarks/generate.py --write`` (about 1,000,000 rows): crmcore reads the
+   file with ``crmcore.io.read_purchases`` (the columns a summary needs,
+   checked) and summarizes, and also once with ``read_csv`` (whole entities);
+   lifetimes reads it with pandas and runs ``summary_data_from_transaction_data``
+   on the purchases. Both by day, observation end the last day. The script
+   checks that the two tables agree.
+2. The BG/NBD fit on the CDNOW calibration summary (2,357 customers, weeks
+   from days): ``BetaGeo.fit`` against ``lifetimes.BetaGeoFitter().fit``.
+
+Prints the median times over ``--runs`` and the ratios. Install the peer with
+``python -m pip install -r benchmarks/requirements.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from crmcore import Money, Transaction
+from crmcore.io import read_csv, read_purchases
+from crmcore.value import BetaGeo, rfm_summary
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(run: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def crmcore_summary(path: Path, end: date) -> list[Any]:
+    return rfm_summary(read_purchases(path), observation_end=end)
+
+
+def crmcore_summary_of_entities(path: Path, end: date) -> list[Any]:
+    return rfm_summary(read_csv(path, Transaction), observation_end=end)
+
+
+def lifetimes_summary(path: Path, end: date) -> Any:
+    import pandas as pd
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    frame = pd.read_csv(path, usecols=["customer_id", "occurred_at", "kind", "amount"])
+    frame = frame[frame["kind"] == "purchase"]
+    # the calendar day of each purchase in its own zone, as crmcore counts it
+    frame["day"] = pd.to_datetime(frame["occurred_at"].str.slice(0, 10))
+    return summary_data_from_transaction_data(
+        frame, "customer_id", "day", monetary_value_col="amount",
+        observation_period_end=pd.Timestamp(end), freq="D",
+    )  # fmt: skip
+
+
+def cdnow_rows() -> list[Any]:
+    sales = []
+    for n, line in enumerate(
+        (ROOT / "tests" / "data" / "CDNOW_sample.txt").read_text().splitlines()
+    ):
+        customer, _, day, _, value = line.split()
+        when = date(int(day[:4]), int(day[4:6]), int(day[6:]))
+        sales.append(
+            Transaction(
+                id=f"T-{n}", customer_id=customer, occurred_at=when, amount=Money(value, "USD")
+            )
+        )
+    return rfm_summary(sales, observation_end=date(1997, 9, 30), unit="weeks", periods="days")
+
+
+def _params(r: float, alpha: float, a: float, b: float) -> str:
+    return f"r={r:.3f} alpha={alpha:.3f} a={a:.3f} b={b:.3f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--transactions", type=Path, default=ROOT / "benchmarks" / "data" / "transactions.csv"
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    end = date(2025, 12, 31)
+    ours, rows = timed(lambda: crmcore_summary(args.transactions, end), args.runs)
+    entities, rows_of_entities = timed(
+        lambda: crmcore_summary_of_entities(args.transactions, end), 1
+    )
+    assert rows_of_entities == rows
+    theirs, table = timed(lambda: lifetimes_summary(args.transactions, end), args.runs)
+    mismatches = 0
+    for row in rows:
+        peer = table.loc[row.customer_id]
+        expected = (peer["frequency"], peer["recency"], peer["T"], peer["monetary_value"])
+        if not all(
+            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+            for a, b in zip(row[1:], expected, strict=True)
+        ):
+            mismatches += 1
+    print(f"rfm_summary over {args.transactions.name}: {len(rows):,} customers")
+    print(f"  crmcore (read_purchases + rfm_summary) {ours:8.2f} s")
+    print(f"  crmcore (read_csv entities + summary)  {entities:8.2f} s  (one run)")
+    print(f"  lifetimes (pandas + summary_data...)   {theirs:8.2f} s")
+    print(f"  crmcore / lifetimes time               {ours / theirs:8.2f}x")
+    print(f"  rows that differ                       {mismatches:8d} of {len(rows):,}")
+    print(f"  rows of the peer                       {len(table):8,}")
+
+    from lifetimes import BetaGeoFitter
+
+    calibration = cdnow_rows()
+    columns = [[getattr(r, name) for r in calibration] for name in ("frequency", "recency", "T")]
+    ours, model = timed(lambda: BetaGeo.fit(calibration), args.runs)
+    theirs, fitter = timed(lambda: BetaGeoFitter().fit(*columns), args.runs)
+    p = fitter.params_
+    print(f"BG/NBD fit on CDNOW ({len(calibration):,} customers)")
+    print(
+        f"  crmcore BetaGeo.fit                    {ours:8.2f} s  {_params(model.r, model.alpha, model.a, model.b)}"
+    )
+    print(
+        f"  lifetimes BetaGeoFitter.fit            {theirs:8.2f} s  {_params(p['r'], p['alpha'], p['a'], p['b'])}"
+    )
+    print(f"  crmcore / lifetimes time               {ours / theirs:8.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
