@@ -125,12 +125,10 @@ def main() -> int:
     theirs, fitter = timed(lambda: BetaGeoFitter().fit(*columns), args.runs)
     p = fitter.params_
     print(f"BG/NBD fit on CDNOW ({len(calibration):,} customers)")
-    print(
-        f"  crmcore BetaGeo.fit                    {ours:8.2f} s  {_params(model.r, model.alpha, model.a, model.b)}"
-    )
-    print(
-        f"  lifetimes BetaGeoFitter.fit            {theirs:8.2f} s  {_params(p['r'], p['alpha'], p['a'], p['b'])}"
-    )
+    ours_params = _params(model.r, model.alpha, model.a, model.b)
+    their_params = _params(p["r"], p["alpha"], p["a"], p["b"])
+    print(f"  crmcore BetaGeo.fit                    {ours:8.2f} s  {ours_params}")
+    print(f"  lifetimes BetaGeoFitter.fit            {theirs:8.2f} s  {their_params}")
     print(f"  crmcore / lifetimes time               {ours / theirs:8.2f}x")
     return 0
 
