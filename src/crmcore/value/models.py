@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import Field
 
 from crmcore.entities._base import Value
 from crmcore.errors import ModelFitError
-from crmcore.value._optimize import bfgs, digamma, nelder_mead
+from crmcore.value._optimize import Minimum, bfgs, digamma, nelder_mead
 from crmcore.value.rfm import RfmRow
 
 __all__ = ["BetaGeo", "GammaGamma", "lifetime_value"]
@@ -46,6 +46,24 @@ def _columns(
     if any(c is None for c in others) or len({len(c) for c in columns}) != 1:
         raise ValueError(f"{', '.join(names)} must be sequences of equal length.")
     return [tuple(float(v) for v in row) for row in zip(*columns, strict=True)]
+
+
+def _simplex(
+    model: str,
+    f: Callable[[Sequence[float]], float],
+    start: Sequence[float],
+    max_iterations: int,
+) -> Minimum:
+    """Minimise by the simplex, then again from its end with a small simplex, to polish.
+
+    Raises:
+        ModelFitError: Either search did not converge, or ended on an infinite value.
+    """
+    first = nelder_mead(f, start, max_iterations=max_iterations)
+    best = nelder_mead(f, first.x, step=0.05, max_iterations=max_iterations)
+    if not (first.converged and best.converged) or not math.isfinite(best.value):
+        raise ModelFitError(model, best.iterations, "the likelihood search did not converge")
+    return best
 
 
 def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
@@ -175,13 +193,7 @@ class BetaGeo(Value):
             likelihood.value_and_gradient, [0.0, 0.0, 0.0, 0.0], max_iterations=max_iterations
         )
         if not best.converged:  # a rougher surface: fall back on the simplex, from there
-            first = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
-            best = nelder_mead(likelihood.value, first.x, step=0.05, max_iterations=max_iterations)
-            best_ok = first.converged and best.converged
-        else:
-            best_ok = True
-        if not best_ok or not math.isfinite(best.value):
-            raise ModelFitError("BG/NBD", best.iterations, "the likelihood search did not converge")
+            best = _simplex("BG/NBD", likelihood.value, best.x, max_iterations)
         r, alpha, a, b = (math.exp(v) for v in best.x)
         return cls(
             r=r, alpha=alpha, a=a, b=b, log_likelihood=-best.value * len(rows), customers=len(rows)
@@ -298,14 +310,7 @@ class GammaGamma(Value):
                 )
             return -total / len(buyers)
 
-        first = nelder_mead(negative_log_likelihood, [0.0, 0.0, 0.0], max_iterations=max_iterations)
-        best = nelder_mead(
-            negative_log_likelihood, first.x, step=0.05, max_iterations=max_iterations
-        )
-        if not (first.converged and best.converged) or not math.isfinite(best.value):
-            raise ModelFitError(
-                "Gamma-Gamma", best.iterations, "the likelihood search did not converge"
-            )
+        best = _simplex("Gamma-Gamma", negative_log_likelihood, (0.0, 0.0, 0.0), max_iterations)
         p, q, gamma = (math.exp(v) for v in best.x)
         return cls(
             p=p, q=q, gamma=gamma, log_likelihood=-best.value * len(buyers), customers=len(buyers)
