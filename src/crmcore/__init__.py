@@ -13,6 +13,7 @@ The names users need are re-exported here; the modules hold the details:
 * [`crmcore.period`][crmcore.period]: `Period`, calendar lengths such as 12 months;
 * [`crmcore.scoring`][crmcore.scoring]: satisfaction and loyalty indices, delivered
   value, survey measures and the satisfaction-loyalty matrix;
+* [`crmcore.retention`][crmcore.retention]: cohort retention and the relationship funnel;
 * [`crmcore.value`][crmcore.value]: purchase summaries, lifetime value (historical,
   retention-based, BG/NBD and Gamma-Gamma), profitability, the pyramid and RFM;
 * [`crmcore.errors`][crmcore.errors]: the error tree under `CrmError`;
@@ -29,7 +30,17 @@ Examples:
 
 from __future__ import annotations
 
-from crmcore import complaints, datasets, entities, errors, io, lifecycle, scoring, value
+from crmcore import (
+    complaints,
+    datasets,
+    entities,
+    errors,
+    io,
+    lifecycle,
+    retention,
+    scoring,
+    value,
+)
 from crmcore._schemas import json_schemas
 from crmcore._version import __version__
 from crmcore.entities import (
@@ -101,6 +112,7 @@ __all__ = [
     "io",
     "json_schemas",
     "lifecycle",
+    "retention",
     "scoring",
     "summarize",
     "value",
