@@ -61,6 +61,7 @@ __all__ = [
     "Rule",
     "Transition",
     "advance",
+    "hiatus_threshold",
     "observe",
     "replay",
     "to_mermaid",
@@ -232,7 +233,10 @@ class Transition(NamedTuple):
 class RecordedEvent(Value):
     """A lifecycle event recorded by staff: a qualification, a disqualification, a defection...
 
-    Purchases are not recorded events: they are transactions.
+    Purchases are not recorded events: they are transactions. A churn event
+    for a customer who has already churned records the reason a departure
+    interview found: it gives the latest churn that reason, and the stage
+    stays ``churned``.
 
     Examples:
         >>> RecordedEvent(customer_id="C-1", event="churn", at="2024-05-01",
@@ -709,19 +713,11 @@ class _Run:
         self.move(_PROMOTE_EVENT, at, Rule.LOYALTY_CRITERIA, cause_id, detail)
 
     def hiatus_threshold(self) -> timedelta:
-        """The larger of the minimum hiatus and the gap multiple times the median gap."""
-        occasions = self.occasions
+        """The policy's hiatus threshold for the occasions so far (cached per occasion count)."""
         count, threshold = self.threshold
-        if count != len(occasions):
-            policy = self.policy
-            gaps = sorted(map(sub, occasions[1:], occasions[:-1]))
-            if gaps:
-                middle = len(gaps) // 2
-                median = gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
-                threshold = max(policy.churn_min_hiatus, median * policy.churn_gap_multiple)
-            else:
-                threshold = policy.churn_min_hiatus
-            self.threshold = (len(occasions), threshold)
+        if count != len(self.occasions):
+            threshold = hiatus_threshold(self.occasions, self.policy)
+            self.threshold = (len(self.occasions), threshold)
         return threshold
 
     def loyalty_lapses(self, until: datetime) -> datetime | None:
@@ -789,8 +785,29 @@ class _Run:
 
     def record(self, event: RecordedEvent) -> None:
         self.elapse(event.at)
+        if event.event is _CHURN_EVENT and self.stage is _CHURNED and self.log:
+            self.explain_churn(event)
+            return
         detail = event.note or f"{event.event} recorded"
         self.move(event.event, event.at, Rule.RECORDED, event.id, detail, event.reason)
+
+    def explain_churn(self, event: RecordedEvent) -> None:
+        """Give the latest churn the reason a departure interview found (the stage stays).
+
+        Raises:
+            InvalidTransition: The event carries no reason, or only ``unknown``.
+        """
+        if event.reason is None or event.reason is ChurnReason.UNKNOWN:
+            raise _TABLE.refusal(
+                self.stage, _CHURN_EVENT, self.customer_id, "already churned; give the reason found"
+            )
+        churn = self.log[-1]
+        detail = f"{churn.detail}; reason found on {event.at.date().isoformat()}: {event.reason}"
+        if event.note:
+            detail += f" ({event.note})"
+        self.log[-1] = churn._replace(reason=event.reason, detail=detail)
+        if self.updated_at is None or event.at > self.updated_at:
+            self.updated_at = event.at
 
     def feed(self, record: _Record) -> None:
         if isinstance(record, Transaction):
@@ -813,6 +830,30 @@ _new_transition = tuple.__new__  # a Transition without the Python-level __new__
 _KEPT_BY_PURCHASE = frozenset(
     s for (e, s), t in _TABLE.moves.items() if e is _PURCHASE_EVENT and s is t
 )
+
+
+def hiatus_threshold(
+    occasions: Sequence[datetime], policy: LifecyclePolicy | None = None
+) -> timedelta:
+    """How long a customer with these purchase occasions may go without buying before churning.
+
+    The larger of ``churn_min_hiatus`` and ``churn_gap_multiple`` times the
+    median gap between consecutive occasions (``churn_min_hiatus`` with fewer
+    than two occasions).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> days = [datetime(2024, m, 1, tzinfo=timezone.utc) for m in (1, 4, 7, 10)]
+        >>> hiatus_threshold(days).days
+        273
+    """
+    rules = policy or _DEFAULT_POLICY
+    gaps: list[timedelta] = sorted(map(sub, occasions[1:], occasions[:-1]))
+    if not gaps:
+        return rules.churn_min_hiatus
+    middle = len(gaps) // 2
+    median = gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
+    return max(rules.churn_min_hiatus, median * rules.churn_gap_multiple)
 
 
 def _still_within(window: Period, began: datetime, at: datetime) -> bool:

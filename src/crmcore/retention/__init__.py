@@ -1,5 +1,8 @@
-"""Retention: cohorts of customers and how many keep buying, and the relationship funnel.
+"""Retention: who is at risk, why customers left and how to win them back; cohorts; relationships.
 
+* [`at_risk`][crmcore.retention.churn.at_risk],
+  [`churn_reasons`][crmcore.retention.churn.churn_reasons] and
+  [`win_back_plan`][crmcore.retention.churn.win_back_plan]: churn and win-back;
 * [`cohorts`][crmcore.retention.cohorts.cohorts]: customers grouped by
   acquisition period, the share still buying in each later period, and the
   retention rate the retention-based lifetime value needs;
@@ -15,6 +18,15 @@ Examples:
 
 from __future__ import annotations
 
+from crmcore.retention.churn import (
+    VISIT_STEPS,
+    AtRisk,
+    WinBack,
+    WinBackPolicy,
+    at_risk,
+    churn_reasons,
+    win_back_plan,
+)
 from crmcore.retention.cohorts import Cohort, CohortTable, cohorts
 from crmcore.retention.relationship import (
     EXPECTED_REACH,
@@ -28,13 +40,20 @@ from crmcore.retention.relationship import (
 
 __all__ = [
     "EXPECTED_REACH",
+    "VISIT_STEPS",
+    "AtRisk",
     "Cohort",
     "CohortTable",
     "FunnelLevel",
     "LevelPolicy",
     "LevelSuggestion",
     "RelationshipFunnel",
+    "WinBack",
+    "WinBackPolicy",
+    "at_risk",
+    "churn_reasons",
     "cohorts",
     "relationship_funnel",
     "suggest_level",
+    "win_back_plan",
 ]

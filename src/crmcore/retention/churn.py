@@ -1,0 +1,303 @@
+"""Churn and win-back: who is at risk, why customers left, and what to do about those who did.
+
+* [`at_risk`][crmcore.retention.churn.at_risk] ranks the customers still buying
+  by value at risk: value × churn risk;
+* [`churn_reasons`][crmcore.retention.churn.churn_reasons] counts why customers
+  left, by reason and by side (the firm's or the customer's);
+* [`win_back_plan`][crmcore.retention.churn.win_back_plan] plans, for each
+  churned customer, the action by tier and profitability: visit the valuable
+  ones in person and promptly, call or write to the others, let go of those
+  not worth keeping.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from crmcore._types import Timestamp
+from crmcore.entities._base import Value
+from crmcore.entities.enums import ChurnReason, ChurnSide, CompetitorAttitude
+from crmcore.history import CustomerHistory
+from crmcore.lifecycle import (
+    LifecyclePolicy,
+    LifecycleStage,
+    RecordedEvent,
+    hiatus_threshold,
+    replay,
+)
+from crmcore.value.profit import historical_value
+from crmcore.value.pyramid import pyramid
+
+__all__ = [
+    "VISIT_STEPS",
+    "AtRisk",
+    "WinBack",
+    "WinBackPolicy",
+    "at_risk",
+    "churn_reasons",
+    "win_back_plan",
+]
+
+_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+_DAY = timedelta(days=1)
+
+#: The five steps of visiting a departed customer, the checklist of every visit.
+VISIT_STEPS = (
+    "remember who the customer is: name, address, history with us",
+    "contact the customer as soon as possible",
+    "record the customer's view of why they left",
+    "agree a remedy the customer accepts",
+    "fix the cause, so that others do not leave for it",
+)
+
+
+def _histories(
+    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+) -> list[CustomerHistory]:
+    return list(histories.values() if isinstance(histories, Mapping) else histories)
+
+
+def _events_of(
+    events: Iterable[RecordedEvent],
+) -> dict[str, list[RecordedEvent]]:
+    grouped: dict[str, list[RecordedEvent]] = {}
+    for event in events:
+        grouped.setdefault(event.customer_id, []).append(event)
+    return grouped
+
+
+def _values(
+    histories: list[CustomerHistory], moment: datetime, values: Mapping[str, float] | None
+) -> dict[str, float]:
+    if values is not None:
+        return {h.customer_id: float(values.get(h.customer_id, 0.0)) for h in histories}
+    return {h.customer_id: float(historical_value(h, as_of=moment).value) for h in histories}
+
+
+class AtRisk(Value):
+    """A customer still buying, the churn risk, and the value that rides on it."""
+
+    customer_id: str
+    stage: LifecycleStage
+    value: float
+    risk: float = Field(description="The churn risk, 0 to 1.")
+    value_at_risk: float = Field(description="value × risk.")
+    signals: tuple[str, ...] = Field(description="What makes the customer look at risk.")
+
+
+def at_risk(
+    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    *,
+    as_of: datetime | str,
+    values: Mapping[str, float] | None = None,
+    p_alive: Mapping[str, float] | None = None,
+    policy: LifecyclePolicy | None = None,
+    limit: int | None = None,
+) -> list[AtRisk]:
+    """Rank the customers still buying (first-time, repeat, loyal) by value at risk.
+
+    The risk is 1 − P(alive) when ``p_alive`` gives one for the customer (from
+    a fitted `BetaGeo`); otherwise the hiatus since the last purchase over the
+    lifecycle's hiatus threshold, at most 1. The value is ``values`` (a
+    predicted lifetime value, say) or else the historical value. Highest value
+    at risk first, ties by customer id.
+
+    Examples:
+        >>> from crmcore import Customer, CustomerHistory, Money, Transaction
+        >>> def history(cid, *days):
+        ...     return CustomerHistory(customer=Customer(id=cid), transactions=[
+        ...         Transaction(id=f"T-{n}", customer_id=cid, occurred_at=day,
+        ...                     amount=Money("100", "CNY")) for n, day in enumerate(days)])
+        >>> ranked = at_risk([history("A", "2024-01-01", "2024-02-01"),
+        ...                   history("B", "2024-04-01", "2024-05-01")], as_of="2024-06-01")
+        >>> [(r.customer_id, round(r.risk, 2), r.signals[0]) for r in ranked]
+        [('A', 0.67, 'no purchase for 121 days of 180'), ('B', 0.17, 'no purchase for 31 days of 180')]
+    """  # noqa: E501
+    moment = _AT.validate_python(as_of)
+    rules = policy or LifecyclePolicy()
+    records = _histories(histories)
+    worth = _values(records, moment, values)
+    ranked = []
+    for history in records:
+        state = replay(history, as_of=moment, policy=rules)
+        if not state.stage.is_buying or state.last_purchase_at is None:
+            continue
+        hiatus = moment - state.last_purchase_at
+        threshold = hiatus_threshold(state.occasions, rules)
+        signals = [f"no purchase for {hiatus // _DAY} days of {threshold // _DAY}"]
+        alive = None if p_alive is None else p_alive.get(history.customer_id)
+        if alive is not None:
+            risk = 1.0 - alive
+            signals.insert(0, f"probability alive {alive:.2f}")
+        else:
+            risk = min(hiatus / threshold, 1.0)
+        open_complaints = sum(
+            1 for k in history.complaints if k.received_at <= moment and k.is_open
+        )
+        if open_complaints:
+            signals.append(f"{open_complaints} open complaint(s)")
+        attitude = _latest_attitude(history, moment)
+        if attitude in (CompetitorAttitude.INTERESTED, CompetitorAttitude.SWITCHING):
+            signals.append(f"attitude to competing brands: {attitude.value}")
+        value = worth[history.customer_id]
+        ranked.append(
+            AtRisk(
+                customer_id=history.customer_id,
+                stage=state.stage,
+                value=value,
+                risk=risk,
+                value_at_risk=value * risk,
+                signals=tuple(signals),
+            )
+        )
+    ranked.sort(key=lambda r: (-r.value_at_risk, r.customer_id))
+    return ranked if limit is None else ranked[:limit]
+
+
+def _latest_attitude(history: CustomerHistory, moment: datetime) -> CompetitorAttitude | None:
+    attitude = None
+    for contact in history.touchpoints:
+        if contact.occurred_at > moment:
+            break
+        if contact.feedback is not None and contact.feedback.competitor_attitude is not None:
+            attitude = contact.feedback.competitor_attitude
+    return attitude
+
+
+def churn_reasons(
+    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    *,
+    as_of: datetime | str,
+    events: Iterable[RecordedEvent] = (),
+) -> dict[str, Counter[str]]:
+    """Why customers left: the reason of each customer's latest churn, by reason and by side.
+
+    Churns found by a hiatus or a low probability alive count as ``unknown``
+    until a departure interview records the reason (a churn event with a
+    reason, see `RecordedEvent`).
+
+    Examples:
+        >>> from crmcore import Customer, CustomerHistory, Money, Transaction
+        >>> from crmcore.lifecycle import RecordedEvent
+        >>> sale = Transaction(id="T-1", customer_id="C-1", occurred_at="2023-01-01",
+        ...                    amount=Money("10", "CNY"))
+        >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[sale])
+        >>> found = RecordedEvent(customer_id="C-1", event="churn", at="2023-09-01",
+        ...                       reason="careless_service")
+        >>> counts = churn_reasons([history], as_of="2024-01-01", events=[found])
+        >>> dict(counts["reason"]), dict(counts["side"])
+        ({'careless_service': 1}, {'firm': 1})
+    """
+    moment = _AT.validate_python(as_of)
+    by_customer = _events_of(events)
+    reasons: Counter[str] = Counter()
+    sides: Counter[str] = Counter()
+    for history in _histories(histories):
+        state = replay(history, as_of=moment, events=by_customer.get(history.customer_id, ()))
+        if state.stage is not LifecycleStage.CHURNED:
+            continue
+        reason = state.transitions[-1].reason or ChurnReason.UNKNOWN
+        reasons[reason.value] += 1
+        sides[reason.side.value] += 1
+    return {"reason": reasons, "side": sides}
+
+
+class WinBackPolicy(BaseModel):
+    """The action for each pyramid tier (1 is the top); whether to let unprofitable ones go."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actions: dict[int, str] = Field(
+        default_factory=lambda: {
+            1: "personal visit by a manager, promptly",
+            2: "personal visit by a manager, promptly",
+            3: "call and a tailored offer",
+            4: "low-cost automated offer",
+        },
+        description="The action by tier number.",
+    )
+    let_go_unprofitable: bool = Field(
+        default=True, description="Customers whose historical value is negative are let go."
+    )
+
+
+class WinBack(Value):
+    """The plan for one churned customer."""
+
+    customer_id: str
+    tier: int | None
+    value: float
+    reason: ChurnReason
+    action: str
+    priority: int = Field(description="1 first; the order to work the plan in.")
+    steps: tuple[str, ...]
+
+
+def win_back_plan(
+    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    *,
+    as_of: datetime | str,
+    tiers: Mapping[str, int] | None = None,
+    events: Iterable[RecordedEvent] = (),
+    policy: WinBackPolicy | None = None,
+) -> list[WinBack]:
+    """Plan the win-back of churned customers by tier and profitability.
+
+    Tiers are ``tiers`` (customer → tier number) or the customer pyramid over
+    the historical values of all the customers given. A churned customer whose
+    historical value is negative is let go (``let_go_unprofitable``); the
+    others get their tier's action, the five visit steps, and — when the
+    reason is on the firm's side — a step to treat it. Highest tier and value
+    first.
+
+    Examples:
+        >>> from crmcore import Customer, CustomerHistory, Money, Transaction
+        >>> sale = Transaction(id="T-1", customer_id="C-1", occurred_at="2023-01-01",
+        ...                    amount=Money("500", "CNY"))
+        >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[sale])
+        >>> (plan,) = win_back_plan([history], as_of="2024-01-01", tiers={"C-1": 1})
+        >>> plan.action, len(plan.steps)
+        ('personal visit by a manager, promptly', 5)
+    """
+    moment = _AT.validate_python(as_of)
+    rules = policy or WinBackPolicy()
+    records = _histories(histories)
+    worth = _values(records, moment, None)
+    levels = dict(tiers) if tiers is not None else pyramid(worth).tiers
+    by_customer = _events_of(events)
+    plans = []
+    for history in records:
+        cid = history.customer_id
+        state = replay(history, as_of=moment, events=by_customer.get(cid, ()))
+        if state.stage is not LifecycleStage.CHURNED:
+            continue
+        reason = state.transitions[-1].reason or ChurnReason.UNKNOWN
+        tier = levels.get(cid)
+        value = worth[cid]
+        bottom = rules.actions[max(rules.actions)]
+        steps: tuple[str, ...]
+        if rules.let_go_unprofitable and value < 0:
+            action, steps = "let go: the customer cost more than he brought", ()
+        else:
+            action = bottom if tier is None else rules.actions.get(tier, bottom)
+            steps = VISIT_STEPS
+            if reason.side is ChurnSide.FIRM:
+                steps = (*steps, f"treat the cause on our side: {reason.value.replace('_', ' ')}")
+        plans.append((tier, value, cid, reason, action, steps))
+    plans.sort(key=lambda p: (p[0] if p[0] is not None else 99, -p[1], p[2]))
+    return [
+        WinBack(
+            customer_id=cid,
+            tier=tier,
+            value=value,
+            reason=reason,
+            action=action,
+            priority=n,
+            steps=steps,
+        )
+        for n, (tier, value, cid, reason, action, steps) in enumerate(plans, start=1)
+    ]
