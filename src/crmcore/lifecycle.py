@@ -923,7 +923,8 @@ def replay(
     records after ``as_of`` are left out. Between them, and finally
     at ``as_of``, the policy's time rules fire at the moments they are due:
     a customer who went quiet for a year in 2022 and bought again in 2023
-    shows a churn in 2022 and a win-back in 2023.
+    shows a churn in 2022 and a win-back in 2023. Before the first move the
+    customer is potential since ``acquired_at`` (when recorded).
 
     Args:
         history: The customer's records.
@@ -964,8 +965,9 @@ def replay(
         _check_p_alive(p_alive)
     customer = history.customer
     cid, acquired = customer.id, customer.acquired_at
-    since = acquired if acquired is not None and acquired <= moment else None
-    run = _Run(cid, policy or _DEFAULT_POLICY, since)
+    # a customer is potential since acquisition, whatever the moment asked for
+    # (the acquisition is not an event a later observation could add)
+    run = _Run(cid, policy or _DEFAULT_POLICY, acquired)
     if run.policy.loyal_min_loyalty is not None:
         run.loyalty = partial(_loyalty_index, history)
     recorded = sorted(events, key=_order) if events else ()

@@ -257,8 +257,7 @@ def test_observing_everything_from_the_start_equals_replaying(
     case: tuple[CustomerHistory, datetime],
 ) -> None:
     history, as_of = case
-    acquired = history.customer.acquired_at
-    state = LifecycleState.new("C-1", since=acquired if acquired and acquired <= as_of else None)
+    state = LifecycleState.new("C-1", since=history.customer.acquired_at)
     for record in ordered(history, []):
         if when(record) <= as_of:
             state = observe(state, record)

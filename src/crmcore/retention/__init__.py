@@ -1,5 +1,8 @@
 """Retention: who is at risk, why customers left and how to win them back; cohorts; relationships.
 
+* [`plan_care`][crmcore.retention.care.plan_care] and
+  [`care_kpis`][crmcore.retention.care.care_kpis]: the care contacts due in a
+  period, and care measured in numbers;
 * [`at_risk`][crmcore.retention.churn.at_risk],
   [`churn_reasons`][crmcore.retention.churn.churn_reasons] and
   [`win_back_plan`][crmcore.retention.churn.win_back_plan]: churn and win-back;
@@ -18,6 +21,15 @@ Examples:
 
 from __future__ import annotations
 
+from crmcore.retention.care import (
+    CareKpis,
+    CarePlan,
+    CarePolicy,
+    CareRule,
+    CareTask,
+    care_kpis,
+    plan_care,
+)
 from crmcore.retention.churn import (
     VISIT_STEPS,
     AtRisk,
@@ -42,6 +54,11 @@ __all__ = [
     "EXPECTED_REACH",
     "VISIT_STEPS",
     "AtRisk",
+    "CareKpis",
+    "CarePlan",
+    "CarePolicy",
+    "CareRule",
+    "CareTask",
     "Cohort",
     "CohortTable",
     "FunnelLevel",
@@ -51,8 +68,10 @@ __all__ = [
     "WinBack",
     "WinBackPolicy",
     "at_risk",
+    "care_kpis",
     "churn_reasons",
     "cohorts",
+    "plan_care",
     "relationship_funnel",
     "suggest_level",
     "win_back_plan",

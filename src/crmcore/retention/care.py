@@ -1,0 +1,440 @@
+"""Care: the contacts due in a period, planned from customers' histories by rules you can tune.
+
+[`plan_care`][crmcore.retention.care.plan_care] produces the care contacts due
+between two days, each from one rule:
+
+| rule | when | default |
+|---|---|---|
+| greeting | birthdays and important dates, every year (29 February falls on 28 February in common years) | SMS |
+| purchase follow-up | a set time after each purchase occasion | 7 days, by phone |
+| complaint follow-up | a set time after a complaint was resolved | 3 days, by phone |
+| regular contact | a customer still buying with no contact or purchase within the tier's cadence | 30 / 60 / 90 / 180 days for tiers 1 to 4 |
+| win-back | a churned customer worth winning back, as soon as possible | visit for tiers 1 and 2, phone, e-mail |
+
+Then at most ``max_per_week`` contacts per customer and calendar week (Monday
+to Sunday) are kept, by priority; the others are listed in ``throttled``,
+never dropped silently. The same contact found twice is merged. The plan is
+deterministic: tasks sorted by due day, priority, customer and rule.
+"""  # noqa: E501
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from dateutil.rrule import YEARLY, rrule
+from pydantic import BaseModel, ConfigDict, Field
+
+from crmcore.entities._base import Value
+from crmcore.entities.enums import (
+    Channel,
+    ComplaintStatus,
+    ContactFunction,
+    Direction,
+    TransactionKind,
+    _Vocabulary,
+)
+from crmcore.errors import CurrencyMismatch
+from crmcore.history import CustomerHistory
+from crmcore.lifecycle import replay
+from crmcore.retention.churn import win_back_plan
+
+__all__ = ["CareKpis", "CarePlan", "CarePolicy", "CareRule", "CareTask", "care_kpis", "plan_care"]
+
+
+class CareRule(_Vocabulary):
+    """The rule that produced a care task."""
+
+    GREETING = "greeting"
+    PURCHASE_FOLLOW_UP = "purchase_follow_up"
+    COMPLAINT_FOLLOW_UP = "complaint_follow_up"
+    REGULAR_CONTACT = "regular_contact"
+    WIN_BACK = "win_back"
+
+
+class CareTask(Value):
+    """One care contact due: who, when, why, how, and the rule that asked for it."""
+
+    customer_id: str
+    due: date
+    purpose: str
+    channel: Channel
+    function: ContactFunction
+    priority: int = Field(description="1 is the most urgent.")
+    rule: CareRule
+    source_id: str | None = Field(
+        default=None, description="The record behind the task (a transaction, a complaint)."
+    )
+
+
+class CarePlan(Value):
+    """The tasks due in a period, and those throttling held back."""
+
+    start: date
+    end: date
+    tasks: tuple[CareTask, ...]
+    throttled: tuple[CareTask, ...] = Field(
+        description="Tasks over the weekly limit of their customer, kept out of the plan."
+    )
+
+
+class CarePolicy(BaseModel):
+    """Which rules run and how (documented defaults); a rule whose days are None is off.
+
+    Examples:
+        >>> CarePolicy.model_validate_json('{"purchase_follow_up_days": null}').greetings
+        True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    greetings: bool = True
+    greeting_channel: Channel = Channel.SMS
+    purchase_follow_up_days: int | None = Field(default=7, ge=0)
+    complaint_follow_up_days: int | None = Field(default=3, ge=0)
+    follow_up_channel: Channel = Channel.PHONE
+    cadence_days: dict[int, int] | None = Field(
+        default_factory=lambda: {1: 30, 2: 60, 3: 90, 4: 180},
+        description="Days between regular contacts, by tier; None switches the rule off.",
+    )
+    tier_channels: dict[int, Channel] = Field(
+        default_factory=lambda: {
+            1: Channel.VISIT,
+            2: Channel.VISIT,
+            3: Channel.PHONE,
+            4: Channel.EMAIL,
+        },
+        description="The channel of regular contacts and win-back visits, by tier.",
+    )
+    win_back: bool = True
+    max_per_week: int | None = Field(default=1, ge=1)
+    priorities: dict[CareRule, int] = Field(
+        default_factory=lambda: {
+            CareRule.WIN_BACK: 1,
+            CareRule.COMPLAINT_FOLLOW_UP: 2,
+            CareRule.PURCHASE_FOLLOW_UP: 3,
+            CareRule.REGULAR_CONTACT: 4,
+            CareRule.GREETING: 5,
+        }
+    )
+
+
+def _day(moment: date | datetime | str) -> date:
+    if isinstance(moment, datetime):
+        return moment.date()
+    if isinstance(moment, date):
+        return moment
+    return date.fromisoformat(moment[:10])
+
+
+def _yearly(month: int, day: int, start: date, end: date) -> list[date]:
+    """The day's anniversaries in [start, end]; 29 February falls on 28 February in common years."""
+    rule = rrule(
+        YEARLY,
+        dtstart=datetime.combine(date(start.year, 1, 1), time()),
+        until=datetime.combine(end, time()),
+        bymonth=month,
+        bymonthday=-1 if (month, day) == (2, 29) else day,
+    )
+    return [d.date() for d in rule if d.date() >= start]
+
+
+def plan_care(
+    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    *,
+    start: date | datetime | str,
+    end: date | datetime | str,
+    policy: CarePolicy | None = None,
+    tiers: Mapping[str, int] | None = None,
+) -> CarePlan:
+    """Plan the care contacts due from ``start`` to ``end`` (both days included).
+
+    Follow-ups come from the records up to ``end``; the lifecycle stages and
+    the last contacts are those known at ``start``. Tiers are ``tiers``
+    (customer → 1 to 4) or the customer pyramid over historical values.
+
+    Raises:
+        ValueError: ``end`` before ``start``.
+
+    Examples:
+        >>> from crmcore import Customer, CustomerHistory, Money, Transaction
+        >>> alice = Customer(id="C-1", birthday="1992-02-29")
+        >>> sale = Transaction(id="T-1", customer_id="C-1", occurred_at="2025-02-20",
+        ...                    amount=Money("80", "CNY"))
+        >>> plan = plan_care([CustomerHistory(customer=alice, transactions=[sale])],
+        ...                  start="2025-02-24", end="2025-03-09", tiers={"C-1": 3})
+        >>> [(t.due.isoformat(), t.rule.value, t.channel.value) for t in plan.tasks]
+        [('2025-02-27', 'purchase_follow_up', 'phone')]
+        >>> [(t.due.isoformat(), t.purpose) for t in plan.throttled]
+        [('2025-02-28', 'birthday greeting')]
+    """
+    first, last = _day(start), _day(end)
+    if last < first:
+        raise ValueError("end must not be before start.")
+    rules = policy or CarePolicy()
+    records = list(histories.values() if isinstance(histories, Mapping) else histories)
+    opening = datetime.combine(first, time(), tzinfo=timezone.utc)
+    closing = datetime.combine(last, time.max, tzinfo=timezone.utc)
+    if tiers is None and (rules.cadence_days or rules.win_back):
+        tiers = _pyramid_tiers(records, opening)
+    tiers = tiers or {}
+    found: dict[tuple[str, date, CareRule, str], CareTask] = {}
+
+    def add(
+        cid: str,
+        due: date,
+        rule: CareRule,
+        purpose: str,
+        channel: Channel,
+        function: ContactFunction,
+        source: str | None = None,
+    ) -> None:
+        if first <= due <= last:
+            key = (cid, due, rule, purpose)
+            found.setdefault(
+                key,
+                CareTask(
+                    customer_id=cid,
+                    due=due,
+                    purpose=purpose,
+                    channel=channel,
+                    function=function,
+                    priority=rules.priorities[rule],
+                    rule=rule,
+                    source_id=source,
+                ),
+            )
+
+    for history in records:
+        cid, customer = history.customer_id, history.customer
+        if rules.greetings:
+            dates = [("birthday greeting", customer.birthday)] if customer.birthday else []
+            dates += [(f"{d.label} greeting", d.date) for d in customer.important_dates]
+            for purpose, day in dates:
+                for due in _yearly(day.month, day.day, first, last):
+                    add(
+                        cid,
+                        due,
+                        CareRule.GREETING,
+                        purpose,
+                        rules.greeting_channel,
+                        ContactFunction.CARE,
+                    )
+        if rules.purchase_follow_up_days is not None:
+            after = timedelta(days=rules.purchase_follow_up_days)
+            for sale in history.transactions:
+                if sale.occurred_at > closing:
+                    break
+                if sale.kind is TransactionKind.PURCHASE:
+                    add(cid, sale.occurred_at.date() + after, CareRule.PURCHASE_FOLLOW_UP,
+                        "follow-up after a purchase", rules.follow_up_channel,
+                        ContactFunction.SERVICE, sale.id)  # fmt: skip
+        if rules.complaint_follow_up_days is not None:
+            after = timedelta(days=rules.complaint_follow_up_days)
+            for complaint in history.complaints:
+                resolved = complaint.reached_at(ComplaintStatus.RESOLVED)
+                if resolved is not None and resolved <= closing:
+                    add(cid, resolved.date() + after, CareRule.COMPLAINT_FOLLOW_UP,
+                        "follow-up after a resolved complaint", rules.follow_up_channel,
+                        ContactFunction.SERVICE, complaint.id)  # fmt: skip
+        tier = tiers.get(cid)
+        if rules.cadence_days and tier in rules.cadence_days:
+            stage = replay(history, as_of=opening).stage
+            if stage.is_buying:
+                cadence = timedelta(days=rules.cadence_days[tier])
+                contacts = [p.occurred_at for p in history.touchpoints if p.occurred_at < opening]
+                contacts += [t.occurred_at for t in history.transactions if t.occurred_at < opening]
+                due = max(max(contacts).date() + cadence, first) if contacts else first
+                channel = rules.tier_channels.get(tier, Channel.PHONE)
+                while due <= last:
+                    purpose = f"regular contact, tier {tier}"
+                    add(cid, due, CareRule.REGULAR_CONTACT, purpose, channel, ContactFunction.CARE)
+                    due += cadence
+    if rules.win_back:
+        for plan in win_back_plan(records, as_of=opening, tiers=tiers):
+            if plan.steps:  # the ones worth winning back
+                channel = rules.tier_channels.get(plan.tier or 4, Channel.PHONE)
+                add(plan.customer_id, first, CareRule.WIN_BACK, f"win-back: {plan.action}",
+                    channel, ContactFunction.CARE)  # fmt: skip
+    tasks = sorted(found.values(), key=lambda t: (t.due, t.priority, t.customer_id, t.rule.value))
+    kept, held = _throttle(tasks, rules.max_per_week)
+    return CarePlan(start=first, end=last, tasks=tuple(kept), throttled=tuple(held))
+
+
+def _pyramid_tiers(records: list[CustomerHistory], moment: datetime) -> dict[str, int]:
+    from crmcore.value.profit import historical_value
+    from crmcore.value.pyramid import pyramid
+
+    return pyramid({h.customer_id: historical_value(h, as_of=moment).value for h in records}).tiers
+
+
+def _throttle(tasks: list[CareTask], limit: int | None) -> tuple[list[CareTask], list[CareTask]]:
+    if limit is None:
+        return tasks, []
+    by_week: dict[tuple[str, int], list[CareTask]] = {}
+    for task in tasks:
+        by_week.setdefault((task.customer_id, (task.due.toordinal() - 1) // 7), []).append(task)
+    held: set[int] = set()
+    for group in by_week.values():
+        ranked = sorted(group, key=lambda t: (t.priority, t.due, t.rule.value, t.purpose))
+        held.update(id(t) for t in ranked[limit:])
+    return [t for t in tasks if id(t) not in held], [t for t in tasks if id(t) in held]
+
+
+class CareKpis(Value):
+    """The quantified evaluation of care in a period (the third step of a care system).
+
+    Shares are 0 to 1 and means are ``None`` without data; breakdowns count
+    contacts, with ``per_customer`` dividing by all customers given.
+    """
+
+    start: date
+    end: date
+    customers: int
+    contacts: int
+    coverage: float | None = Field(description="Share of customers contacted in the period.")
+    coverage_by_tier: dict[int, float]
+    coverage_by_stage: dict[str, float]
+    contacts_per_customer: float | None
+    by_channel: dict[str, int]
+    by_function: dict[str, int]
+    by_stage: dict[str, int] = Field(description="Contacts by the customer's lifecycle stage.")
+    response_rate: float | None = Field(
+        description="Share of outbound contacts recording a response that got one."
+    )
+    mean_recommend: float | None = Field(description="Mean 0-10 rating given in the period.")
+    mean_satisfaction: float | None = Field(description="Mean 1-5 rating given in the period.")
+    satisfaction_change: float | None = Field(
+        description="Mean change of a customer's 1-5 rating from before an outbound contact "
+        "to after it."
+    )
+    satisfaction_pairs: int = Field(description="Contacts with a rating before and after.")
+    cost: Decimal | None = Field(description="The recorded cost of the period's contacts.")
+    currency: str | None
+    cost_per_contact: Decimal | None = Field(description="Per contact with a recorded cost.")
+    retained: int = Field(description="Customers buying at the start and still at the end.")
+    cost_per_retained: Decimal | None
+
+
+def care_kpis(
+    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    *,
+    start: date | datetime | str,
+    end: date | datetime | str,
+    tiers: Mapping[str, int] | None = None,
+) -> CareKpis:
+    """Measure care from ``start`` to ``end`` (both days included), in numbers, not impressions.
+
+    Coverage, contacts per customer by channel, function and lifecycle stage
+    (the stage at ``start``), the response rate of outbound contacts, the mean
+    ratings, the change in satisfaction around contacts, and the cost per
+    contact and per customer retained (buying at ``start`` and at ``end``).
+
+    Raises:
+        ValueError: ``end`` before ``start``.
+        CurrencyMismatch: Contact costs in more than one currency.
+
+    Examples:
+        >>> from crmcore import CareTouchpoint, Customer, CustomerHistory
+        >>> call = CareTouchpoint(id="P-1", customer_id="C-1", occurred_at="2025-03-03",
+        ...                       stage="post_purchase", channel="phone", function="care",
+        ...                       direction="outbound", responded=True,
+        ...                       feedback={"satisfaction": 4})
+        >>> kpis = care_kpis([CustomerHistory(customer=Customer(id="C-1"), touchpoints=[call]),
+        ...                   CustomerHistory(customer=Customer(id="C-2"))],
+        ...                  start="2025-03-01", end="2025-03-31")
+        >>> kpis.coverage, kpis.contacts_per_customer, kpis.response_rate, kpis.by_channel
+        (0.5, 0.5, 1.0, {'phone': 1})
+    """
+    first, last = _day(start), _day(end)
+    if last < first:
+        raise ValueError("end must not be before start.")
+    records = list(histories.values() if isinstance(histories, Mapping) else histories)
+    opening = datetime.combine(first, time(), tzinfo=timezone.utc)
+    closing = datetime.combine(last, time.max, tzinfo=timezone.utc)
+    tiers = tiers or {}
+    by_channel: Counter[str] = Counter()
+    by_function: Counter[str] = Counter()
+    by_stage: Counter[str] = Counter()
+    reached: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
+    tier_reached: Counter[int] = Counter()
+    tier_sizes: Counter[int] = Counter()
+    contacts = contacted = answered = asked = retained = pairs = costed = 0
+    recommend: list[int] = []
+    satisfaction: list[int] = []
+    change = 0.0
+    cost = Decimal(0)
+    currency: str | None = None
+    for history in records:
+        cid = history.customer_id
+        stage = replay(history, as_of=opening).stage
+        sizes[stage.value] += 1
+        tier = tiers.get(cid)
+        if tier is not None:
+            tier_sizes[tier] += 1
+        if stage.is_buying and replay(history, as_of=closing).stage.is_buying:
+            retained += 1
+        ratings = [
+            (p.occurred_at, p.feedback.satisfaction)
+            for p in history.touchpoints
+            if p.feedback is not None and p.feedback.satisfaction is not None
+        ]
+        inside = [p for p in history.touchpoints if opening <= p.occurred_at <= closing]
+        if inside:
+            contacted += 1
+            reached[stage.value] += 1
+            if tier is not None:
+                tier_reached[tier] += 1
+        for contact in inside:
+            contacts += 1
+            by_channel[contact.channel.value] += 1
+            by_function[contact.function.value] += 1
+            by_stage[stage.value] += 1
+            if contact.direction is Direction.OUTBOUND and contact.responded is not None:
+                asked += 1
+                answered += contact.responded
+            if contact.feedback is not None:
+                if contact.feedback.recommend is not None:
+                    recommend.append(contact.feedback.recommend)
+                if contact.feedback.satisfaction is not None:
+                    satisfaction.append(contact.feedback.satisfaction)
+            if contact.cost is not None:
+                if currency is None:
+                    currency = contact.cost.currency
+                elif contact.cost.currency != currency:
+                    raise CurrencyMismatch("add", currency, contact.cost.currency)
+                cost += contact.cost.amount
+                costed += 1
+            if contact.direction is Direction.OUTBOUND:
+                before = [r for at, r in ratings if at < contact.occurred_at]
+                after = [r for at, r in ratings if at > contact.occurred_at]
+                if before and after:
+                    pairs += 1
+                    change += after[0] - before[-1]
+    customers = len(records)
+    return CareKpis(
+        start=first,
+        end=last,
+        customers=customers,
+        contacts=contacts,
+        coverage=contacted / customers if customers else None,
+        coverage_by_tier={t: tier_reached[t] / n for t, n in sorted(tier_sizes.items())},
+        coverage_by_stage={s: reached[s] / n for s, n in sorted(sizes.items())},
+        contacts_per_customer=contacts / customers if customers else None,
+        by_channel=dict(sorted(by_channel.items())),
+        by_function=dict(sorted(by_function.items())),
+        by_stage=dict(sorted(by_stage.items())),
+        response_rate=answered / asked if asked else None,
+        mean_recommend=sum(recommend) / len(recommend) if recommend else None,
+        mean_satisfaction=sum(satisfaction) / len(satisfaction) if satisfaction else None,
+        satisfaction_change=change / pairs if pairs else None,
+        satisfaction_pairs=pairs,
+        cost=cost if costed else None,
+        currency=currency,
+        cost_per_contact=cost / costed if costed else None,
+        retained=retained,
+        cost_per_retained=cost / retained if costed and retained else None,
+    )
