@@ -9,6 +9,8 @@ Usage: python benchmarks/value.py [--transactions FILE] [--runs 3]
    lifetimes reads it with pandas and runs ``summary_data_from_transaction_data``
    on the purchases. Both by day, observation end the last day. The script
    checks that the two tables agree.
+   The dataframe engine (``crmcore.frame.rfm_summary``) runs on a lazy polars
+   scan of the same file.
 2. The BG/NBD fit on the CDNOW calibration summary (2,357 customers, weeks
    from days): ``BetaGeo.fit`` against ``lifetimes.BetaGeoFitter().fit``.
 
@@ -50,6 +52,15 @@ def crmcore_summary(path: Path, end: date) -> list[Any]:
 
 def crmcore_summary_of_entities(path: Path, end: date) -> list[Any]:
     return rfm_summary(read_csv(path, Transaction), observation_end=end)
+
+
+def polars_summary(path: Path, end: date) -> Any:
+    import polars as pl
+
+    from crmcore import frame
+
+    lazy = pl.scan_csv(path, schema_overrides={"amount": pl.String})
+    return frame.rfm_summary(lazy, observation_end=end).collect()
 
 
 def lifetimes_summary(path: Path, end: date) -> Any:
@@ -99,6 +110,7 @@ def main() -> int:
         lambda: crmcore_summary_of_entities(args.transactions, end), 1
     )
     assert rows_of_entities == rows
+    engine, polars_table = timed(lambda: polars_summary(args.transactions, end), args.runs)
     theirs, table = timed(lambda: lifetimes_summary(args.transactions, end), args.runs)
     mismatches = 0
     for row in rows:
@@ -109,13 +121,24 @@ def main() -> int:
             for a, b in zip(row[1:], expected, strict=True)
         ):
             mismatches += 1
+    by_engine = {r[0]: r[1:] for r in polars_table.iter_rows()}
+    engine_mismatches = sum(
+        not all(
+            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+            for a, b in zip(row[1:], by_engine[row.customer_id], strict=True)
+        )
+        for row in rows
+    )
     print(f"rfm_summary over {args.transactions.name}: {len(rows):,} customers")
     print(f"  crmcore (read_purchases + rfm_summary) {ours:8.2f} s")
     print(f"  crmcore (read_csv entities + summary)  {entities:8.2f} s  (one run)")
+    print(f"  crmcore.frame on polars (lazy scan)    {engine:8.2f} s  ({len(polars_table):,} rows)")
     print(f"  lifetimes (pandas + summary_data...)   {theirs:8.2f} s")
     print(f"  crmcore / lifetimes time               {ours / theirs:8.2f}x")
+    print(f"  crmcore.frame (polars) / lifetimes     {engine / theirs:8.2f}x")
     print(f"  rows that differ                       {mismatches:8d} of {len(rows):,}")
     print(f"  rows of the peer                       {len(table):8,}")
+    print(f"  frame rows that differ from the pure   {engine_mismatches:8d}")
 
     from lifetimes import BetaGeoFitter
 
