@@ -5,7 +5,12 @@ DuckDB table, eager or lazy, and return the same kind of table, computed in
 that library — so a table too large for plain Python stays in its engine.
 
 * [`rfm_summary`][crmcore.frame.rfm_summary]: the purchase summary of
-  [`crmcore.value.rfm_summary`][crmcore.value.rfm.rfm_summary], same definitions.
+  [`crmcore.value.rfm_summary`][crmcore.value.rfm.rfm_summary], same definitions;
+* [`score`][crmcore.frame.score]: the satisfaction and loyalty indices of a
+  table of summary columns, from the very metric declarations of
+  [`crmcore.scoring`][crmcore.scoring] (each scale's formula is written once
+  and evaluated here on expressions); [`summary_columns`][crmcore.frame.summary_columns]
+  makes such a table from `CustomerSummary` objects.
 
 Amounts are summed as the engine's floating-point numbers, not as exact
 decimals: results agree with the pure-Python path to floating-point rounding.
@@ -13,6 +18,8 @@ decimals: results agree with the pure-Python path to floating-point rounding.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -21,7 +28,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("crmcore.frame needs narwhals: pip install 'crmcore[frame]'") from exc
 
-__all__ = ["rfm_summary"]
+__all__ = ["rfm_summary", "score", "summary_columns"]
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _MS_PER_DAY = 86_400_000
@@ -137,3 +144,114 @@ def rfm_summary(
         .sort(customer_id)
     )
     return nw.to_native(result)
+
+
+class _Expressions:
+    """The operations of the metric formulas, on narwhals expressions."""
+
+    def where(self, condition: Any, then: Any, otherwise: Any) -> Any:
+        return nw.when(condition).then(then).otherwise(otherwise)
+
+    def clip(self, value: Any, low: float, high: float) -> Any:
+        return value.clip(low, None if math.isinf(high) else high)
+
+    def lookup(self, value: Any, table: Mapping[str, float]) -> Any:
+        return value.replace_strict(list(table), list(table.values()), return_dtype=nw.Float64)
+
+
+_EXPRESSIONS = _Expressions()
+
+
+def _reads() -> list[str]:
+    from crmcore.scoring.metrics import LOYALTY_METRICS, SATISFACTION_METRICS
+
+    names = [m.reads for m in (*SATISFACTION_METRICS.values(), *LOYALTY_METRICS.values())]
+    return list(dict.fromkeys(names))
+
+
+def summary_columns(summaries: Iterable[Any]) -> dict[str, list[Any]]:
+    """The columns `score` reads, from `CustomerSummary` objects: one list per column.
+
+    Examples:
+        >>> import polars as pl
+        >>> from crmcore import Customer, CustomerHistory, summarize
+        >>> summary = summarize(CustomerHistory(customer=Customer(id="C-1")), as_of="2024-12-31")
+        >>> table = pl.DataFrame(summary_columns([summary]))
+        >>> table.columns[:3]
+        ['customer_id', 'reputation', 'designation_share']
+    """
+    names = _reads()
+    columns: dict[str, list[Any]] = {"customer_id": [], **{name: [] for name in names}}
+    for summary in summaries:
+        columns["customer_id"].append(summary.customer_id)
+        for name in names:
+            columns[name].append(getattr(summary, name))
+    return columns
+
+
+def _index(name: str, config: Any) -> list[Any]:
+    from crmcore.scoring.indices import _plans
+    from crmcore.scoring.metrics import Table
+
+    weighted: Any = nw.lit(0.0)
+    usable: Any = nw.lit(0.0)
+    counted: Any = nw.lit(0)
+    total = 0.0
+    outputs = []
+    for metric, weight in _plans(config):
+        raw = nw.col(metric.reads)
+        # an all-missing column may have no useful type yet
+        raw = raw.cast(nw.String if isinstance(metric.scale, Table) else nw.Float64)
+        available = ~raw.is_null()
+        sub = nw.when(available).then(metric.scale.formula(raw, _EXPRESSIONS))
+        outputs.append(sub.cast(nw.Float64).alias(f"{name}_{metric.name}"))
+        total += weight
+        if weight > 0:
+            weighted = weighted + nw.when(available).then(weight * sub).otherwise(0.0)
+            usable = usable + nw.when(available).then(weight).otherwise(0.0)
+            counted = counted + nw.when(available).then(1).otherwise(0)
+    value = nw.when(counted >= config.min_metrics).then(weighted / usable)
+    return [
+        value.cast(nw.Float64).alias(name),
+        (usable / total).cast(nw.Float64).alias(f"{name}_coverage"),
+        *outputs,
+    ]
+
+
+def score(
+    table: Any,
+    *,
+    satisfaction: Any = None,
+    loyalty: Any = None,
+    customer_id: str = "customer_id",
+) -> Any:
+    """The satisfaction and loyalty indices of every row of a table of summary columns.
+
+    The table holds, per customer, the raw inputs the metrics read (the
+    columns of [`summary_columns`][crmcore.frame.summary_columns]; a missing
+    value means no data). The result has ``customer_id``, each index's value
+    (missing below ``min_metrics``) and coverage, and every metric's sub-score
+    (``satisfaction_reputation``...), in the table's library. The configurations
+    are `SatisfactionConfig` and `LoyaltyConfig` (their window concerns the
+    summaries, made beforehand).
+
+    Examples:
+        >>> import polars as pl
+        >>> table = pl.DataFrame({"customer_id": ["C-1"], "reputation": [0.9],
+        ...                       "designation_share": [None], "window_repeat_occasions": [4],
+        ...                       "complaints_per_occasion": [0.0], "net_spend": [2000.0],
+        ...                       "price_dependence": [None], "repeat_occasions_total": [4],
+        ...                       "selection_minutes": [None], "attitude": ["rejects"],
+        ...                       "quality_tolerance": [None], "share_of_wallet": [None]})
+        >>> result = score(table)
+        >>> result.select("satisfaction", "loyalty", "satisfaction_return_rate").row(0)
+        (87.5, None, 80.0)
+    """
+    from crmcore.scoring.indices import LoyaltyConfig, SatisfactionConfig
+
+    frame = nw.from_native(table)
+    columns = [
+        *_index("satisfaction", satisfaction or SatisfactionConfig()),
+        *_index("loyalty", loyalty or LoyaltyConfig()),
+    ]
+    return nw.to_native(frame.select(nw.col(customer_id), *columns))

@@ -14,24 +14,29 @@ reference value a configuration may change:
 | `Linear` | ``100 (reference - x) / reference``, kept within 0..100 | 0 scores 100, ``reference`` and above 0 |
 | `Table` | a score per category | the table |
 
-The same declarations serve one customer here and whole tables in the
-dataframe engine.
+Each scale's formula is written once, against a few operations (`Ops`), and
+evaluated on Python numbers for one customer and on dataframe expressions for
+whole tables in the dataframe engine.
 """  # noqa: E501
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from types import MappingProxyType
+from typing import Any, Protocol
 
 __all__ = [
     "LOYALTY_METRICS",
+    "PLAIN",
     "SATISFACTION_METRICS",
     "Better",
     "Decay",
     "Linear",
     "Metric",
+    "Ops",
     "Proportion",
     "Saturating",
     "Scale",
@@ -53,6 +58,40 @@ class Better(str, Enum):
 AT_REFERENCE = 80.0
 
 
+class Ops(Protocol):
+    """What a scale's formula needs beyond arithmetic, for one engine.
+
+    A formula is written once, against these operations, and evaluated on
+    Python numbers (`PLAIN`) or on dataframe expressions (``crmcore.frame``).
+    """
+
+    def where(self, condition: Any, then: Any, otherwise: Any) -> Any:
+        """``then`` where ``condition`` holds, else ``otherwise``."""
+
+    def clip(self, value: Any, low: float, high: float) -> Any:
+        """``value`` kept within ``low`` and ``high``."""
+
+    def lookup(self, value: Any, table: Mapping[str, float]) -> Any:
+        """The number ``table`` gives for category ``value``."""
+
+
+class _Plain:
+    """The operations on Python numbers."""
+
+    def where(self, condition: Any, then: Any, otherwise: Any) -> Any:
+        return then if condition else otherwise
+
+    def clip(self, value: Any, low: float, high: float) -> Any:
+        return min(max(value, low), high)
+
+    def lookup(self, value: Any, table: Mapping[str, float]) -> Any:
+        return float(table[value])
+
+
+#: The operations on plain Python numbers.
+PLAIN: Ops = _Plain()
+
+
 @dataclass(frozen=True)
 class Proportion:
     """A share from 0 to 1, scored 100 times itself (or its complement when lower is better).
@@ -66,9 +105,13 @@ class Proportion:
 
     reference: None = None
 
+    def formula(self, x: Any, ops: Ops) -> Any:
+        """The sub-score of ``x`` with the engine's operations."""
+        return 100.0 * x if self.better is Better.HIGHER else 100.0 * (1.0 - x)
+
     def score(self, raw: float) -> float:
         """The 0-100 sub-score of ``raw``."""
-        return 100.0 * raw if self.better is Better.HIGHER else 100.0 * (1.0 - raw)
+        return float(self.formula(raw, PLAIN))
 
 
 @dataclass(frozen=True)
@@ -85,12 +128,15 @@ class Saturating:
     reference: float
     better: Better = Better.HIGHER
 
+    def formula(self, x: Any, ops: Ops) -> Any:
+        """The sub-score of ``x`` with the engine's operations."""
+        k = self.reference * (100.0 - AT_REFERENCE) / AT_REFERENCE
+        positive = ops.clip(x, 0.0, math.inf)
+        return ops.where(x > 0, 100.0 * positive / (positive + k), 0.0)
+
     def score(self, raw: float) -> float:
         """The 0-100 sub-score of ``raw``."""
-        if raw <= 0:
-            return 0.0
-        k = self.reference * (100.0 - AT_REFERENCE) / AT_REFERENCE
-        return 100.0 * raw / (raw + k)
+        return float(self.formula(raw, PLAIN))
 
 
 @dataclass(frozen=True)
@@ -105,10 +151,14 @@ class Decay:
     reference: float
     better: Better = Better.LOWER
 
+    def formula(self, x: Any, ops: Ops) -> Any:
+        """The sub-score of ``x`` (never negative) with the engine's operations."""
+        k = self.reference * AT_REFERENCE / (100.0 - AT_REFERENCE)
+        return 100.0 * k / (x + k)
+
     def score(self, raw: float) -> float:
         """The 0-100 sub-score of ``raw`` (``raw`` is never negative)."""
-        k = self.reference * AT_REFERENCE / (100.0 - AT_REFERENCE)
-        return 100.0 * k / (raw + k)
+        return float(self.formula(raw, PLAIN))
 
 
 @dataclass(frozen=True)
@@ -125,9 +175,13 @@ class Linear:
     reference: float
     better: Better = Better.LOWER
 
+    def formula(self, x: Any, ops: Ops) -> Any:
+        """The sub-score of ``x`` with the engine's operations."""
+        return ops.clip(100.0 * (self.reference - x) / self.reference, 0.0, 100.0)
+
     def score(self, raw: float) -> float:
         """The 0-100 sub-score of ``raw``."""
-        return min(max(100.0 * (self.reference - raw) / self.reference, 0.0), 100.0)
+        return float(self.formula(raw, PLAIN))
 
 
 @dataclass(frozen=True)
@@ -143,9 +197,13 @@ class Table:
     better: Better = Better.HIGHER
     reference: None = None
 
+    def formula(self, x: Any, ops: Ops) -> Any:
+        """The sub-score of category ``x`` with the engine's operations."""
+        return ops.lookup(x, self.scores)
+
     def score(self, raw: str) -> float:
         """The sub-score of category ``raw``."""
-        return float(self.scores[raw])
+        return float(self.formula(raw, PLAIN))
 
 
 Scale = Proportion | Saturating | Decay | Linear | Table
