@@ -92,8 +92,19 @@ class _Plain:
 PLAIN: Ops = _Plain()
 
 
+class _Scale:
+    """What every scale shares: the sub-score of one raw value, from its formula."""
+
+    def formula(self, x: Any, ops: Ops) -> Any:
+        raise NotImplementedError  # pragma: no cover - every scale defines it
+
+    def score(self, raw: Any) -> float:
+        """The 0-100 sub-score of ``raw``, evaluated on Python numbers."""
+        return float(self.formula(raw, PLAIN))
+
+
 @dataclass(frozen=True)
-class Proportion:
+class Proportion(_Scale):
     """A share from 0 to 1, scored 100 times itself (or its complement when lower is better).
 
     Examples:
@@ -109,13 +120,9 @@ class Proportion:
         """The sub-score of ``x`` with the engine's operations."""
         return 100.0 * x if self.better is Better.HIGHER else 100.0 * (1.0 - x)
 
-    def score(self, raw: float) -> float:
-        """The 0-100 sub-score of ``raw``."""
-        return float(self.formula(raw, PLAIN))
-
 
 @dataclass(frozen=True)
-class Saturating:
+class Saturating(_Scale):
     """More is better, with diminishing returns: ``100 x / (x + k)``, where ``reference`` scores 80.
 
     Examples:
@@ -134,13 +141,9 @@ class Saturating:
         positive = ops.clip(x, 0.0, math.inf)
         return ops.where(x > 0, 100.0 * positive / (positive + k), 0.0)
 
-    def score(self, raw: float) -> float:
-        """The 0-100 sub-score of ``raw``."""
-        return float(self.formula(raw, PLAIN))
-
 
 @dataclass(frozen=True)
-class Decay:
+class Decay(_Scale):
     """Less is better, from 100 at zero: ``100 k / (x + k)``, where ``reference`` scores 80.
 
     Examples:
@@ -156,13 +159,9 @@ class Decay:
         k = self.reference * AT_REFERENCE / (100.0 - AT_REFERENCE)
         return 100.0 * k / (x + k)
 
-    def score(self, raw: float) -> float:
-        """The 0-100 sub-score of ``raw`` (``raw`` is never negative)."""
-        return float(self.formula(raw, PLAIN))
-
 
 @dataclass(frozen=True)
-class Linear:
+class Linear(_Scale):
     """Less is better, in a straight line: 100 at zero, 0 at ``reference`` and beyond.
 
     Examples:
@@ -179,13 +178,9 @@ class Linear:
         """The sub-score of ``x`` with the engine's operations."""
         return ops.clip(100.0 * (self.reference - x) / self.reference, 0.0, 100.0)
 
-    def score(self, raw: float) -> float:
-        """The 0-100 sub-score of ``raw``."""
-        return float(self.formula(raw, PLAIN))
-
 
 @dataclass(frozen=True)
-class Table:
+class Table(_Scale):
     """A score for each category of a categorical raw value.
 
     Examples:
@@ -200,10 +195,6 @@ class Table:
     def formula(self, x: Any, ops: Ops) -> Any:
         """The sub-score of category ``x`` with the engine's operations."""
         return ops.lookup(x, self.scores)
-
-    def score(self, raw: str) -> float:
-        """The sub-score of category ``raw``."""
-        return float(self.formula(raw, PLAIN))
 
 
 Scale = Proportion | Saturating | Decay | Linear | Table
