@@ -442,17 +442,9 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
             if header is None:
                 return
             _check_header(header, by_name, name)
-            width = len(header)
-            previous_end = reader.line_num
-            for cells in reader:
-                start, previous_end = previous_end + 1, reader.line_num
-                if not cells:
-                    continue
-                if len(cells) != width:
-                    yield (
-                        start,
-                        [FieldProblem(None, f"has {len(cells)} cells but the header has {width}")],
-                    )
+            for start, cells in _numbered_rows(reader, len(header)):
+                if isinstance(cells, FieldProblem):
+                    yield start, [cells]
                     continue
                 yield start, _unflatten(dict(zip(header, cells, strict=True)), by_name)
         finally:
@@ -460,6 +452,23 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
                 stream.close()
 
     return RecordReader(rows(), entity, name, on_error, _money_loc_renamer(layout))
+
+
+def _numbered_rows(reader: Any, width: int) -> Iterator[tuple[int, list[str] | FieldProblem]]:
+    """The non-blank rows after the header, each with the line it starts on.
+
+    A row with another number of cells than the header comes as the problem
+    instead of its cells.
+    """
+    previous_end = reader.line_num
+    for cells in reader:
+        start, previous_end = previous_end + 1, reader.line_num
+        if not cells:
+            continue
+        if len(cells) != width:
+            yield start, FieldProblem(None, f"has {len(cells)} cells but the header has {width}")
+            continue
+        yield start, cells
 
 
 def _check_header(header: list[str], columns: dict[str, _Column], source: str) -> None:
@@ -583,15 +592,9 @@ def read_purchases(source: Source) -> Iterator[PurchaseRecord]:
             )
         who, when, amount, currency = (header.index(c) for c in _PURCHASE_COLUMNS)
         kind = header.index("kind") if "kind" in header else None
-        width = len(header)
-        previous_end = reader.line_num
-        for cells in reader:
-            start, previous_end = previous_end + 1, reader.line_num
-            if not cells:
-                continue
-            if len(cells) != width:
-                problem = FieldProblem(None, f"has {len(cells)} cells but the header has {width}")
-                raise InvalidRecord(name, start, [problem])
+        for start, cells in _numbered_rows(reader, len(header)):
+            if isinstance(cells, FieldProblem):
+                raise InvalidRecord(name, start, [cells])
             try:
                 record = PurchaseRecord(
                     _id(cells[who]),
