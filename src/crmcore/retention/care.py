@@ -39,7 +39,8 @@ from crmcore.entities.enums import (
 from crmcore.errors import CurrencyMismatch
 from crmcore.history import CustomerHistory
 from crmcore.lifecycle import replay
-from crmcore.retention.churn import win_back_plan
+from crmcore.retention.churn import _values, win_back_plan
+from crmcore.value.pyramid import pyramid
 
 __all__ = ["CareKpis", "CarePlan", "CarePolicy", "CareRule", "CareTask", "care_kpis", "plan_care"]
 
@@ -177,9 +178,9 @@ def plan_care(
     records = list(histories.values() if isinstance(histories, Mapping) else histories)
     opening = datetime.combine(first, time(), tzinfo=timezone.utc)
     closing = datetime.combine(last, time.max, tzinfo=timezone.utc)
-    if tiers is None and (rules.cadence_days or rules.win_back):
-        tiers = _pyramid_tiers(records, opening)
-    tiers = tiers or {}
+    worth = _values(records, opening, None) if rules.win_back or tiers is None else {}
+    if tiers is None:
+        tiers = pyramid(worth).tiers if rules.cadence_days or rules.win_back else {}
     found: dict[tuple[str, date, CareRule, str], CareTask] = {}
 
     def add(
@@ -253,7 +254,7 @@ def plan_care(
                     add(cid, due, CareRule.REGULAR_CONTACT, purpose, channel, ContactFunction.CARE)
                     due += cadence
     if rules.win_back:
-        for plan in win_back_plan(records, as_of=opening, tiers=tiers):
+        for plan in win_back_plan(records, as_of=opening, tiers=tiers, values=worth):
             if plan.steps:  # the ones worth winning back
                 channel = rules.tier_channels.get(plan.tier or 4, Channel.PHONE)
                 add(plan.customer_id, first, CareRule.WIN_BACK, f"win-back: {plan.action}",
@@ -261,13 +262,6 @@ def plan_care(
     tasks = sorted(found.values(), key=lambda t: (t.due, t.priority, t.customer_id, t.rule.value))
     kept, held = _throttle(tasks, rules.max_per_week)
     return CarePlan(start=first, end=last, tasks=tuple(kept), throttled=tuple(held))
-
-
-def _pyramid_tiers(records: list[CustomerHistory], moment: datetime) -> dict[str, int]:
-    from crmcore.value.profit import historical_value
-    from crmcore.value.pyramid import pyramid
-
-    return pyramid({h.customer_id: historical_value(h, as_of=moment).value for h in records}).tiers
 
 
 def _throttle(tasks: list[CareTask], limit: int | None) -> tuple[list[CareTask], list[CareTask]]:

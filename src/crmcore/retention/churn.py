@@ -244,12 +244,14 @@ def win_back_plan(
     tiers: Mapping[str, int] | None = None,
     events: Iterable[RecordedEvent] = (),
     policy: WinBackPolicy | None = None,
+    values: Mapping[str, float] | None = None,
 ) -> list[WinBack]:
     """Plan the win-back of churned customers by tier and profitability.
 
     Tiers are ``tiers`` (customer → tier number) or the customer pyramid over
-    the historical values of all the customers given. A churned customer whose
-    historical value is negative is let go (``let_go_unprofitable``); the
+    the values of all the customers given: ``values``, or else their
+    historical values. A churned customer whose value is negative is let go
+    (``let_go_unprofitable``); the
     others get their tier's action, the five visit steps, and — when the
     reason is on the firm's side — a step to treat it. Highest tier and value
     first.
@@ -266,7 +268,7 @@ def win_back_plan(
     moment = _AT.validate_python(as_of)
     rules = policy or WinBackPolicy()
     records = _histories(histories)
-    worth = _values(records, moment, None)
+    worth = _values(records, moment, values)
     levels = dict(tiers) if tiers is not None else pyramid(worth).tiers
     by_customer = _events_of(events)
     plans = []
