@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -359,59 +360,126 @@ def _add(total: Money | None, amount: Money) -> Money:
     return amount if total is None else total + amount
 
 
-def summarize(
-    history: CustomerHistory, *, as_of: datetime | str, window: Period | str = YEAR
-) -> CustomerSummary:
-    """Summarize a customer's history for the window of ``window`` ending at ``as_of``.
+class Occasion(NamedTuple):
+    """One purchase occasion: a calendar day (in the purchases' own zone) with purchases."""
 
-    One pass over the records; records after ``as_of`` are left out. A
-    purchase occasion is a calendar day with purchases, as in the lifecycle.
+    first: datetime
+    last: datetime
+    total: Decimal
+    first_id: str | None
 
-    Raises:
-        CurrencyMismatch: The customer's amounts are in more than one currency.
 
-    Examples:
-        >>> from crmcore.datasets import load_sample
-        >>> history = load_sample().histories["C-00003"]
-        >>> s = summarize(history, as_of="2025-12-31T23:59:59+08:00")
-        >>> s.occasions_total >= s.occasions >= s.repeat_occasions
-        True
+class Occasions:
+    """The purchase occasions of one customer, gathered one purchase at a time, in any order.
+
+    Memory grows with the customer's purchase days, not with the purchases:
+    per day the first and the last purchase time and the exact total are
+    kept, and the first purchase's id from ``keep_ids_from`` on.
     """
-    moment = _AS_OF.validate_python(as_of)
-    period = window if isinstance(window, Period) else Period.parse(window)
-    start = period.before(moment)
-    values: dict[str, Any] = {"customer_id": history.customer_id, "as_of": moment}
-    values |= {"window": period, "window_start": start, "wallet": history.customer.wallet}
-    counts: Counter[str] = Counter()
-    money: dict[str, Money] = {}
 
-    def spend(key: str, amount: Money) -> None:
+    __slots__ = ("_days", "_firsts", "_ids", "_keep_ids_from", "_lasts", "_ordered", "_totals")
+
+    def __init__(self, keep_ids_from: datetime | None = None) -> None:
+        self._days: list[int] = []
+        self._firsts: list[datetime] = []
+        self._lasts: list[datetime] = []
+        self._totals: list[Decimal] = []
+        self._ids: dict[int, tuple[datetime, str]] = {}
+        self._keep_ids_from = keep_ids_from
+        self._ordered = True
+
+    def add(self, at: datetime, sale_id: str, amount: Decimal) -> None:
+        """Count one purchase."""
+        day = at.toordinal()
+        days = self._days
+        if days and days[-1] == day:
+            last = len(days) - 1
+            if at < self._firsts[last]:
+                self._firsts[last] = at
+            elif at > self._lasts[last]:
+                self._lasts[last] = at
+            self._totals[last] += amount
+        else:
+            if days and day < days[-1]:
+                self._ordered = False
+            days.append(day)
+            self._firsts.append(at)
+            self._lasts.append(at)
+            self._totals.append(amount)
+        keep = self._keep_ids_from
+        if keep is not None and at >= keep:
+            known = self._ids.get(day)
+            if known is None or (at, sale_id) < known:
+                self._ids[day] = (at, sale_id)
+
+    def finish(self) -> list[Occasion]:
+        """The occasions in time order."""
+        days, firsts, lasts, totals = self._days, self._firsts, self._lasts, self._totals
+        merged: dict[int, list[Any]] = {}
+        rows: Iterable[tuple[int, datetime, datetime, Decimal]]
+        if self._ordered:
+            rows = zip(days, firsts, lasts, totals, strict=True)
+        else:
+            for day, first, last, total in zip(days, firsts, lasts, totals, strict=True):
+                seen = merged.get(day)
+                if seen is None:
+                    merged[day] = [first, last, total]
+                else:
+                    seen[0], seen[1] = min(seen[0], first), max(seen[1], last)
+                    seen[2] += total
+            rows = ((d, f, la, t) for d, (f, la, t) in merged.items())
+        ids = self._ids
+        found = [
+            Occasion(first, last, total, ids[day][1] if day in ids else None)
+            for day, first, last, total in rows
+        ]
+        found.sort(key=lambda o: o.first)
+        return found
+
+
+class _SummaryBuilder:
+    """A customer summary gathered one record at a time, in any order (see `summarize`)."""
+
+    __slots__ = (
+        "attitude",
+        "by_category",
+        "by_outcome",
+        "counts",
+        "customer_id",
+        "moment",
+        "money",
+        "period",
+        "quality",
+        "selections",
+        "start",
+        "wallet",
+    )
+
+    def __init__(self, customer: Customer, moment: datetime, period: Period) -> None:
+        self.customer_id = customer.id
+        self.wallet = customer.wallet
+        self.moment, self.period, self.start = moment, period, period.before(moment)
+        self.counts: Counter[str] = Counter()
+        self.money: dict[str, Money] = {}
+        self.selections: list[timedelta] = []
+        self.quality: list[tuple[datetime, bool]] = []
+        self.attitude: tuple[datetime, str, CompetitorAttitude] | None = None
+        self.by_category: Counter[ComplaintCategory] = Counter()
+        self.by_outcome: Counter[str] = Counter()
+
+    def _spend(self, key: str, amount: Money) -> None:
+        money = self.money
         money[key] = _add(money.get(key), amount)
 
-    first = last = day = None
-    selections: list[timedelta] = []
-    purchase_times: list[datetime] = []
-    for sale in history.transactions:
+    def sale(self, sale: Transaction) -> None:
+        """Count a transaction up to the moment (its occasion is counted by `Occasions`)."""
         at = sale.occurred_at
-        if at > moment:
-            break
-        in_window = at > start
+        if at > self.moment or at <= self.start:
+            return
+        amount, counts, spend = sale.amount, self.counts, self._spend
         if sale.kind is not TransactionKind.PURCHASE:
-            if in_window:
-                spend("refunds", sale.amount)
-            continue
-        purchase_times.append(at)
-        if at.date() != day:
-            day = at.date()
-            counts["occasions_total"] += 1
-            if in_window:
-                counts["occasions"] += 1
-                counts["repeat_occasions"] += counts["occasions_total"] > 1
-        first = first or at
-        last = at
-        if not in_window:
-            continue
-        amount = sale.amount
+            spend("refunds", amount)
+            return
         spend("spend", amount)
         below_list = sale.list_amount is not None and amount < sale.list_amount
         if sale.list_amount is not None or sale.promotion is not None:
@@ -430,39 +498,32 @@ def summarize(
             if sale.designated:
                 spend("designated_spend", amount)
         if sale.selection_time is not None:
-            selections.append(sale.selection_time)
-    values |= {"first_purchase_at": first, "last_purchase_at": last}
-    if selections:
-        counts["selections"] = len(selections)
-        values["selection_time"] = _median(selections)
+            self.selections.append(sale.selection_time)
 
-    by_category: Counter[ComplaintCategory] = Counter()
-    by_outcome: Counter[str] = Counter()
-    for complaint in history.complaints:
+    def complaint(self, complaint: Complaint) -> None:
+        """Count a complaint received up to the moment."""
         received = complaint.received_at
-        if received > moment:
-            break
+        if received > self.moment:
+            return
         if complaint.category is ComplaintCategory.PRODUCT_QUALITY:
-            counts["quality_complaints"] += 1
-            bought_after = any(received < t <= moment for t in purchase_times)
-            counts["quality_tolerated"] += bool(complaint.accepted) and bought_after
-        if received > start:
-            counts["complaints"] += 1
-            by_category[complaint.category] += 1
-            outcome = {True: "accepted", False: "not_accepted", None: "undecided"}
-            by_outcome[outcome[complaint.accepted]] += 1
+            self.quality.append((received, bool(complaint.accepted)))
+        if received > self.start:
+            self.counts["complaints"] += 1
+            self.by_category[complaint.category] += 1
+            self.by_outcome[_OUTCOMES[complaint.accepted]] += 1
 
-    attitude = None
-    for contact in history.touchpoints:
-        if contact.occurred_at > moment:
-            break
-        feedback = contact.feedback
-        if feedback is None:
-            continue
+    def contact(self, contact: CareTouchpoint) -> None:
+        """Count a touchpoint's feedback, up to the moment."""
+        at, feedback = contact.occurred_at, contact.feedback
+        if feedback is None or at > self.moment:
+            return
         if feedback.competitor_attitude is not None:
-            attitude = feedback.competitor_attitude
-        if contact.occurred_at <= start:
-            continue
+            seen = (at, contact.id, feedback.competitor_attitude)
+            if self.attitude is None or seen[:2] > self.attitude[:2]:
+                self.attitude = seen
+        if at <= self.start:
+            return
+        counts = self.counts
         if feedback.recommend is not None:
             counts["recommend_ratings"] += 1
             counts["recommend_total"] += feedback.recommend
@@ -472,12 +533,75 @@ def summarize(
         if feedback.praise is not None:
             counts["praise" if feedback.praise else "no_praise"] += 1
         counts["referrals"] += bool(feedback.referral)
-    values |= {
-        "competitor_attitude": attitude,
-        "complaints_by_category": dict(by_category),
-        "complaints_by_outcome": dict(by_outcome),
-    }
-    return CustomerSummary.model_validate(values | counts | money)
+
+    def finish(self, occasions: Sequence[Occasion]) -> CustomerSummary:
+        """The summary, given the customer's occasions up to the moment (in time order)."""
+        counts, start = self.counts, self.start
+        values: dict[str, Any] = {
+            "customer_id": self.customer_id,
+            "as_of": self.moment,
+            "window": self.period,
+            "window_start": start,
+            "wallet": self.wallet,
+            "competitor_attitude": None if self.attitude is None else self.attitude[2],
+            "complaints_by_category": dict(self.by_category),
+            "complaints_by_outcome": dict(self.by_outcome),
+        }
+        last = None
+        if occasions:
+            last = max(o.last for o in occasions)
+            recent = sum(1 for o in occasions if o.first > start)
+            counts["occasions_total"] = len(occasions)
+            counts["occasions"] = recent
+            counts["repeat_occasions"] = recent - (occasions[0].first > start)
+            values |= {"first_purchase_at": occasions[0].first, "last_purchase_at": last}
+        if self.selections:
+            counts["selections"] = len(self.selections)
+            values["selection_time"] = _median(self.selections)
+        for received, accepted in self.quality:
+            counts["quality_complaints"] += 1
+            counts["quality_tolerated"] += accepted and last is not None and last > received
+        return CustomerSummary.model_validate(values | counts | self.money)
+
+
+_OUTCOMES = {True: "accepted", False: "not_accepted", None: "undecided"}
+
+
+def summarize(
+    history: CustomerHistory, *, as_of: datetime | str, window: Period | str = YEAR
+) -> CustomerSummary:
+    """Summarize a customer's history for the window of ``window`` ending at ``as_of``.
+
+    One pass over the records; records after ``as_of`` are left out. A
+    purchase occasion is a calendar day with purchases, as in the lifecycle.
+    The same summary is what `crmcore.portfolio.analyze` gathers while
+    records stream past.
+
+    Raises:
+        CurrencyMismatch: The customer's amounts are in more than one currency.
+
+    Examples:
+        >>> from crmcore.datasets import load_sample
+        >>> history = load_sample().histories["C-00003"]
+        >>> s = summarize(history, as_of="2025-12-31T23:59:59+08:00")
+        >>> s.occasions_total >= s.occasions >= s.repeat_occasions
+        True
+    """
+    moment = _AS_OF.validate_python(as_of)
+    period = window if isinstance(window, Period) else Period.parse(window)
+    builder = _SummaryBuilder(history.customer, moment, period)
+    occasions = Occasions()
+    for sale in history.transactions:
+        if sale.occurred_at > moment:
+            break
+        builder.sale(sale)
+        if sale.kind is TransactionKind.PURCHASE:
+            occasions.add(sale.occurred_at, sale.id, sale.amount.amount)
+    for complaint in history.complaints:
+        builder.complaint(complaint)
+    for contact in history.touchpoints:
+        builder.contact(contact)
+    return builder.finish(occasions.finish())
 
 
 def _median(spans: list[timedelta]) -> timedelta:

@@ -30,6 +30,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from crmcore._types import Timestamp
+from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities._base import Value
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import CurrencyMismatch
@@ -52,45 +53,59 @@ _AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 class _Ledger:
     """The money of one customer's history up to a moment, by component, in one currency."""
 
-    def __init__(self, history: CustomerHistory, as_of: datetime, margin_rate: float | None):
+    def __init__(self, customer: Customer, as_of: datetime, margin_rate: float | None):
+        self.as_of = as_of
         self.currency: str | None = None
+        self.margin = None if margin_rate is None else 1 - Decimal(repr(margin_rate))
         self.list_revenue = self.paid = self.discounts = self.refunds = _ZERO
         self.cost_of_goods = self.care = self.complaints = self.compensation = _ZERO
         self.purchases = self.costed = self.estimated = 0
         self.complaint_count = 0
-        for sale in history.transactions:
-            if sale.occurred_at > as_of:
-                break
-            if sale.kind is TransactionKind.REFUND:
-                self.refunds += self._amount(sale.amount)
-                continue
-            self.purchases += 1
-            paid = self._amount(sale.amount)
-            listed = paid if sale.list_amount is None else self._amount(sale.list_amount)
-            self.paid += paid
-            self.list_revenue += listed
-            self.discounts += listed - paid
-            if sale.cost is not None:
-                self.costed += 1
-                self.cost_of_goods += self._amount(sale.cost)
-            elif margin_rate is not None:
-                self.estimated += 1
-                self.cost_of_goods += paid * (1 - Decimal(repr(margin_rate)))
-        for contact in history.touchpoints:
-            if contact.occurred_at > as_of:
-                break
-            if contact.cost is not None:
-                self.care += self._amount(contact.cost)
-        for complaint in history.complaints:
-            if complaint.received_at > as_of:
-                break
-            self.complaint_count += 1
-            if complaint.handling_cost is not None:
-                self.complaints += self._amount(complaint.handling_cost)
-            if complaint.compensation is not None:
-                self.compensation += self._amount(complaint.compensation)
-        acquisition = history.customer.acquisition_cost
+        acquisition = customer.acquisition_cost
         self.acquisition = _ZERO if acquisition is None else self._amount(acquisition)
+
+    @classmethod
+    def of(cls, history: CustomerHistory, as_of: datetime, margin_rate: float | None) -> _Ledger:
+        ledger = cls(history.customer, as_of, margin_rate)
+        for sale in history.transactions:
+            ledger.sale(sale)
+        for contact in history.touchpoints:
+            ledger.contact(contact)
+        for complaint in history.complaints:
+            ledger.complaint(complaint)
+        return ledger
+
+    def sale(self, sale: Transaction) -> None:
+        if sale.occurred_at > self.as_of:
+            return
+        if sale.kind is TransactionKind.REFUND:
+            self.refunds += self._amount(sale.amount)
+            return
+        self.purchases += 1
+        paid = self._amount(sale.amount)
+        listed = paid if sale.list_amount is None else self._amount(sale.list_amount)
+        self.paid += paid
+        self.list_revenue += listed
+        self.discounts += listed - paid
+        if sale.cost is not None:
+            self.costed += 1
+            self.cost_of_goods += self._amount(sale.cost)
+        elif self.margin is not None:
+            self.estimated += 1
+            self.cost_of_goods += paid * self.margin
+
+    def contact(self, contact: CareTouchpoint) -> None:
+        if contact.cost is not None and contact.occurred_at <= self.as_of:
+            self.care += self._amount(contact.cost)
+
+    def complaint(self, complaint: Complaint) -> None:
+        if complaint.received_at > self.as_of:
+            return
+        self.complaint_count += 1
+        if complaint.handling_cost is not None:
+            self.complaints += self._amount(complaint.handling_cost)
+        if complaint.compensation is not None:
+            self.compensation += self._amount(complaint.compensation)
 
     def _amount(self, money: Money) -> Decimal:
         if self.currency is None:
@@ -152,10 +167,13 @@ def historical_value(
         (Decimal('120'), Decimal('70'), 'CNY')
     """
     moment = _AT.validate_python(as_of)
-    ledger = _Ledger(history, moment, margin_rate)
+    return _historical(_Ledger.of(history, moment, margin_rate), history.customer_id)
+
+
+def _historical(ledger: _Ledger, customer_id: str) -> HistoricalValue:
     return HistoricalValue(
-        customer_id=history.customer_id,
-        as_of=moment,
+        customer_id=customer_id,
+        as_of=ledger.as_of,
         currency=ledger.currency,
         revenue=ledger.paid,
         refunds=ledger.refunds,
@@ -300,7 +318,11 @@ def profitability(
         (Decimal('20'), Decimal('20'), ['cheap_to_serve'])
     """
     moment = _AT.validate_python(as_of)
-    ledger = _Ledger(history, moment, margin_rate)
+    ledger = _Ledger.of(history, moment, margin_rate)
+    return _profitability(ledger, history.customer_id, policy or ProfitabilityPolicy())
+
+
+def _profitability(ledger: _Ledger, customer_id: str, policy: ProfitabilityPolicy) -> Profitability:
     cost_to_serve = ledger.discounts + ledger.retention_costs
     profit = (
         ledger.list_revenue
@@ -310,8 +332,8 @@ def profitability(
         - ledger.acquisition
     )
     return Profitability(
-        customer_id=history.customer_id,
-        as_of=moment,
+        customer_id=customer_id,
+        as_of=ledger.as_of,
         currency=ledger.currency,
         list_revenue=ledger.list_revenue,
         discounts=ledger.discounts,
@@ -325,5 +347,5 @@ def profitability(
         profit=profit,
         profitable=profit >= 0,
         cost_coverage=ledger.costed / ledger.purchases if ledger.purchases else None,
-        signals=tuple(_signals(ledger, cost_to_serve, policy or ProfitabilityPolicy())),
+        signals=tuple(_signals(ledger, cost_to_serve, policy)),
     )
