@@ -38,7 +38,7 @@ from crmcore.entities.enums import (
 )
 from crmcore.errors import CurrencyMismatch
 from crmcore.history import CustomerHistory
-from crmcore.lifecycle import replay
+from crmcore.lifecycle import LifecyclePolicy, replay
 from crmcore.retention.churn import _values, win_back_plan
 from crmcore.value.pyramid import pyramid
 
@@ -149,6 +149,8 @@ def plan_care(
     end: date | datetime | str,
     policy: CarePolicy | None = None,
     tiers: Mapping[str, int] | None = None,
+    values: Mapping[str, float] | None = None,
+    lifecycle: LifecyclePolicy | None = None,
 ) -> CarePlan:
     """Plan the care contacts due from ``start`` to ``end`` (both days included).
 
@@ -178,7 +180,7 @@ def plan_care(
     records = list(histories.values() if isinstance(histories, Mapping) else histories)
     opening = datetime.combine(first, time(), tzinfo=timezone.utc)
     closing = datetime.combine(last, time.max, tzinfo=timezone.utc)
-    worth = _values(records, opening, None) if rules.win_back or tiers is None else {}
+    worth = _values(records, opening, values) if rules.win_back or tiers is None else {}
     if tiers is None:
         tiers = pyramid(worth).tiers if rules.cadence_days or rules.win_back else {}
     found: dict[tuple[str, date, CareRule, str], CareTask] = {}
@@ -242,7 +244,7 @@ def plan_care(
                         ContactFunction.SERVICE, complaint.id)  # fmt: skip
         tier = tiers.get(cid)
         if rules.cadence_days and tier in rules.cadence_days:
-            stage = replay(history, as_of=opening).stage
+            stage = replay(history, as_of=opening, policy=lifecycle).stage
             if stage.is_buying:
                 cadence = timedelta(days=rules.cadence_days[tier])
                 contacts = [p.occurred_at for p in history.touchpoints if p.occurred_at < opening]
@@ -254,7 +256,9 @@ def plan_care(
                     add(cid, due, CareRule.REGULAR_CONTACT, purpose, channel, ContactFunction.CARE)
                     due += cadence
     if rules.win_back:
-        for plan in win_back_plan(records, as_of=opening, tiers=tiers, values=worth):
+        for plan in win_back_plan(
+            records, as_of=opening, tiers=tiers, values=worth, lifecycle=lifecycle
+        ):
             if plan.steps:  # the ones worth winning back
                 channel = rules.tier_channels.get(plan.tier or 4, Channel.PHONE)
                 add(plan.customer_id, first, CareRule.WIN_BACK, f"win-back: {plan.action}",

@@ -245,12 +245,14 @@ def win_back_plan(
     events: Iterable[RecordedEvent] = (),
     policy: WinBackPolicy | None = None,
     values: Mapping[str, float] | None = None,
+    lifecycle: LifecyclePolicy | None = None,
 ) -> list[WinBack]:
     """Plan the win-back of churned customers by tier and profitability.
 
     Tiers are ``tiers`` (customer → tier number) or the customer pyramid over
     the values of all the customers given: ``values``, or else their
-    historical values. A churned customer whose value is negative is let go
+    historical values. Stages follow ``lifecycle`` (default `LifecyclePolicy()`).
+    A churned customer whose value is negative is let go
     (``let_go_unprofitable``); the
     others get their tier's action, the five visit steps, and — when the
     reason is on the firm's side — a step to treat it. Highest tier and value
@@ -274,7 +276,7 @@ def win_back_plan(
     plans = []
     for history in records:
         cid = history.customer_id
-        state = replay(history, as_of=moment, events=by_customer.get(cid, ()))
+        state = replay(history, as_of=moment, events=by_customer.get(cid, ()), policy=lifecycle)
         if state.stage is not LifecycleStage.CHURNED:
             continue
         reason = state.transitions[-1].reason or ChurnReason.UNKNOWN
