@@ -36,7 +36,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -201,7 +201,13 @@ class ReadResult(Generic[E]):
         return not self.errors
 
 
-def read_jsonl(source: Source, entity: type[E], *, on_error: OnError = "raise") -> RecordReader[E]:
+def read_jsonl(
+    source: Source,
+    entity: type[E],
+    *,
+    on_error: OnError = "raise",
+    columns: Mapping[str, str] | None = None,
+) -> RecordReader[E]:
     r"""Read entities from a JSON Lines file (one JSON object per line).
 
     Args:
@@ -209,6 +215,8 @@ def read_jsonl(source: Source, entity: type[E], *, on_error: OnError = "raise") 
         entity: The entity class to validate each line into.
         on_error: ``"raise"`` to stop at the first bad line, ``"collect"`` to
             keep going and record it in the reader's ``errors``.
+        columns: The file's top-level keys that differ from crmcore's field
+            names, mapped to crmcore's; errors name the file's keys.
 
     Returns:
         A lazy [`RecordReader`][crmcore.io.RecordReader]; the file is read as
@@ -240,12 +248,15 @@ def read_jsonl(source: Source, entity: type[E], *, on_error: OnError = "raise") 
                 if not isinstance(value, dict):
                     yield number, [FieldProblem(None, "a line must hold one JSON object")]
                     continue
+                if mapping:
+                    value = {mapping.get(key, key): item for key, item in value.items()}
                 yield number, value
         finally:
             if owned:
                 stream.close()
 
-    return RecordReader(rows(), entity, _name(source), on_error)
+    mapping, theirs = _mapping(columns)
+    return RecordReader(rows(), entity, _name(source), on_error, theirs)
 
 
 def write_jsonl(target: Source, records: Iterable[BaseModel]) -> int:
@@ -403,7 +414,13 @@ def _unflatten(
     return problems or data
 
 
-def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") -> RecordReader[E]:
+def read_csv(
+    source: Source,
+    entity: type[E],
+    *,
+    on_error: OnError = "raise",
+    columns: Mapping[str, str] | None = None,
+) -> RecordReader[E]:
     r"""Read entities from a CSV file with a header row (layout in the module docs).
 
     Args:
@@ -411,6 +428,9 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
         entity: The entity class to validate each row into.
         on_error: ``"raise"`` to stop at the first bad row, ``"collect"`` to
             keep going and record it in the reader's ``errors``.
+        columns: The file's column names that differ from crmcore's, mapped
+            to crmcore's (``{"client": "customer_id"}``); errors name the
+            file's columns.
 
     Returns:
         A lazy [`RecordReader`][crmcore.io.RecordReader].
@@ -433,6 +453,7 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
     layout = _layout(entity)
     by_name = {column.name: column for column in layout}
     name = _name(source)
+    mapping, theirs = _mapping(columns)
 
     def rows() -> Iterator[_Row]:
         stream, owned = _open(source, "r", csv_newline=True)
@@ -441,7 +462,8 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
             header = next(reader, None)
             if header is None:
                 return
-            _check_header(header, by_name, name)
+            header = [mapping.get(column, column) for column in header]
+            _check_header(header, by_name, name, theirs)
             for start, cells in _numbered_rows(reader, len(header)):
                 if isinstance(cells, FieldProblem):
                     yield start, [cells]
@@ -451,7 +473,8 @@ def read_csv(source: Source, entity: type[E], *, on_error: OnError = "raise") ->
             if owned:
                 stream.close()
 
-    return RecordReader(rows(), entity, name, on_error, _money_loc_renamer(layout))
+    money = _money_loc_renamer(layout)
+    return RecordReader(rows(), entity, name, on_error, lambda loc: theirs(money(loc)))
 
 
 def _numbered_rows(reader: Any, width: int) -> Iterator[tuple[int, list[str] | FieldProblem]]:
@@ -471,18 +494,41 @@ def _numbered_rows(reader: Any, width: int) -> Iterator[tuple[int, list[str] | F
         yield start, cells
 
 
-def _check_header(header: list[str], columns: dict[str, _Column], source: str) -> None:
+def _mapping(
+    columns: Mapping[str, str] | None,
+) -> tuple[dict[str, str], Callable[[str], str]]:
+    """The renaming of a file's names to crmcore's, and back (for messages)."""
+    mapping = dict(columns or {})
+    back = {ours: theirs for theirs, ours in mapping.items()}
+    if len(back) != len(mapping):
+        raise ValueError(f"Two of the columns {sorted(mapping)} are mapped to one name.")
+
+    def theirs(loc: str) -> str:
+        head, dot, tail = loc.partition(".")
+        return back.get(loc) or (back[head] + dot + tail if head in back else loc)
+
+    return mapping, theirs
+
+
+def _check_header(
+    header: list[str],
+    columns: dict[str, _Column],
+    source: str,
+    theirs: Callable[[str], str] = lambda name: name,
+) -> None:
     problems: list[FieldProblem] = []
     seen: set[str] = set()
     for column in header:
         if column not in columns:
-            problems.append(FieldProblem(column, "is not a known column"))
+            problems.append(FieldProblem(theirs(column), "is not a known column"))
         elif column in seen:
-            problems.append(FieldProblem(column, "appears twice in the header"))
+            problems.append(FieldProblem(theirs(column), "appears twice in the header"))
         seen.add(column)
     for expected in columns.values():
         if expected.required and expected.name not in seen:
-            problems.append(FieldProblem(expected.name, "is a required column but is missing"))
+            problems.append(
+                FieldProblem(theirs(expected.name), "is a required column but is missing")
+            )
     if problems:
         raise InvalidRecord(source, 1, problems)
 
