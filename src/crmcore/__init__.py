@@ -37,6 +37,7 @@ from crmcore import (
     errors,
     io,
     lifecycle,
+    portfolio,
     retention,
     scoring,
     value,
@@ -71,6 +72,7 @@ from crmcore.history import CustomerHistory, CustomerSummary, build_histories, s
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, LifecycleState
 from crmcore.money import Money
 from crmcore.period import Period
+from crmcore.portfolio import PortfolioConfig, PortfolioReport, analyze
 
 __all__ = [
     "CareTouchpoint",
@@ -96,6 +98,8 @@ __all__ = [
     "LifecycleState",
     "Money",
     "Period",
+    "PortfolioConfig",
+    "PortfolioReport",
     "PurchaseStage",
     "RecoveryAction",
     "RelationshipLevel",
@@ -104,6 +108,7 @@ __all__ = [
     "Transaction",
     "TransactionKind",
     "__version__",
+    "analyze",
     "build_histories",
     "complaints",
     "datasets",
@@ -112,6 +117,7 @@ __all__ = [
     "io",
     "json_schemas",
     "lifecycle",
+    "portfolio",
     "retention",
     "scoring",
     "summarize",

@@ -9,6 +9,7 @@ from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.history import CustomerHistory, CustomerSummary
 from crmcore.lifecycle import LifecyclePolicy, LifecycleState, RecordedEvent
 from crmcore.money import Money
+from crmcore.portfolio import PortfolioConfig, PortfolioReport
 from crmcore.scoring import IndexResult, LoyaltyConfig, SatisfactionConfig
 
 
@@ -18,7 +19,8 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     Keys are the class names: the four entities, `CustomerHistory`, `Money`,
     the lifecycle's `LifecycleState` and `RecordedEvent`, `CustomerSummary`
     and `IndexResult`, and the configurations `LifecyclePolicy`, `SlaPolicy`,
-    `SatisfactionConfig` and `LoyaltyConfig`. The schemas describe the
+    `SatisfactionConfig` and `LoyaltyConfig`, and a portfolio analysis'
+    `PortfolioConfig` and `PortfolioReport`. The schemas describe the
     JSON form that ``model_dump_json()`` writes and ``model_validate_json()``
     reads.
 
@@ -27,7 +29,8 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         >>> sorted(crmcore.json_schemas())  # doctest: +NORMALIZE_WHITESPACE
         ['CareTouchpoint', 'Complaint', 'Customer', 'CustomerHistory', 'CustomerSummary',
          'IndexResult', 'LifecyclePolicy', 'LifecycleState', 'LoyaltyConfig', 'Money',
-         'RecordedEvent', 'SatisfactionConfig', 'SlaPolicy', 'Transaction']
+         'PortfolioConfig', 'PortfolioReport', 'RecordedEvent', 'SatisfactionConfig',
+         'SlaPolicy', 'Transaction']
         >>> crmcore.json_schemas()["Money"]["required"]
         ['amount', 'currency']
     """
@@ -46,6 +49,8 @@ def json_schemas() -> dict[str, dict[str, Any]]:
             CustomerSummary,
             IndexResult,
             SatisfactionConfig,
+            PortfolioConfig,
+            PortfolioReport,
             LoyaltyConfig,
         )
     }

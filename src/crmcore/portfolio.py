@@ -1,0 +1,712 @@
+"""A whole customer base at once: `analyze` streams the records, reports per customer and overall.
+
+`analyze` reads the customers first, then the transactions, touchpoints and
+complaints once each, in any order and interleaved among customers. While
+records stream past, each customer keeps only running totals: the summary
+the indices read, the profit ledger, and per purchase day the first and last
+purchase time and the day's total. Memory therefore grows with customers and
+their purchase days, never with the records themselves. Everything is then
+computed by the same functions the rest of crmcore offers (the lifecycle
+replay, the indices, the quadrants, historical value and profitability, the
+pyramid, RFM, BG/NBD, the churn ranking and the care plan), customer by
+customer.
+
+Records dated after ``as_of`` are left out. Records of customers that are not
+in the customer list are reported in ``unknown_records``, never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Literal, NamedTuple, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from crmcore._types import Timestamp
+from crmcore.complaints import SlaPolicy, SlaStatus, sla_status
+from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
+from crmcore.entities._base import Value, trusted
+from crmcore.entities.enums import Channel, ComplaintStatus, Direction, TransactionKind
+from crmcore.errors import DuplicateId, FieldProblem, InvalidRecord, ModelFitError
+from crmcore.history import CustomerHistory, Occasion, Occasions, _SummaryBuilder
+from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, replay
+from crmcore.money import Money
+from crmcore.period import Period
+from crmcore.retention.care import CarePlan, CarePolicy, CareTask, plan_care
+from crmcore.retention.churn import AtRisk, at_risk
+from crmcore.scoring.indices import LoyaltyConfig, SatisfactionConfig, loyalty, satisfaction
+from crmcore.scoring.matrix import Quadrant, QuadrantThresholds, quadrant
+from crmcore.scoring.surveys import csat, nps
+from crmcore.value.models import BetaGeo
+from crmcore.value.profit import ProfitabilityPolicy, _historical, _Ledger, _profitability
+from crmcore.value.pyramid import Tier, pyramid
+from crmcore.value.rfm import RfmRow, rfm_summary
+from crmcore.value.segments import RfmSegment, rfm_scores
+
+__all__ = [
+    "PROGRESS_EVERY",
+    "CustomerReport",
+    "ModelReport",
+    "PortfolioConfig",
+    "PortfolioReport",
+    "UnknownRecord",
+    "ValueSettings",
+    "analyze",
+]
+
+RecordKind = Literal["customers", "transactions", "touchpoints", "complaints"]
+_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+_M = TypeVar("_M", bound=BaseModel)
+_R = TypeVar("_R", Transaction, CareTouchpoint, Complaint)
+_T = TypeVar("_T")
+#: How many records pass between two progress reports.
+PROGRESS_EVERY = 100_000
+
+
+class ValueSettings(BaseModel):
+    """How customer value is measured in a portfolio analysis (documented defaults).
+
+    Examples:
+        >>> ValueSettings.model_validate_json('{"margin_rate": 0.4}').fit_model
+        True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    margin_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Estimates the cost of goods of purchases that record none (None: cost 0).",
+    )
+    profitability: ProfitabilityPolicy = Field(default_factory=ProfitabilityPolicy)
+    pyramid_shares: tuple[float, ...] = Field(
+        default=(0.01, 0.19, 0.30, 0.50), description="The pyramid's tier shares, top first."
+    )
+    rfm_unit: Literal["days", "weeks", "months"] = "days"
+    rfm_periods: Literal["calendar", "days"] = "calendar"
+    fit_model: bool = Field(
+        default=True, description="Fit BG/NBD on the portfolio's RFM summary to get P(alive)."
+    )
+    min_model_customers: int = Field(
+        default=30, ge=1, description="Fewer buying customers than this: no model is fitted."
+    )
+
+
+class PortfolioConfig(BaseModel):
+    """Everything a portfolio analysis can be told, in one JSON-loadable object.
+
+    Examples:
+        >>> config = PortfolioConfig.model_validate_json(
+        ...     '{"care_days": 14, "lifecycle": {"churn_min_hiatus": "P120D"}}')
+        >>> config.care_days, config.lifecycle.churn_min_hiatus.days
+        (14, 120)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lifecycle: LifecyclePolicy = Field(default_factory=LifecyclePolicy)
+    satisfaction: SatisfactionConfig = Field(default_factory=SatisfactionConfig)
+    loyalty: LoyaltyConfig = Field(default_factory=LoyaltyConfig)
+    quadrants: QuadrantThresholds = Field(default_factory=QuadrantThresholds)
+    value: ValueSettings = Field(default_factory=ValueSettings)
+    care: CarePolicy = Field(default_factory=CarePolicy)
+    care_days: int = Field(
+        default=30, ge=1, description="The care plan covers as_of's day and the days after it."
+    )
+    sla: SlaPolicy = Field(default_factory=SlaPolicy)
+    top_at_risk: int = Field(default=10, ge=0, description="How many customers at risk to list.")
+    columns: dict[RecordKind, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per kind of file, its column names that differ from crmcore's, mapped to "
+        "crmcore's (used when reading files, as by the command line).",
+    )
+
+
+class CustomerReport(Value):
+    """One customer's line of a portfolio report."""
+
+    customer_id: str
+    stage: LifecycleStage
+    stage_since: Timestamp | None
+    satisfaction: float | None
+    satisfaction_coverage: float
+    loyalty: float | None
+    loyalty_coverage: float
+    quadrant: Quadrant
+    currency: str | None
+    historical_value: Decimal
+    profit: Decimal
+    profitable: bool
+    tier: int | None = Field(description="The pyramid tier, 1 for the top.")
+    tier_name: str | None
+    rfm_code: str | None = Field(
+        description="The R, F and M scores, as '545'; None if no purchase."
+    )
+    rfm_segment: RfmSegment | None
+    p_alive: float | None = Field(description="From the fitted BG/NBD model; None without one.")
+    value_at_risk: float | None = Field(
+        description="Historical value × churn risk, for customers still buying."
+    )
+    next_care_due: date | None
+    next_care_purpose: str | None
+    next_care_channel: Channel | None
+
+
+class UnknownRecord(Value):
+    """A record whose customer is not in the customer list (reported, not analysed)."""
+
+    kind: Literal["transaction", "touchpoint", "complaint"]
+    record_id: str
+    customer_id: str
+
+
+class ModelReport(Value):
+    """The BG/NBD model behind P(alive): fitted, or why not."""
+
+    fitted: BetaGeo | None
+    reason: str | None = Field(description="Why no model was fitted; None when one was.")
+
+
+class PortfolioReport(BaseModel):
+    """The result of `analyze`: one line per customer and the portfolio's aggregates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    as_of: Timestamp
+    customers: tuple[CustomerReport, ...]
+    records: dict[str, int] = Field(description="Records read, per kind.")
+    unknown_records: tuple[UnknownRecord, ...]
+    stages: dict[LifecycleStage, int]
+    tiers: tuple[Tier, ...]
+    pareto: float | None = Field(description="Share of value held by the top 20 % of customers.")
+    quadrants: dict[Quadrant, int]
+    nps: float | None = Field(description="Over the ratings in the satisfaction window.")
+    nps_ratings: int
+    csat: float | None = Field(description="Over the ratings in the satisfaction window.")
+    csat_ratings: int
+    sla: dict[str, dict[SlaStatus, int]] = Field(
+        description="Complaints per SLA status, for the first response and the resolution."
+    )
+    at_risk: tuple[AtRisk, ...] = Field(description="The top customers by value at risk.")
+    care_plan: CarePlan
+    model: ModelReport
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """The customer lines as plain dicts (enum members as their values).
+
+        Examples:
+            >>> from crmcore.datasets import generate
+            >>> data = generate(customers=20, seed=3)
+            >>> report = analyze(data.customers, data.transactions, as_of=data.end)
+            >>> sorted(report.to_dicts()[0])[:4]
+            ['currency', 'customer_id', 'historical_value', 'loyalty']
+        """
+        return [_plain(line) for line in self.customers]
+
+    def to_pandas(self) -> Any:
+        """The customer lines as a pandas DataFrame (amounts as floats).
+
+        Raises:
+            ImportError: pandas is not installed (``pip install 'crmcore[pandas]'``).
+        """
+        pandas = _optional("pandas", "to_pandas")
+        return pandas.DataFrame(_columns(self.to_dicts()))
+
+    def to_polars(self) -> Any:
+        """The customer lines as a polars DataFrame (amounts as floats).
+
+        Raises:
+            ImportError: polars is not installed (``pip install 'crmcore[polars]'``).
+        """
+        polars = _optional("polars", "to_polars")
+        return polars.DataFrame(_columns(self.to_dicts()))
+
+
+_FIELDS = tuple(CustomerReport.model_fields)
+
+
+def _plain(line: CustomerReport) -> dict[str, Any]:
+    return {
+        name: value.value if isinstance(value, str) and hasattr(value, "value") else value
+        for name, value in ((name, getattr(line, name)) for name in _FIELDS)
+    }
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {
+        name: [float(r[name]) if isinstance(r[name], Decimal) else r[name] for r in rows]
+        for name in _FIELDS
+    }
+
+
+def _optional(module: str, method: str) -> Any:
+    try:
+        return __import__(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"PortfolioReport.{method}() needs {module}: pip install 'crmcore[{module}]'."
+        ) from exc
+
+
+class _Account:
+    """What one customer keeps while the records stream past."""
+
+    __slots__ = (
+        "attitude_contact",
+        "builders",
+        "complaints",
+        "customer",
+        "first_outbound",
+        "latest_contact",
+        "latest_refund",
+        "ledger",
+        "occasions",
+    )
+
+    def __init__(self, customer: Customer, run: _Run) -> None:
+        self.customer = customer
+        self.occasions = Occasions(keep_ids_from=run.keep_ids_from)
+        self.builders = {w: _SummaryBuilder(customer, run.moment, w) for w in run.windows}
+        self.ledger = _Ledger(customer, run.moment, run.config.value.margin_rate)
+        self.latest_refund: Transaction | None = None
+        self.first_outbound: CareTouchpoint | None = None
+        self.latest_contact: CareTouchpoint | None = None
+        self.attitude_contact: CareTouchpoint | None = None
+        self.complaints: list[Complaint] = []
+
+
+class _Run:
+    """The settings of one analysis, worked out once."""
+
+    def __init__(self, config: PortfolioConfig, moment: datetime) -> None:
+        self.config, self.moment = config, moment
+        self.windows: tuple[Period, ...] = tuple(
+            dict.fromkeys((config.satisfaction.window, config.loyalty.window))
+        )
+        self.first = moment.date()
+        self.last = self.first + timedelta(days=config.care_days - 1)
+        self.opening = datetime.combine(self.first, time(), tzinfo=timezone.utc)
+        follow_up = config.care.purchase_follow_up_days
+        self.keep_ids_from = (
+            None if follow_up is None else self.opening - timedelta(days=follow_up + 1)
+        )
+        complaint_days = config.care.complaint_follow_up_days
+        self.resolved_from = (
+            None if complaint_days is None else self.first - timedelta(days=complaint_days)
+        )
+        self.feedback_start = config.satisfaction.window.before(moment)
+
+
+def _validated(records: Iterable[Any], entity: type[_M], kind: str) -> Iterator[_M]:
+    """The records as entities: entities pass, mappings are validated (position named)."""
+    for position, record in enumerate(records, start=1):
+        if isinstance(record, entity):
+            yield record
+            continue
+        try:
+            yield entity.model_validate(record)
+        except ValidationError as exc:
+            problems = [
+                FieldProblem(".".join(map(str, e["loc"])) or None, e["msg"])
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+            raise InvalidRecord(f"{kind} input", position, problems) from None
+
+
+def _counted(
+    records: Iterator[_T], kind: str, progress: Callable[[str, int], None] | None
+) -> Iterator[_T]:
+    count = 0
+    for count, record in enumerate(records, start=1):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(kind, count)
+        yield record
+    if progress is not None:
+        progress(kind, count)
+
+
+def analyze(
+    customers: Iterable[Customer | Mapping[str, Any]],
+    transactions: Iterable[Transaction | Mapping[str, Any]] = (),
+    touchpoints: Iterable[CareTouchpoint | Mapping[str, Any]] = (),
+    complaints: Iterable[Complaint | Mapping[str, Any]] = (),
+    *,
+    as_of: datetime | str,
+    config: PortfolioConfig | None = None,
+    check_ids: bool = False,
+    progress: Callable[[str, int], None] | None = None,
+) -> PortfolioReport:
+    """Analyse a customer base as of a moment: per customer and for the portfolio.
+
+    Each input is read once, in any order; records may be entities or
+    mappings (validated here). Per customer: the lifecycle stage and since
+    when, the satisfaction and loyalty indices with their coverage, the
+    quadrant, historical value and profit, the pyramid tier, the RFM scores
+    and segment, P(alive) from a BG/NBD model fitted on the portfolio (when
+    ``config.value.fit_model`` and there are enough buyers), the value at
+    risk, and the next care task. For the portfolio: counts per stage, the
+    tier table with value shares and the Pareto share, quadrant counts, NPS
+    and CSAT over the satisfaction window's ratings, complaint SLA counts,
+    the top customers at risk and the care plan for ``config.care_days``
+    days from ``as_of``'s day.
+
+    Args:
+        customers: The customer list (read first).
+        transactions: Purchases and refunds.
+        touchpoints: Care contacts.
+        complaints: Complaints.
+        as_of: The moment of the analysis; later records are left out.
+        config: Policies and settings (default `PortfolioConfig()`).
+        check_ids: Refuse a record id seen twice in one kind of record.
+            Off by default: it keeps every id, so memory grows with records.
+        progress: Called as ``progress(kind, records_so_far)`` every
+            100,000 records and at the end of each kind.
+
+    Raises:
+        DuplicateId: Two customers share an id (or two records, with ``check_ids``).
+        InvalidRecord: A mapping is not a valid record (its position named).
+        CurrencyMismatch: One customer's amounts are in several currencies.
+        ValueError: The lifecycle policy asks for a loyalty index at promotion
+            (``loyal_min_loyalty``), which needs every record kept.
+
+    Examples:
+        >>> from crmcore.datasets import load_sample
+        >>> data = load_sample()
+        >>> report = analyze(data.customers, data.transactions, data.touchpoints,
+        ...                  data.complaints, as_of=data.end)
+        >>> len(report.customers), sum(report.stages.values())
+        (500, 500)
+        >>> round(sum(t.value_share for t in report.tiers), 6)
+        1.0
+    """
+    moment = _AT.validate_python(as_of)
+    config = config or PortfolioConfig()
+    if config.lifecycle.loyal_min_loyalty is not None:
+        raise ValueError(
+            "Cannot analyze a portfolio with a lifecycle policy that sets loyal_min_loyalty: "
+            "the loyalty index at each promotion needs every record kept; use replay() "
+            "on full histories instead."
+        )
+    run = _Run(config, moment)
+    accounts: dict[str, _Account] = {}
+    for customer in _counted(_validated(customers, Customer, "customers"), "customers", progress):
+        if customer.id in accounts:
+            raise DuplicateId("customer", customer.id)
+        accounts[customer.id] = _Account(customer, run)
+    unknown: list[UnknownRecord] = []
+    counts: dict[str, int] = {"customers": len(accounts)}
+    seen: dict[str, set[str]] = {}
+
+    def stream(
+        records: Iterable[Any], entity: type[_R], kind: str
+    ) -> Iterator[tuple[_Account, _R]]:
+        ids = seen.setdefault(kind, set()) if check_ids else None
+        single = kind[:-1]
+        count = 0
+        for record in _counted(_validated(records, entity, kind), kind, progress):
+            count += 1
+            if ids is not None:
+                if record.id in ids:
+                    raise DuplicateId(single, record.id)
+                ids.add(record.id)
+            account = accounts.get(record.customer_id)
+            if account is None:
+                unknown.append(
+                    UnknownRecord(
+                        kind=single,  # type: ignore[arg-type]
+                        record_id=record.id,
+                        customer_id=record.customer_id,
+                    )
+                )
+                continue
+            yield account, record
+        counts[kind] = count
+
+    for account, sale in stream(transactions, Transaction, "transactions"):
+        _take_sale(account, sale, run)
+    ratings: dict[str, Counter[int]] = {"recommend": Counter(), "satisfaction": Counter()}
+    for account, contact in stream(touchpoints, CareTouchpoint, "touchpoints"):
+        _take_contact(account, contact, run, ratings)
+    sla: dict[str, dict[SlaStatus, int]] = {
+        "first_response": dict.fromkeys(SlaStatus, 0),
+        "resolution": dict.fromkeys(SlaStatus, 0),
+    }
+    for account, complaint in stream(complaints, Complaint, "complaints"):
+        _take_complaint(account, complaint, run, sla)
+    return _report(accounts, run, counts, unknown, ratings, sla)
+
+
+def _take_sale(account: _Account, sale: Transaction, run: _Run) -> None:
+    at = sale.occurred_at
+    if at > run.moment:
+        return
+    for builder in account.builders.values():
+        builder.sale(sale)
+    account.ledger.sale(sale)
+    if sale.kind is TransactionKind.PURCHASE:
+        account.occasions.add(at, sale.id, sale.amount.amount)
+    elif at < run.opening:
+        latest = account.latest_refund
+        if latest is None or (at, sale.id) > (latest.occurred_at, latest.id):
+            account.latest_refund = sale
+
+
+def _later(a: CareTouchpoint | None, b: CareTouchpoint) -> bool:
+    return a is None or (b.occurred_at, b.id) > (a.occurred_at, a.id)
+
+
+def _take_contact(
+    account: _Account, contact: CareTouchpoint, run: _Run, ratings: dict[str, Counter[int]]
+) -> None:
+    at = contact.occurred_at
+    if at > run.moment:
+        return
+    for builder in account.builders.values():
+        builder.contact(contact)
+    account.ledger.contact(contact)
+    if contact.direction is Direction.OUTBOUND:
+        first = account.first_outbound
+        if first is None or (at, contact.id) < (first.occurred_at, first.id):
+            account.first_outbound = contact
+    if at < run.opening and _later(account.latest_contact, contact):
+        account.latest_contact = contact
+    feedback = contact.feedback
+    if feedback is None:
+        return
+    if feedback.competitor_attitude is not None and _later(account.attitude_contact, contact):
+        account.attitude_contact = contact
+    if at > run.feedback_start:
+        if feedback.recommend is not None:
+            ratings["recommend"][feedback.recommend] += 1
+        if feedback.satisfaction is not None:
+            ratings["satisfaction"][feedback.satisfaction] += 1
+
+
+def _take_complaint(
+    account: _Account, complaint: Complaint, run: _Run, sla: dict[str, dict[SlaStatus, int]]
+) -> None:
+    if complaint.received_at > run.moment:
+        return
+    for builder in account.builders.values():
+        builder.complaint(complaint)
+    account.ledger.complaint(complaint)
+    report = sla_status(complaint, as_of=run.moment, policy=run.config.sla)
+    sla["first_response"][report.first_response.status] += 1
+    sla["resolution"][report.resolution.status] += 1
+    resolved = complaint.reached_at(ComplaintStatus.RESOLVED)
+    if complaint.is_open or (
+        run.resolved_from is not None
+        and resolved is not None
+        and resolved.date() >= run.resolved_from
+    ):
+        account.complaints.append(complaint)  # what at_risk and the care plan still read
+
+
+class _DayPurchase(NamedTuple):
+    """A purchase day of a customer, as the RFM summary reads it."""
+
+    customer_id: str
+    occurred_at: datetime
+    kind: TransactionKind
+    amount: Money
+
+
+def _condensed(account: _Account, occasions: list[Occasion]) -> CustomerHistory:
+    """The records the lifecycle, the churn ranking and the care plan read, for one customer.
+
+    Per purchase day its first and its last purchase (the day's total on the
+    first), the latest refund before the plan, and the touchpoints and
+    complaints that can still matter.
+    """
+    cid = account.customer.id
+    currency = account.ledger.currency or "XXX"
+    sales: list[Transaction] = []
+    for n, occasion in enumerate(occasions):
+        first_id = occasion.first_id or f"{cid}/occasion-{n + 1}"
+        amount = Money(occasion.total, currency)
+        sales.append(_purchase(first_id, cid, occasion.first, amount))
+        if occasion.last != occasion.first:
+            sales.append(_purchase(f"{first_id}/last", cid, occasion.last, Money(0, currency)))
+    if account.latest_refund is not None:
+        sales.append(account.latest_refund)
+    sales.sort(key=lambda t: (t.occurred_at, t.id))
+    contacts = {
+        id(c): c
+        for c in (account.first_outbound, account.latest_contact, account.attitude_contact)
+        if c is not None
+    }
+    return trusted(
+        CustomerHistory,
+        {
+            "customer": account.customer,
+            "transactions": tuple(sales),
+            "touchpoints": tuple(sorted(contacts.values(), key=lambda c: (c.occurred_at, c.id))),
+            "complaints": tuple(sorted(account.complaints, key=lambda k: (k.received_at, k.id))),
+        },
+    )
+
+
+def _purchase(sale_id: str, cid: str, at: datetime, amount: Money) -> Transaction:
+    return Transaction.model_construct(
+        id=sale_id, customer_id=cid, occurred_at=at, amount=amount, kind=TransactionKind.PURCHASE
+    )
+
+
+def _fit(rows: list[RfmRow], settings: ValueSettings) -> ModelReport:
+    if not settings.fit_model:
+        return ModelReport(fitted=None, reason="model fitting is switched off (fit_model)")
+    if len(rows) < settings.min_model_customers:
+        return ModelReport(
+            fitted=None,
+            reason=f"{len(rows)} buying customers, fewer than min_model_customers "
+            f"({settings.min_model_customers})",
+        )
+    try:
+        return ModelReport(fitted=BetaGeo.fit(rows), reason=None)
+    except (ModelFitError, ValueError) as exc:
+        return ModelReport(fitted=None, reason=f"BG/NBD could not be fitted: {exc}")
+
+
+def _report(
+    accounts: dict[str, _Account],
+    run: _Run,
+    counts: dict[str, int],
+    unknown: list[UnknownRecord],
+    ratings: dict[str, Counter[int]],
+    sla: dict[str, dict[SlaStatus, int]],
+) -> PortfolioReport:
+    config, moment = run.config, run.moment
+    settings = config.value
+    values: dict[str, float] = {}
+    worth: dict[str, Any] = {}
+    for cid, account in accounts.items():
+        historical = _historical(account.ledger, cid)
+        worth[cid] = (historical, _profitability(account.ledger, cid, settings.profitability))
+        values[cid] = float(historical.value)
+
+    def day_purchases() -> Iterator[_DayPurchase]:
+        for cid, account in accounts.items():
+            currency = account.ledger.currency or "XXX"
+            for occasion in account.occasions.finish():
+                yield _DayPurchase(
+                    cid, occasion.first, TransactionKind.PURCHASE, Money(occasion.total, currency)
+                )
+
+    rows = rfm_summary(
+        day_purchases(),
+        observation_end=moment,
+        unit=settings.rfm_unit,
+        periods=settings.rfm_periods,
+    )
+    scores = {s.customer_id: s for s in rfm_scores(rows)}
+    model = _fit(rows, settings)
+    alive: dict[str, float] = {}
+    if model.fitted is not None:
+        fitted = model.fitted
+        alive = {
+            r.customer_id: fitted.p_alive(frequency=r.frequency, recency=r.recency, T=r.T)
+            for r in rows
+        }
+    tiers = pyramid(values, shares=settings.pyramid_shares)
+    names = {level.number: level.name for level in tiers.levels}
+    lines: list[CustomerReport] = []
+    ranked: list[AtRisk] = []
+    tasks: list[CareTask] = []
+    held: list[CareTask] = []
+    for cid, account in accounts.items():
+        occasions = account.occasions.finish()
+        history = _condensed(account, occasions)
+        p_alive = alive.get(cid)
+        state = replay(history, as_of=moment, policy=config.lifecycle, p_alive=p_alive)
+        summaries = {w: b.finish(occasions) for w, b in account.builders.items()}
+        happy = satisfaction(
+            summaries[config.satisfaction.window], as_of=moment, config=config.satisfaction
+        )
+        loyal = loyalty(summaries[config.loyalty.window], as_of=moment, config=config.loyalty)
+        tier = tiers.tiers.get(cid)
+        risk = at_risk(
+            [history],
+            as_of=moment,
+            values=values,
+            p_alive=None if p_alive is None else {cid: p_alive},
+            policy=config.lifecycle,
+        )
+        ranked += risk
+        plan = plan_care(
+            [history],
+            start=run.first,
+            end=run.last,
+            policy=config.care,
+            tiers={} if tier is None else {cid: tier},
+            values=values,
+            lifecycle=config.lifecycle,
+        )
+        tasks += plan.tasks
+        held += plan.throttled
+        following = plan.tasks[0] if plan.tasks else None
+        historical, profit = worth[cid]
+        score = scores.get(cid)
+        lines.append(
+            CustomerReport(
+                customer_id=cid,
+                stage=state.stage,
+                stage_since=state.since,
+                satisfaction=happy.value,
+                satisfaction_coverage=happy.coverage,
+                loyalty=loyal.value,
+                loyalty_coverage=loyal.coverage,
+                quadrant=quadrant(happy, loyal, thresholds=config.quadrants),
+                currency=historical.currency,
+                historical_value=historical.value,
+                profit=profit.profit,
+                profitable=profit.profitable,
+                tier=tier,
+                tier_name=None if tier is None else names[tier],
+                rfm_code=None if score is None else score.code,
+                rfm_segment=None if score is None else score.segment,
+                p_alive=p_alive,
+                value_at_risk=risk[0].value_at_risk if risk else None,
+                next_care_due=None if following is None else following.due,
+                next_care_purpose=None if following is None else following.purpose,
+                next_care_channel=None if following is None else following.channel,
+            )
+        )
+    ranked.sort(key=lambda r: (-r.value_at_risk, r.customer_id))
+
+    def order(task: CareTask) -> tuple[Any, ...]:
+        return (task.due, task.priority, task.customer_id, task.rule.value)
+
+    stages = dict.fromkeys(LifecycleStage, 0)
+    quadrants = dict.fromkeys(Quadrant, 0)
+    for line in lines:
+        stages[line.stage] += 1
+        quadrants[line.quadrant] += 1
+    recommend, stars = ratings["recommend"], ratings["satisfaction"]
+    return PortfolioReport(
+        as_of=moment,
+        customers=tuple(lines),
+        records=counts,
+        unknown_records=tuple(unknown),
+        stages=stages,
+        tiers=tiers.levels,
+        pareto=tiers.pareto,
+        quadrants=quadrants,
+        nps=nps(recommend.elements()),
+        nps_ratings=recommend.total(),
+        csat=csat(stars.elements()),
+        csat_ratings=stars.total(),
+        sla=sla,
+        at_risk=tuple(ranked[: config.top_at_risk]),
+        care_plan=CarePlan(
+            start=run.first,
+            end=run.last,
+            tasks=tuple(sorted(tasks, key=order)),
+            throttled=tuple(sorted(held, key=order)),
+        ),
+        model=model,
+    )
