@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import csv
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ import pytest
 
 from crmcore.cli import main
 from crmcore.datasets import generate
+from crmcore.portfolio import PortfolioReport
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -16,10 +19,28 @@ def run(*args: str) -> tuple[int, str]:
     return main(list(args), out=out), out.getvalue()
 
 
-def test_without_arguments_it_prints_the_sample_overview() -> None:
+def test_without_arguments_it_prints_the_sample_portfolio_report() -> None:
     code, text = run()
     assert code == 0
-    assert "crmcore sample portfolio" in text
+    assert text.startswith("crmcore sample portfolio\n")
+    for section in (
+        "Lifecycle stages",
+        "Customer pyramid",
+        "Satisfaction x loyalty",
+        "Complaint SLAs",
+        "BG/NBD model",
+        "customers at risk",
+        "Care plan",
+    ):
+        assert section in text  # fmt: skip
+    assert "records read: customers 500" in text
+    # the tier table carries a text histogram of the value shares
+    assert any(line.startswith("1 key") and "#" in line for line in text.splitlines())
+
+
+def test_overview_without_a_path_describes_the_sample() -> None:
+    code, text = run("overview")
+    assert code == 0
     assert "customers                500" in text
     assert "CNY" in text
 
@@ -58,3 +79,115 @@ def test_python_dash_m_crmcore_runs() -> None:
         [sys.executable, "-m", "crmcore", "--version"], capture_output=True, text=True, check=True
     )
     assert done.stdout.startswith("crmcore ")
+
+
+@pytest.fixture
+def portfolio(tmp_path: Path) -> Path:
+    generate(customers=30, seed=7).write(tmp_path, format="csv")
+    return tmp_path
+
+
+def test_report_as_csv_gives_one_line_per_customer(portfolio: Path) -> None:
+    code, text = run("report", str(portfolio), "--as-of", "2030-01-01", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 30
+    assert {"customer_id", "stage", "satisfaction", "tier", "rfm_segment"} <= set(rows[0])
+
+
+def test_report_as_json_is_the_whole_report_and_can_go_to_a_file(
+    portfolio: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "out" / "report.json"
+    target.parent.mkdir()
+    code, text = run(
+        "report", str(portfolio), "--as-of", "2030-01-01T00:00:00+08:00",
+        "--format", "json", "--output", str(target),
+    )  # fmt: skip
+    assert (code, text) == (0, "")
+    report = PortfolioReport.model_validate_json(target.read_text("utf-8"))
+    assert len(report.customers) == 30
+    assert report.as_of.isoformat() == "2030-01-01T00:00:00+08:00"
+
+
+def test_a_bare_date_means_the_end_of_that_day(portfolio: Path) -> None:
+    code, text = run("report", str(portfolio), "--as-of", "2024-03-05", "--format", "json")
+    assert code == 0
+    assert json.loads(text)["as_of"] == "2024-03-05T23:59:59.999999Z"
+
+
+def test_the_config_maps_columns_and_sets_policies(portfolio: Path, tmp_path: Path) -> None:
+    people = (portfolio / "customers.csv").read_text("utf-8")
+    (portfolio / "customers.csv").write_text(people.replace("id,", "client_no,", 1), "utf-8")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "columns": {"customers": {"client_no": "id"}}, "care_days": 7, "top_at_risk": 3,
+    }), "utf-8")  # fmt: skip
+    code, text = run("report", str(portfolio), "--as-of", "2026-01-01", "--config", str(config),
+                     "--format", "json")  # fmt: skip
+    assert code == 0
+    report = json.loads(text)
+    assert len(report["customers"]) == 30
+    assert len(report["at_risk"]) <= 3
+    assert report["care_plan"]["end"] == "2026-01-07"
+
+
+def test_bad_rows_are_reported_counted_and_left_out_with_exit_code_3(
+    portfolio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sales = (portfolio / "transactions.csv").read_text("utf-8").splitlines()
+    header = sales[0].split(",")
+    broken = sales[1].split(",")
+    broken[header.index("amount")] = "lots"
+    (portfolio / "transactions.csv").write_text(
+        "\n".join([sales[0], ",".join(broken), *sales[2:]]) + "\n", "utf-8"
+    )
+    code, text = run("report", str(portfolio), "--as-of", "2030-01-01", "--format", "csv")
+    assert code == 3
+    assert len(text.splitlines()) == 31  # the report of the good rows is still written
+    err = capsys.readouterr().err
+    assert "transactions.csv, line 2: field 'amount'" in err
+    assert "1 bad rows left out (transactions 1)" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as-of", "soon"], "is not an ISO date"),
+        (["--as-of", "2024-01-01T10:00:00"], "needs a UTC offset"),
+        (["--as-of", "2024-01-01", "--config", "missing.json"], "cannot read --config"),
+    ],
+)
+def test_bad_report_options_are_bad_usage(
+    portfolio: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run("report", str(portfolio), *args)
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_invalid_config_is_bad_usage_naming_the_setting(
+    portfolio: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"care_days": 0}', "utf-8")
+    code, _ = run("report", str(portfolio), "--as-of", "2024-01-01", "--config", str(config))
+    assert code == 2
+    assert "care_days" in capsys.readouterr().err
+
+
+def test_a_folder_without_customers_is_bad_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run("report", str(tmp_path), "--as-of", "2024-01-01")
+    assert code == 2
+    assert "no customers file" in capsys.readouterr().err
+
+
+def test_the_report_help_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        run("report", "--help")
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--as-of", "--config", "--format", "--output", "--check-ids", "Exit codes"):
+        assert option in text
