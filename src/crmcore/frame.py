@@ -6,6 +6,10 @@ that library — so a table too large for plain Python stays in its engine.
 
 * [`rfm_summary`][crmcore.frame.rfm_summary]: the purchase summary of
   [`crmcore.value.rfm_summary`][crmcore.value.rfm.rfm_summary], same definitions;
+* [`summarize`][crmcore.frame.summarize]: per customer, the summary columns the
+  indices read (the definitions of [`crmcore.summarize`][crmcore.history.summarize])
+  and the RFM columns, from tables of customers, transactions, touchpoints
+  and complaints;
 * [`score`][crmcore.frame.score]: the satisfaction and loyalty indices of a
   table of summary columns, from the very metric declarations of
   [`crmcore.scoring`][crmcore.scoring] (each scale's formula is written once
@@ -18,17 +22,19 @@ decimals: results agree with the pure-Python path to floating-point rounding.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 try:
     import narwhals as nw
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("crmcore.frame needs narwhals: pip install 'crmcore[frame]'") from exc
 
-__all__ = ["rfm_summary", "score", "summary_columns"]
+__all__ = ["rfm_summary", "score", "summarize", "summary_columns"]
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _MS_PER_DAY = 86_400_000
@@ -40,6 +46,8 @@ def _day_number(column: nw.Expr, dtype: Any) -> nw.Expr:
         column = column.str.slice(0, 10).str.to_datetime("%Y-%m-%d")
     elif not (dtype == nw.Datetime or dtype == nw.Date):
         raise TypeError(f"The time column must hold ISO 8601 text or datetimes, not {dtype}.")
+    elif getattr(dtype, "time_zone", None):  # the wall-clock day in the column's zone
+        column = column.dt.replace_time_zone(None)
     return column.dt.timestamp("ms") // _MS_PER_DAY
 
 
@@ -147,7 +155,14 @@ def rfm_summary(
 
 
 class _Expressions:
-    """The operations of the metric formulas, on narwhals expressions."""
+    """The operations of the metric formulas, on narwhals expressions.
+
+    A category outside a lookup table is an error, except on engines that
+    cannot check it (Dask), where it reads as a missing value.
+    """
+
+    def __init__(self, strict: bool = True) -> None:
+        self.strict = strict
 
     def where(self, condition: Any, then: Any, otherwise: Any) -> Any:
         return nw.when(condition).then(then).otherwise(otherwise)
@@ -156,10 +171,12 @@ class _Expressions:
         return value.clip(low, None if math.isinf(high) else high)
 
     def lookup(self, value: Any, table: Mapping[str, float]) -> Any:
-        return value.replace_strict(list(table), list(table.values()), return_dtype=nw.Float64)
-
-
-_EXPRESSIONS = _Expressions()
+        if self.strict:
+            return value.replace_strict(list(table), list(table.values()), return_dtype=nw.Float64)
+        found: Any = nw.lit(None, nw.Float64)
+        for category, points in reversed(list(table.items())):
+            found = nw.when(value == category).then(float(points)).otherwise(found)
+        return found
 
 
 def _reads() -> list[str]:
@@ -189,7 +206,7 @@ def summary_columns(summaries: Iterable[Any]) -> dict[str, list[Any]]:
     return columns
 
 
-def _index(name: str, config: Any) -> list[Any]:
+def _index(name: str, config: Any, ops: _Expressions) -> list[Any]:
     from crmcore.scoring.indices import _plans
     from crmcore.scoring.metrics import Table
 
@@ -203,7 +220,7 @@ def _index(name: str, config: Any) -> list[Any]:
         # an all-missing column may have no useful type yet
         raw = raw.cast(nw.String if isinstance(metric.scale, Table) else nw.Float64)
         available = ~raw.is_null()
-        sub = nw.when(available).then(metric.scale.formula(raw, _EXPRESSIONS))
+        sub = nw.when(available).then(metric.scale.formula(raw, ops))
         outputs.append(sub.cast(nw.Float64).alias(f"{name}_{metric.name}"))
         total += weight
         if weight > 0:
@@ -250,8 +267,354 @@ def score(
     from crmcore.scoring.indices import LoyaltyConfig, SatisfactionConfig
 
     frame = nw.from_native(table)
+    ops = _Expressions(strict=not frame.implementation.is_dask())
     columns = [
-        *_index("satisfaction", satisfaction or SatisfactionConfig()),
-        *_index("loyalty", loyalty or LoyaltyConfig()),
+        *_index("satisfaction", satisfaction or SatisfactionConfig(), ops),
+        *_index("loyalty", loyalty or LoyaltyConfig(), ops),
     ]
     return nw.to_native(frame.select(nw.col(customer_id), *columns))
+
+
+_FEEDBACK = "feedback."
+
+
+def _instant(column: str, schema: Any, moment: datetime) -> tuple[nw.Expr, Any]:
+    """A datetime column, and ``moment`` in the form it compares with (naive means UTC)."""
+    dtype = schema[column]
+    if not dtype == nw.Datetime:
+        raise TypeError(
+            f"Column {column!r} must hold datetimes to be compared with as_of, not {dtype}; "
+            "convert ISO text first (see the how-to on large tables)."
+        )
+    zone = getattr(dtype, "time_zone", None)
+    if zone is None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    else:  # some engines compare only within one zone
+        # a zone written as an offset is left to the engine, which compares instants
+        with contextlib.suppress(ValueError, ZoneInfoNotFoundError):
+            moment = moment.astimezone(ZoneInfo(zone))
+    return nw.col(column), moment
+
+
+def _flag(name: str, schema: Any) -> nw.Expr:
+    """A yes/no column as booleans, missing values kept (also from pandas' object columns)."""
+    if name not in schema:
+        return nw.lit(None, nw.Boolean)
+    column = nw.col(name)
+    if schema[name] == nw.Boolean:
+        return column
+    return nw.when(~column.is_null()).then(column == True)  # noqa: E712 - an expression
+
+
+def _minutes(column: str, schema: Any) -> nw.Expr:
+    dtype = schema[column]
+    if dtype == nw.Duration:
+        return nw.col(column).dt.total_microseconds() / 60_000_000
+    if dtype.is_numeric():
+        return nw.col(column).cast(nw.Float64) / 60
+    raise TypeError(
+        f"Column {column!r} must hold durations or seconds, not {dtype}; "
+        "convert ISO 8601 durations first."
+    )
+
+
+def summarize(
+    customers: Any,
+    transactions: Any,
+    touchpoints: Any = None,
+    complaints: Any = None,
+    *,
+    as_of: datetime,
+    window: Any = "P1Y",
+    unit: Literal["days", "weeks", "months"] = "days",
+    periods: Literal["calendar", "days"] = "calendar",
+) -> Any:
+    """Per customer, the summary columns the indices read and the RFM columns, in the engine.
+
+    The tables use crmcore's CSV column names (``customer_id``,
+    ``occurred_at``, ``kind``, ``amount``, ``list_amount``, ``promotion``,
+    ``designated``, ``selection_time``; touchpoints' ``id``, ``occurred_at``
+    and ``feedback.*``; complaints' ``received_at``, ``category``,
+    ``accepted``; customers' ``id`` and ``wallet``); columns a table lacks
+    count as missing values, except the ids and times. Times are datetime
+    columns (naive ones mean UTC) and a purchase day is the calendar day in
+    the column's time zone; ``selection_time`` holds durations or seconds;
+    amounts are numbers in one currency. The definitions are those of
+    [`crmcore.summarize`][crmcore.history.summarize] over the window ending at
+    ``as_of``, and of [`rfm_summary`][crmcore.frame.rfm_summary] with
+    ``observation_end=as_of``; records after ``as_of`` are left out.
+
+    The result has one row per customer of ``customers``, sorted by id:
+    ``customer_id``; ``occasions_total``, ``occasions``, ``repeat_occasions``,
+    ``spend``, ``refunds``; the columns [`score`][crmcore.frame.score] reads;
+    and ``frequency``, ``recency``, ``T``, ``monetary_value`` (missing for a
+    customer who never bought).
+
+    Raises:
+        TypeError: A time column holds no datetimes, or ``selection_time``
+            neither durations nor numbers.
+
+    Examples:
+        >>> import polars as pl
+        >>> from datetime import datetime, timezone
+        >>> people = pl.DataFrame({"id": ["C-1", "C-2"]})
+        >>> sales = pl.DataFrame({
+        ...     "customer_id": ["C-1", "C-1"], "kind": ["purchase", "purchase"],
+        ...     "occurred_at": [datetime(2024, 3, 1, tzinfo=timezone.utc),
+        ...                     datetime(2024, 5, 1, tzinfo=timezone.utc)],
+        ...     "amount": [80.0, 120.0], "designated": [True, None]})
+        >>> table = summarize(people, sales, as_of=datetime(2024, 12, 31, tzinfo=timezone.utc))
+        >>> table.select("customer_id", "occasions", "net_spend", "designation_share",
+        ...              "frequency").rows()
+        [('C-1', 2, 200.0, 1.0, 1), ('C-2', 0, None, None, None)]
+    """
+    from crmcore.history import YEAR
+    from crmcore.period import Period
+
+    period = window if isinstance(window, Period) else Period.parse(window)
+    start = period.before(as_of)
+    year = (as_of - YEAR.before(as_of)) / (as_of - start)
+    people = nw.from_native(customers)
+    key = nw.col("id").cast(nw.String).alias("customer_id")
+    if "wallet" in people.collect_schema():
+        result = people.select(key, nw.col("wallet").cast(nw.Float64))
+    else:
+        result = people.select(key, nw.lit(None, nw.Float64).alias("wallet"))
+    bought = _purchase_columns(transactions, as_of, start)
+    result = result.join(bought, on="customer_id", how="left")
+    if touchpoints is None:
+        result = result.with_columns(
+            nw.lit(0.0).alias("reputation_points"),
+            nw.lit(0).alias("signals"),
+            nw.lit(None, nw.String).alias("attitude"),
+        )
+    else:
+        heard = _feedback_columns(touchpoints, as_of, start)
+        result = result.join(heard, on="customer_id", how="left")
+    if complaints is None:
+        result = result.with_columns(
+            nw.lit(0).alias("complaints"), nw.lit(0).alias("quality"), nw.lit(0).alias("tolerated")
+        )
+    else:
+        last = bought.select("customer_id", "last_purchase_at")
+        told = _complaint_columns(complaints, last, as_of, start)
+        result = result.join(told, on="customer_id", how="left")
+    zero: tuple[str, ...] = ("occasions_total", "occasions", "first_in_window", "refund_rows")
+    zero += (
+        "complaints",
+        "known",
+        "dependent_rows",
+        "designation_known",
+        "designated",
+        "quality",
+        "signals",
+    )
+    result = result.with_columns(nw.col(c).fill_null(0).cast(nw.Int64) for c in zero)
+    result = result.with_columns(
+        nw.col("spend").fill_null(0.0),
+        nw.col("refunds").fill_null(0.0),
+        (nw.col("occasions") - nw.col("first_in_window")).alias("repeat_occasions"),
+    )
+    ever = nw.col("occasions_total") > 0
+    net = nw.when(ever | (nw.col("refund_rows") > 0)).then(nw.col("spend") - nw.col("refunds"))
+    known_spend = nw.col("known_spend").fill_null(0.0)
+    dependent = nw.col("dependent_spend").fill_null(0.0)
+    result = result.with_columns(
+        nw.when(nw.col("signals") > 0)
+        .then(nw.col("reputation_points") / nw.col("signals"))
+        .alias("reputation"),
+        nw.when(nw.col("designation_known") > 0)
+        .then(nw.col("designated") / nw.col("designation_known"))
+        .alias("designation_share"),
+        nw.when(ever)
+        .then(nw.col("repeat_occasions").cast(nw.Float64))
+        .alias("window_repeat_occasions"),
+        nw.when((nw.col("complaints") > 0) | (nw.col("occasions") > 0))
+        .then(nw.col("complaints") / nw.col("occasions").clip(1))
+        .alias("complaints_per_occasion"),
+        net.cast(nw.Float64).alias("net_spend"),
+        nw.when(nw.col("known") > 0)
+        .then(
+            nw.when(known_spend == 0)
+            .then(nw.when(nw.col("dependent_rows") > 0).then(1.0).otherwise(0.0))
+            .otherwise(dependent / known_spend)
+        )
+        .alias("price_dependence"),
+        nw.when(ever)
+        .then(nw.col("occasions_total").cast(nw.Float64) - 1)
+        .alias("repeat_occasions_total"),
+        nw.when(nw.col("quality") > 0)
+        .then(nw.col("tolerated") / nw.col("quality"))
+        .alias("quality_tolerance"),
+    )
+    wallet = nw.col("wallet")
+    result = result.with_columns(
+        nw.when(~wallet.is_null() & (wallet != 0))
+        .then((nw.col("net_spend").fill_null(0.0) * year / wallet).clip(0.0, 1.0))
+        .alias("share_of_wallet")
+    )
+    rfm = nw.from_native(
+        rfm_summary(
+            nw.to_native(_purchases(transactions, as_of)),
+            observation_end=as_of,
+            unit=unit,
+            periods=periods,
+        )
+    )
+    result = result.join(rfm, on="customer_id", how="left")
+    keep = ["occasions_total", "occasions", "repeat_occasions", "spend", "refunds"]
+    keep += [*_reads(), "frequency", "recency", "T", "monetary_value"]
+    return nw.to_native(result.select("customer_id", *keep).sort("customer_id"))
+
+
+def _keyed(table: Any) -> Any:
+    """The table with its ``customer_id`` as text (an empty pandas column may be numbers)."""
+    return nw.from_native(table).with_columns(nw.col("customer_id").cast(nw.String))
+
+
+def _purchases(transactions: Any, as_of: datetime) -> Any:
+    frame = _keyed(transactions)
+    schema = frame.collect_schema()
+    at, moment = _instant("occurred_at", schema, as_of)
+    rows = frame.filter(at <= moment)
+    if "kind" in schema:
+        rows = rows.filter(nw.col("kind") == "purchase")
+    return rows
+
+
+def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> Any:
+    frame = _keyed(transactions)
+    schema = frame.collect_schema()
+    at, moment = _instant("occurred_at", schema, as_of)
+    _, since = _instant("occurred_at", schema, start)
+    rows = frame.filter(at <= moment)
+    purchase = nw.col("kind") == "purchase" if "kind" in schema else nw.lit(True)
+    amount = nw.col("amount").cast(nw.Float64)
+
+    def column(name: str, dtype: Any) -> nw.Expr:
+        return nw.col(name).cast(dtype) if name in schema else nw.lit(None, dtype)
+
+    listed = column("list_amount", nw.Float64)
+    promotion = _flag("promotion", schema)
+    designated = _flag("designated", schema)
+    recent = at > since
+    below = ~listed.is_null() & (amount < listed)
+    window_purchase = purchase & recent
+    flags = rows.with_columns(
+        _day_number(at, schema["occurred_at"]).alias("_day"),
+        purchase.alias("_purchase"),
+        nw.when(window_purchase).then(amount).alias("_spend"),
+        nw.when(~purchase & recent).then(amount).alias("_refund"),
+        nw.when(~purchase & recent).then(1).otherwise(0).alias("_refund_row"),
+        nw.when(window_purchase & (~listed.is_null() | ~promotion.is_null()))
+        .then(amount)
+        .alias("_known"),
+        nw.when(window_purchase & (below | promotion.fill_null(False)))
+        .then(amount)
+        .alias("_dependent"),
+        nw.when(window_purchase & ~designated.is_null()).then(1).otherwise(0).alias("_dk"),
+        nw.when(window_purchase & designated.fill_null(False)).then(1).otherwise(0).alias("_d"),
+        nw.when(window_purchase)
+        .then(_minutes("selection_time", schema) if "selection_time" in schema else None)
+        .alias("_selection"),
+    )
+    money = flags.group_by("customer_id").agg(
+        nw.col("_spend").sum().alias("spend"),
+        nw.col("_refund").sum().alias("refunds"),
+        nw.col("_refund_row").sum().alias("refund_rows"),
+        nw.col("_known").count().alias("known"),
+        nw.col("_known").sum().alias("known_spend"),
+        nw.col("_dependent").count().alias("dependent_rows"),
+        nw.col("_dependent").sum().alias("dependent_spend"),
+        nw.col("_dk").sum().alias("designation_known"),
+        nw.col("_d").sum().alias("designated"),
+        nw.col("_selection").median().alias("selection_minutes"),
+    )
+    days = (
+        flags.filter(nw.col("_purchase"))
+        .group_by("customer_id", "_day")
+        .agg(at.min().alias("_first"))
+        .with_columns((nw.col("_first") > since).cast(nw.Int64).alias("_recent"))
+    )
+    occasions = days.group_by("customer_id").agg(
+        nw.len().alias("occasions_total"),
+        nw.col("_recent").sum().alias("occasions"),
+        nw.col("_first").min().alias("_first_ever"),
+    )
+    last = (
+        flags.filter(nw.col("_purchase"))
+        .group_by("customer_id")
+        .agg(at.max().alias("last_purchase_at"))
+    )
+    occasions = occasions.with_columns(
+        (nw.col("_first_ever") > since).cast(nw.Int64).alias("first_in_window")
+    ).join(last, on="customer_id")
+    return money.join(occasions, on="customer_id", how="left")
+
+
+def _feedback_columns(touchpoints: Any, as_of: datetime, start: datetime) -> Any:
+    frame = _keyed(touchpoints)
+    schema = frame.collect_schema()
+    at, moment = _instant("occurred_at", schema, as_of)
+    _, since = _instant("occurred_at", schema, start)
+
+    def feedback(name: str, dtype: Any) -> nw.Expr:
+        column = _FEEDBACK + name
+        return nw.col(column).cast(dtype) if column in schema else nw.lit(None, dtype)
+
+    rows = frame.filter(at <= moment)
+    recommend = feedback("recommend", nw.Float64)
+    praise = _flag(_FEEDBACK + "praise", schema)
+    referral = _flag(_FEEDBACK + "referral", schema).fill_null(False)
+    recent = at > since
+    scored = rows.with_columns(
+        nw.when(recent)
+        .then(
+            recommend.fill_null(0.0) / 10
+            + praise.fill_null(False).cast(nw.Float64)
+            + referral.cast(nw.Float64)
+        )
+        .otherwise(0.0)
+        .alias("_points"),
+        nw.when(recent)
+        .then(
+            (~recommend.is_null()).cast(nw.Int64)
+            + (~praise.is_null()).cast(nw.Int64)
+            + referral.cast(nw.Int64)
+        )
+        .otherwise(0)
+        .alias("_signals"),
+        feedback("competitor_attitude", nw.String).alias("_attitude"),
+    )
+    points = scored.group_by("customer_id").agg(
+        nw.col("_points").sum().alias("reputation_points"),
+        nw.col("_signals").sum().alias("signals"),
+    )
+    stated = scored.filter(~nw.col("_attitude").is_null())
+    latest = stated.group_by("customer_id").agg(at.max().alias("_latest"))
+    at_latest = stated.join(latest, on="customer_id").filter(at == nw.col("_latest"))
+    last_id = at_latest.group_by("customer_id").agg(nw.col("id").max().alias("_id"))
+    attitude = at_latest.join(last_id, on="customer_id").filter(nw.col("id") == nw.col("_id"))
+    attitude = attitude.select("customer_id", nw.col("_attitude").alias("attitude"))
+    return points.join(attitude, on="customer_id", how="left")
+
+
+def _complaint_columns(complaints: Any, last: Any, as_of: datetime, start: datetime) -> Any:
+    frame = _keyed(complaints)
+    schema = frame.collect_schema()
+    at, moment = _instant("received_at", schema, as_of)
+    _, since = _instant("received_at", schema, start)
+    accepted = _flag("accepted", schema)
+    quality = nw.col("category") == "product_quality"
+    rows = frame.filter(at <= moment).join(last, on="customer_id", how="left")
+    bought_after = ~nw.col("last_purchase_at").is_null() & (nw.col("last_purchase_at") > at)
+    rows = rows.with_columns(
+        (at > since).cast(nw.Int64).alias("_recent"),
+        quality.cast(nw.Int64).alias("_quality"),
+        (quality & accepted.fill_null(False) & bought_after).cast(nw.Int64).alias("_tolerated"),
+    )
+    return rows.group_by("customer_id").agg(
+        nw.col("_recent").sum().alias("complaints"),
+        nw.col("_quality").sum().alias("quality"),
+        nw.col("_tolerated").sum().alias("tolerated"),
+    )
