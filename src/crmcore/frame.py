@@ -515,7 +515,11 @@ def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> An
         nw.when(window_purchase & ~designated.is_null()).then(1).otherwise(0).alias("_dk"),
         nw.when(window_purchase & designated.fill_null(False)).then(1).otherwise(0).alias("_d"),
         nw.when(window_purchase)
-        .then(_minutes("selection_time", schema) if "selection_time" in schema else None)
+        .then(
+            _minutes("selection_time", schema)
+            if "selection_time" in schema
+            else nw.lit(None, nw.Float64)
+        )
         .alias("_selection"),
     )
     money = flags.group_by("customer_id").agg(

@@ -14,16 +14,17 @@ replay, summaries, scores). Its invariants:
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from crmcore._types import Id, NonNegativeDuration, Timestamp
+from crmcore._types import _ZONES, Id, NonNegativeDuration, Timestamp
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities.enums import CompetitorAttitude, ComplaintCategory, TransactionKind
 from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer
@@ -373,110 +374,172 @@ class Occasions:
     """The purchase occasions of one customer, gathered one purchase at a time, in any order.
 
     Memory grows with the customer's purchase days, not with the purchases:
-    per day the first and the last purchase time and the exact total are
-    kept, and the first purchase's id from ``keep_ids_from`` on.
+    per day the first and the last purchase time (as integers) and the exact
+    total are kept, and the first purchase's id from ``keep_ids_from`` on.
     """
 
-    __slots__ = ("_days", "_firsts", "_ids", "_keep_ids_from", "_lasts", "_ordered", "_totals")
+    __slots__ = ("_days", "_ids", "_keep_ids_from", "_times", "_totals", "_zones")
 
     def __init__(self, keep_ids_from: datetime | None = None) -> None:
-        self._days: list[int] = []
-        self._firsts: list[datetime] = []
-        self._lasts: list[datetime] = []
+        self._days = array("i")  # the calendar day's ordinal, in the purchase's own zone
+        self._times = array("q")  # first and last purchase, microseconds since the epoch
+        self._zones = array("i")  # their UTC offsets in seconds
         self._totals: list[Decimal] = []
-        self._ids: dict[int, tuple[datetime, str]] = {}
+        self._ids: dict[int, tuple[datetime, str]] | None = None
         self._keep_ids_from = keep_ids_from
-        self._ordered = True
 
     def add(self, at: datetime, sale_id: str, amount: Decimal) -> None:
         """Count one purchase."""
         day = at.toordinal()
-        days = self._days
+        days, times, zones = self._days, self._times, self._zones
+        micros = (at - _EPOCH) // _MICROSECOND
         if days and days[-1] == day:
-            last = len(days) - 1
-            if at < self._firsts[last]:
-                self._firsts[last] = at
-            elif at > self._lasts[last]:
-                self._lasts[last] = at
-            self._totals[last] += amount
+            first = len(times) - 2
+            if micros < times[first]:
+                times[first], zones[first] = micros, _seconds(at)
+            elif micros > times[first + 1]:
+                times[first + 1], zones[first + 1] = micros, _seconds(at)
+            self._totals[-1] += amount
         else:
-            if days and day < days[-1]:
-                self._ordered = False
             days.append(day)
-            self._firsts.append(at)
-            self._lasts.append(at)
+            offset = _seconds(at)
+            times.extend((micros, micros))
+            zones.extend((offset, offset))
             self._totals.append(amount)
         keep = self._keep_ids_from
         if keep is not None and at >= keep:
-            known = self._ids.get(day)
+            ids = self._ids = self._ids or {}
+            known = ids.get(day)
             if known is None or (at, sale_id) < known:
-                self._ids[day] = (at, sale_id)
+                ids[day] = (at, sale_id)
 
     def finish(self) -> list[Occasion]:
         """The occasions in time order."""
-        days, firsts, lasts, totals = self._days, self._firsts, self._lasts, self._totals
+        times, zones = self._times, self._zones
         merged: dict[int, list[Any]] = {}
-        rows: Iterable[tuple[int, datetime, datetime, Decimal]]
-        if self._ordered:
-            rows = zip(days, firsts, lasts, totals, strict=True)
-        else:
-            for day, first, last, total in zip(days, firsts, lasts, totals, strict=True):
-                seen = merged.get(day)
-                if seen is None:
-                    merged[day] = [first, last, total]
-                else:
-                    seen[0], seen[1] = min(seen[0], first), max(seen[1], last)
-                    seen[2] += total
-            rows = ((d, f, la, t) for d, (f, la, t) in merged.items())
-        ids = self._ids
+        for n, (day, total) in enumerate(zip(self._days, self._totals, strict=True)):
+            first, last = (times[2 * n], zones[2 * n]), (times[2 * n + 1], zones[2 * n + 1])
+            seen = merged.get(day)
+            if seen is None:
+                merged[day] = [first, last, total]
+            else:  # the same day met again after another one: input out of order
+                seen[0], seen[1] = min(seen[0], first), max(seen[1], last)
+                seen[2] += total
+        ids = self._ids or {}
         found = [
-            Occasion(first, last, total, ids[day][1] if day in ids else None)
-            for day, first, last, total in rows
+            Occasion(_moment(*first), _moment(*last), total, ids[day][1] if day in ids else None)
+            for day, (first, last, total) in merged.items()
         ]
         found.sort(key=lambda o: o.first)
         return found
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _seconds(at: datetime) -> int:
+    offset = at.utcoffset()
+    assert offset is not None  # validated timestamps are aware
+    return offset // timedelta(seconds=1)
+
+
+def _moment(micros: int, offset: int) -> datetime:
+    zone = _ZONES.get(timedelta(seconds=offset))
+    if zone is None:
+        zone = _ZONES.setdefault(timedelta(seconds=offset), timezone(timedelta(seconds=offset)))
+    return (_EPOCH + timedelta(microseconds=micros)).astimezone(zone)
+
+
+_COUNTS = (
+    "discounted",
+    "promoted",
+    "designation_known",
+    "designated",
+    "complaints",
+    "recommend_ratings",
+    "recommend_total",
+    "satisfaction_ratings",
+    "satisfaction_total",
+    "praise",
+    "no_praise",
+    "referrals",
+)
+_SUMS = (
+    "spend",
+    "refunds",
+    "price_known_spend",
+    "price_dependent_spend",
+    "discounted_spend",
+    "promoted_spend",
+    "designated_spend",
+)
+
+
 class _SummaryBuilder:
-    """A customer summary gathered one record at a time, in any order (see `summarize`)."""
+    """A customer summary gathered one record at a time, in any order (see `summarize`).
+
+    Kept small, as a portfolio holds one per customer: counts are integers,
+    amounts exact decimals in the currency of the first amount met.
+    """
 
     __slots__ = (
         "attitude",
         "by_category",
         "by_outcome",
-        "counts",
+        "currency",
         "customer_id",
         "moment",
-        "money",
         "period",
         "quality",
         "selections",
         "start",
         "wallet",
+        *_COUNTS,
+        *_SUMS,
     )
+    discounted: int
+    promoted: int
+    designation_known: int
+    designated: int
+    complaints: int
+    recommend_ratings: int
+    recommend_total: int
+    satisfaction_ratings: int
+    satisfaction_total: int
+    praise: int
+    no_praise: int
+    referrals: int
 
     def __init__(self, customer: Customer, moment: datetime, period: Period) -> None:
         self.customer_id = customer.id
         self.wallet = customer.wallet
         self.moment, self.period, self.start = moment, period, period.before(moment)
-        self.counts: Counter[str] = Counter()
-        self.money: dict[str, Money] = {}
-        self.selections: list[timedelta] = []
-        self.quality: list[tuple[datetime, bool]] = []
+        for name in _COUNTS:
+            setattr(self, name, 0)
+        for name in _SUMS:
+            setattr(self, name, None)
+        self.currency: str | None = None
+        self.selections: list[timedelta] | None = None
+        self.quality: list[tuple[datetime, bool]] | None = None
         self.attitude: tuple[datetime, str, CompetitorAttitude] | None = None
-        self.by_category: Counter[ComplaintCategory] = Counter()
-        self.by_outcome: Counter[str] = Counter()
+        self.by_category: Counter[ComplaintCategory] | None = None
+        self.by_outcome: Counter[str] | None = None
 
     def _spend(self, key: str, amount: Money) -> None:
-        money = self.money
-        money[key] = _add(money.get(key), amount)
+        if self.currency is None:
+            self.currency = amount.currency
+        elif amount.currency != self.currency:
+            raise CurrencyMismatch("add", self.currency, amount.currency)
+        total = getattr(self, key)
+        setattr(self, key, amount.amount if total is None else total + amount.amount)
 
     def sale(self, sale: Transaction) -> None:
         """Count a transaction up to the moment (its occasion is counted by `Occasions`)."""
         at = sale.occurred_at
         if at > self.moment or at <= self.start:
             return
-        amount, counts, spend = sale.amount, self.counts, self._spend
+        amount, spend = sale.amount, self._spend
         if sale.kind is not TransactionKind.PURCHASE:
             spend("refunds", amount)
             return
@@ -487,17 +550,19 @@ class _SummaryBuilder:
             if below_list or sale.promotion:
                 spend("price_dependent_spend", amount)
         if below_list:
-            counts["discounted"] += 1
+            self.discounted += 1
             spend("discounted_spend", amount)
         if sale.promotion:
-            counts["promoted"] += 1
+            self.promoted += 1
             spend("promoted_spend", amount)
         if sale.designated is not None:
-            counts["designation_known"] += 1
-            counts["designated"] += sale.designated
+            self.designation_known += 1
             if sale.designated:
+                self.designated += 1
                 spend("designated_spend", amount)
         if sale.selection_time is not None:
+            if self.selections is None:
+                self.selections = []
             self.selections.append(sale.selection_time)
 
     def complaint(self, complaint: Complaint) -> None:
@@ -506,9 +571,13 @@ class _SummaryBuilder:
         if received > self.moment:
             return
         if complaint.category is ComplaintCategory.PRODUCT_QUALITY:
+            if self.quality is None:
+                self.quality = []
             self.quality.append((received, bool(complaint.accepted)))
         if received > self.start:
-            self.counts["complaints"] += 1
+            self.complaints += 1
+            if self.by_category is None or self.by_outcome is None:
+                self.by_category, self.by_outcome = Counter(), Counter()
             self.by_category[complaint.category] += 1
             self.by_outcome[_OUTCOMES[complaint.accepted]] += 1
 
@@ -523,20 +592,22 @@ class _SummaryBuilder:
                 self.attitude = seen
         if at <= self.start:
             return
-        counts = self.counts
         if feedback.recommend is not None:
-            counts["recommend_ratings"] += 1
-            counts["recommend_total"] += feedback.recommend
+            self.recommend_ratings += 1
+            self.recommend_total += feedback.recommend
         if feedback.satisfaction is not None:
-            counts["satisfaction_ratings"] += 1
-            counts["satisfaction_total"] += feedback.satisfaction
+            self.satisfaction_ratings += 1
+            self.satisfaction_total += feedback.satisfaction
         if feedback.praise is not None:
-            counts["praise" if feedback.praise else "no_praise"] += 1
-        counts["referrals"] += bool(feedback.referral)
+            if feedback.praise:
+                self.praise += 1
+            else:
+                self.no_praise += 1
+        self.referrals += bool(feedback.referral)
 
     def finish(self, occasions: Sequence[Occasion]) -> CustomerSummary:
         """The summary, given the customer's occasions up to the moment (in time order)."""
-        counts, start = self.counts, self.start
+        start = self.start
         values: dict[str, Any] = {
             "customer_id": self.customer_id,
             "as_of": self.moment,
@@ -544,24 +615,31 @@ class _SummaryBuilder:
             "window_start": start,
             "wallet": self.wallet,
             "competitor_attitude": None if self.attitude is None else self.attitude[2],
-            "complaints_by_category": dict(self.by_category),
-            "complaints_by_outcome": dict(self.by_outcome),
+            "complaints_by_category": dict(self.by_category or {}),
+            "complaints_by_outcome": dict(self.by_outcome or {}),
         }
+        values |= {name: getattr(self, name) for name in _COUNTS}
+        for name in _SUMS:
+            total = getattr(self, name)
+            if total is not None and self.currency is not None:
+                values[name] = Money(total, self.currency)
         last = None
         if occasions:
             last = max(o.last for o in occasions)
             recent = sum(1 for o in occasions if o.first > start)
-            counts["occasions_total"] = len(occasions)
-            counts["occasions"] = recent
-            counts["repeat_occasions"] = recent - (occasions[0].first > start)
+            values["occasions_total"] = len(occasions)
+            values["occasions"] = recent
+            values["repeat_occasions"] = recent - (occasions[0].first > start)
             values |= {"first_purchase_at": occasions[0].first, "last_purchase_at": last}
         if self.selections:
-            counts["selections"] = len(self.selections)
+            values["selections"] = len(self.selections)
             values["selection_time"] = _median(self.selections)
-        for received, accepted in self.quality:
-            counts["quality_complaints"] += 1
-            counts["quality_tolerated"] += accepted and last is not None and last > received
-        return CustomerSummary.model_validate(values | counts | self.money)
+        if self.quality:
+            values["quality_complaints"] = len(self.quality)
+            values["quality_tolerated"] = sum(
+                1 for received, accepted in self.quality if accepted and last and last > received
+            )
+        return CustomerSummary.model_validate(values)
 
 
 _OUTCOMES = {True: "accepted", False: "not_accepted", None: "undecided"}

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from crmcore._types import Timestamp
 from crmcore.complaints import SlaPolicy, SlaStatus, sla_status
-from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
+from crmcore.entities import CareTouchpoint, Complaint, Customer, Feedback, Transaction
 from crmcore.entities._base import Value, trusted
 from crmcore.entities.enums import Channel, ComplaintStatus, Direction, TransactionKind
 from crmcore.errors import DuplicateId, FieldProblem, InvalidRecord, ModelFitError
@@ -253,6 +253,54 @@ def _optional(module: str, method: str) -> Any:
         ) from exc
 
 
+class _Person(NamedTuple):
+    """What the lifecycle and the care plan read of a customer, without the rest."""
+
+    id: str
+    acquired_at: datetime | None
+    birthday: date | None
+    important_dates: tuple[Any, ...]
+
+    def customer(self) -> Customer:
+        return Customer.model_construct(
+            id=self.id,
+            acquired_at=self.acquired_at,
+            birthday=self.birthday,
+            important_dates=self.important_dates,
+        )
+
+
+class _Contact(NamedTuple):
+    """What the lifecycle, the churn ranking and the care plan read of a touchpoint."""
+
+    occurred_at: datetime
+    id: str
+    direction: Direction
+    attitude: Any
+    kind: tuple[Any, Any, Any]  # stage, channel, function
+
+    def touchpoint(self, customer_id: str) -> CareTouchpoint:
+        feedback = None if self.attitude is None else Feedback(competitor_attitude=self.attitude)
+        stage, channel, function = self.kind
+        return CareTouchpoint.model_construct(
+            id=self.id,
+            customer_id=customer_id,
+            occurred_at=self.occurred_at,
+            stage=stage,
+            channel=channel,
+            function=function,
+            direction=self.direction,
+            feedback=feedback,
+        )
+
+
+def _contact(contact: CareTouchpoint) -> _Contact:
+    feedback = contact.feedback
+    attitude = None if feedback is None else feedback.competitor_attitude
+    kind = (contact.stage, contact.channel, contact.function)
+    return _Contact(contact.occurred_at, contact.id, contact.direction, attitude, kind)
+
+
 class _Account:
     """What one customer keeps while the records stream past."""
 
@@ -269,14 +317,16 @@ class _Account:
     )
 
     def __init__(self, customer: Customer, run: _Run) -> None:
-        self.customer = customer
+        self.customer = _Person(
+            customer.id, customer.acquired_at, customer.birthday, customer.important_dates
+        )
         self.occasions = Occasions(keep_ids_from=run.keep_ids_from)
         self.builders = {w: _SummaryBuilder(customer, run.moment, w) for w in run.windows}
         self.ledger = _Ledger(customer, run.moment, run.config.value.margin_rate)
-        self.latest_refund: Transaction | None = None
-        self.first_outbound: CareTouchpoint | None = None
-        self.latest_contact: CareTouchpoint | None = None
-        self.attitude_contact: CareTouchpoint | None = None
+        self.latest_refund: tuple[datetime, str] | None = None
+        self.first_outbound: _Contact | None = None
+        self.latest_contact: _Contact | None = None
+        self.attitude_contact: _Contact | None = None
         self.complaints: list[Complaint] = []
 
 
@@ -452,11 +502,11 @@ def _take_sale(account: _Account, sale: Transaction, run: _Run) -> None:
         account.occasions.add(at, sale.id, sale.amount.amount)
     elif at < run.opening:
         latest = account.latest_refund
-        if latest is None or (at, sale.id) > (latest.occurred_at, latest.id):
-            account.latest_refund = sale
+        if latest is None or (at, sale.id) > latest:
+            account.latest_refund = (at, sale.id)
 
 
-def _later(a: CareTouchpoint | None, b: CareTouchpoint) -> bool:
+def _later(a: _Contact | None, b: CareTouchpoint) -> bool:
     return a is None or (b.occurred_at, b.id) > (a.occurred_at, a.id)
 
 
@@ -472,14 +522,14 @@ def _take_contact(
     if contact.direction is Direction.OUTBOUND:
         first = account.first_outbound
         if first is None or (at, contact.id) < (first.occurred_at, first.id):
-            account.first_outbound = contact
+            account.first_outbound = _contact(contact)
     if at < run.opening and _later(account.latest_contact, contact):
-        account.latest_contact = contact
+        account.latest_contact = _contact(contact)
     feedback = contact.feedback
     if feedback is None:
         return
     if feedback.competitor_attitude is not None and _later(account.attitude_contact, contact):
-        account.attitude_contact = contact
+        account.attitude_contact = _contact(contact)
     if at > run.feedback_start:
         if feedback.recommend is not None:
             ratings["recommend"][feedback.recommend] += 1
@@ -529,31 +579,35 @@ def _condensed(account: _Account, occasions: list[Occasion]) -> CustomerHistory:
     for n, occasion in enumerate(occasions):
         first_id = occasion.first_id or f"{cid}/occasion-{n + 1}"
         amount = Money(occasion.total, currency)
-        sales.append(_purchase(first_id, cid, occasion.first, amount))
+        sales.append(_sale(first_id, cid, occasion.first, amount))
         if occasion.last != occasion.first:
-            sales.append(_purchase(f"{first_id}/last", cid, occasion.last, Money(0, currency)))
+            sales.append(_sale(f"{first_id}/last", cid, occasion.last, Money(0, currency)))
     if account.latest_refund is not None:
-        sales.append(account.latest_refund)
+        at, refund_id = account.latest_refund
+        sales.append(_sale(refund_id, cid, at, Money(0, currency), TransactionKind.REFUND))
     sales.sort(key=lambda t: (t.occurred_at, t.id))
-    contacts = {
-        id(c): c
-        for c in (account.first_outbound, account.latest_contact, account.attitude_contact)
-        if c is not None
-    }
+    kept = {account.first_outbound, account.latest_contact, account.attitude_contact} - {None}
+    contacts = sorted(kept, key=lambda c: (c.occurred_at, c.id))  # type: ignore[union-attr]
     return trusted(
         CustomerHistory,
         {
-            "customer": account.customer,
+            "customer": account.customer.customer(),
             "transactions": tuple(sales),
-            "touchpoints": tuple(sorted(contacts.values(), key=lambda c: (c.occurred_at, c.id))),
+            "touchpoints": tuple(c.touchpoint(cid) for c in contacts),  # type: ignore[union-attr]
             "complaints": tuple(sorted(account.complaints, key=lambda k: (k.received_at, k.id))),
         },
     )
 
 
-def _purchase(sale_id: str, cid: str, at: datetime, amount: Money) -> Transaction:
+def _sale(
+    sale_id: str,
+    cid: str,
+    at: datetime,
+    amount: Money,
+    kind: TransactionKind = TransactionKind.PURCHASE,
+) -> Transaction:
     return Transaction.model_construct(
-        id=sale_id, customer_id=cid, occurred_at=at, amount=amount, kind=TransactionKind.PURCHASE
+        id=sale_id, customer_id=cid, occurred_at=at, amount=amount, kind=kind
     )
 
 
@@ -583,26 +637,21 @@ def _report(
     config, moment = run.config, run.moment
     settings = config.value
     values: dict[str, float] = {}
-    worth: dict[str, Any] = {}
+    worth: dict[str, tuple[str | None, Decimal, Decimal, bool]] = {}
+    rows: list[RfmRow] = []
     for cid, account in accounts.items():
         historical = _historical(account.ledger, cid)
-        worth[cid] = (historical, _profitability(account.ledger, cid, settings.profitability))
+        profit = _profitability(account.ledger, cid, settings.profitability)
+        worth[cid] = (historical.currency, historical.value, profit.profit, profit.profitable)
         values[cid] = float(historical.value)
-
-    def day_purchases() -> Iterator[_DayPurchase]:
-        for cid, account in accounts.items():
-            currency = account.ledger.currency or "XXX"
-            for occasion in account.occasions.finish():
-                yield _DayPurchase(
-                    cid, occasion.first, TransactionKind.PURCHASE, Money(occasion.total, currency)
-                )
-
-    rows = rfm_summary(
-        day_purchases(),
-        observation_end=moment,
-        unit=settings.rfm_unit,
-        periods=settings.rfm_periods,
-    )
+        currency = account.ledger.currency or "XXX"
+        days = [
+            _DayPurchase(cid, o.first, TransactionKind.PURCHASE, Money(o.total, currency))
+            for o in account.occasions.finish()
+        ]
+        rows += rfm_summary(
+            days, observation_end=moment, unit=settings.rfm_unit, periods=settings.rfm_periods
+        )
     scores = {s.customer_id: s for s in rfm_scores(rows)}
     model = _fit(rows, settings)
     alive: dict[str, float] = {}
@@ -615,10 +664,16 @@ def _report(
     tiers = pyramid(values, shares=settings.pyramid_shares)
     names = {level.number: level.name for level in tiers.levels}
     lines: list[CustomerReport] = []
-    ranked: list[AtRisk] = []
+    ranked: list[AtRisk] = []  # the top ones so far (trimmed as it grows)
+
+    def by_risk(r: AtRisk) -> tuple[float, str]:
+        return (-r.value_at_risk, r.customer_id)
+
     tasks: list[CareTask] = []
     held: list[CareTask] = []
-    for cid, account in accounts.items():
+    # each account is let go once its line is made, so lines replace accounts in memory
+    for cid in list(accounts):
+        account = accounts.pop(cid)
         occasions = account.occasions.finish()
         history = _condensed(account, occasions)
         p_alive = alive.get(cid)
@@ -637,6 +692,8 @@ def _report(
             policy=config.lifecycle,
         )
         ranked += risk
+        if len(ranked) > 2 * config.top_at_risk + 100:
+            ranked = sorted(ranked, key=by_risk)[: config.top_at_risk]
         plan = plan_care(
             [history],
             start=run.first,
@@ -649,7 +706,7 @@ def _report(
         tasks += plan.tasks
         held += plan.throttled
         following = plan.tasks[0] if plan.tasks else None
-        historical, profit = worth[cid]
+        money_in, value, gain, profitable = worth[cid]
         score = scores.get(cid)
         lines.append(
             CustomerReport(
@@ -661,10 +718,10 @@ def _report(
                 loyalty=loyal.value,
                 loyalty_coverage=loyal.coverage,
                 quadrant=quadrant(happy, loyal, thresholds=config.quadrants),
-                currency=historical.currency,
-                historical_value=historical.value,
-                profit=profit.profit,
-                profitable=profit.profitable,
+                currency=money_in,
+                historical_value=value,
+                profit=gain,
+                profitable=profitable,
                 tier=tier,
                 tier_name=None if tier is None else names[tier],
                 rfm_code=None if score is None else score.code,
@@ -676,7 +733,7 @@ def _report(
                 next_care_channel=None if following is None else following.channel,
             )
         )
-    ranked.sort(key=lambda r: (-r.value_at_risk, r.customer_id))
+    ranked.sort(key=by_risk)
 
     def order(task: CareTask) -> tuple[Any, ...]:
         return (task.due, task.priority, task.customer_id, task.rule.value)

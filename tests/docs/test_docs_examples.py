@@ -60,7 +60,7 @@ def test_the_readme_quick_start_has_exactly_the_two_commands() -> None:
 def test_every_public_module_has_a_reference_page() -> None:
     pages = "\n".join(p.read_text("utf-8") for p in (ROOT / "docs" / "reference").glob("*.md"))
     modules = ("money", "entities", "history", "lifecycle", "complaints", "period", "scoring")
-    modules += ("value", "retention", "frame", "io")
+    modules += ("value", "retention", "portfolio", "frame", "io")
     for module in (*modules, "datasets", "strategies", "errors", "cli"):
         assert f"::: crmcore.{module}" in pages
 

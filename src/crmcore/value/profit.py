@@ -53,6 +53,25 @@ _AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 class _Ledger:
     """The money of one customer's history up to a moment, by component, in one currency."""
 
+    __slots__ = (
+        "acquisition",
+        "as_of",
+        "care",
+        "compensation",
+        "complaint_count",
+        "complaints",
+        "cost_of_goods",
+        "costed",
+        "currency",
+        "discounts",
+        "estimated",
+        "list_revenue",
+        "margin",
+        "paid",
+        "purchases",
+        "refunds",
+    )
+
     def __init__(self, customer: Customer, as_of: datetime, margin_rate: float | None):
         self.as_of = as_of
         self.currency: str | None = None
