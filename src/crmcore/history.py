@@ -18,7 +18,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import MAX_PREC, Context, Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -378,18 +378,28 @@ class Occasions:
     total are kept, and the first purchase's id from ``keep_ids_from`` on.
     """
 
-    __slots__ = ("_days", "_ids", "_keep_ids_from", "_times", "_totals", "_zones")
+    __slots__ = ("_days", "_ids", "_keep_ids_from", "_places", "_times", "_totals", "_zones")
 
     def __init__(self, keep_ids_from: datetime | None = None) -> None:
         self._days = array("i")  # the calendar day's ordinal, in the purchase's own zone
         self._times = array("q")  # first and last purchase, microseconds since the epoch
         self._zones = array("i")  # their UTC offsets in seconds
-        self._totals: list[Decimal] = []
+        # exact day totals as integers in units of 10**-_places (smaller than Decimals)
+        self._totals: list[int] = []
+        self._places = 0
         self._ids: dict[int, tuple[datetime, str]] | None = None
         self._keep_ids_from = keep_ids_from
 
     def add(self, at: datetime, sale_id: str, amount: Decimal) -> None:
         """Count one purchase."""
+        units = amount.scaleb(self._places, _EXACT)
+        if units != units.to_integral_value():
+            exponent = amount.as_tuple().exponent
+            assert isinstance(exponent, int)  # money amounts are finite
+            more = -exponent - self._places
+            self._totals = [total * 10**more for total in self._totals]
+            self._places += more
+            units = amount.scaleb(self._places, _EXACT)
         day = at.toordinal()
         days, times, zones = self._days, self._times, self._zones
         micros = (at - _EPOCH) // _MICROSECOND
@@ -399,13 +409,13 @@ class Occasions:
                 times[first], zones[first] = micros, _seconds(at)
             elif micros > times[first + 1]:
                 times[first + 1], zones[first + 1] = micros, _seconds(at)
-            self._totals[-1] += amount
+            self._totals[-1] += int(units)
         else:
             days.append(day)
             offset = _seconds(at)
             times.extend((micros, micros))
             zones.extend((offset, offset))
-            self._totals.append(amount)
+            self._totals.append(int(units))
         keep = self._keep_ids_from
         if keep is not None and at >= keep:
             ids = self._ids = self._ids or {}
@@ -425,9 +435,14 @@ class Occasions:
             else:  # the same day met again after another one: input out of order
                 seen[0], seen[1] = min(seen[0], first), max(seen[1], last)
                 seen[2] += total
-        ids = self._ids or {}
+        ids, places = self._ids or {}, -self._places
         found = [
-            Occasion(_moment(*first), _moment(*last), total, ids[day][1] if day in ids else None)
+            Occasion(
+                _moment(*first),
+                _moment(*last),
+                Decimal(total).scaleb(places, _EXACT),
+                ids[day][1] if day in ids else None,
+            )
             for day, (first, last, total) in merged.items()
         ]
         found.sort(key=lambda o: o.first)
@@ -435,6 +450,7 @@ class Occasions:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EXACT = Context(prec=MAX_PREC)  # scaling by powers of ten never rounds
 _MICROSECOND = timedelta(microseconds=1)
 
 

@@ -228,6 +228,17 @@ class PortfolioReport(BaseModel):
 
 
 _FIELDS = tuple(CustomerReport.model_fields)
+_ALL_SET = set(_FIELDS)  # shared by the lines: none is ever changed (frozen)
+
+
+def _line(values: dict[str, Any]) -> CustomerReport:
+    """A customer line from values computed here (the per-line cost counts at scale).
+
+    Tests check that the lines equal validated copies.
+    """
+    line = trusted(CustomerReport, values)
+    object.__setattr__(line, "__pydantic_fields_set__", _ALL_SET)
+    return line
 
 
 def _plain(line: CustomerReport) -> dict[str, Any]:
@@ -709,28 +720,30 @@ def _report(
         money_in, value, gain, profitable = worth[cid]
         score = scores.get(cid)
         lines.append(
-            CustomerReport(
-                customer_id=cid,
-                stage=state.stage,
-                stage_since=state.since,
-                satisfaction=happy.value,
-                satisfaction_coverage=happy.coverage,
-                loyalty=loyal.value,
-                loyalty_coverage=loyal.coverage,
-                quadrant=quadrant(happy, loyal, thresholds=config.quadrants),
-                currency=money_in,
-                historical_value=value,
-                profit=gain,
-                profitable=profitable,
-                tier=tier,
-                tier_name=None if tier is None else names[tier],
-                rfm_code=None if score is None else score.code,
-                rfm_segment=None if score is None else score.segment,
-                p_alive=p_alive,
-                value_at_risk=risk[0].value_at_risk if risk else None,
-                next_care_due=None if following is None else following.due,
-                next_care_purpose=None if following is None else following.purpose,
-                next_care_channel=None if following is None else following.channel,
+            _line(
+                {
+                    "customer_id": cid,
+                    "stage": state.stage,
+                    "stage_since": state.since,
+                    "satisfaction": happy.value,
+                    "satisfaction_coverage": happy.coverage,
+                    "loyalty": loyal.value,
+                    "loyalty_coverage": loyal.coverage,
+                    "quadrant": quadrant(happy, loyal, thresholds=config.quadrants),
+                    "currency": money_in,
+                    "historical_value": value,
+                    "profit": gain,
+                    "profitable": profitable,
+                    "tier": tier,
+                    "tier_name": None if tier is None else names[tier],
+                    "rfm_code": None if score is None else score.code,
+                    "rfm_segment": None if score is None else score.segment,
+                    "p_alive": p_alive,
+                    "value_at_risk": risk[0].value_at_risk if risk else None,
+                    "next_care_due": None if following is None else following.due,
+                    "next_care_purpose": None if following is None else following.purpose,
+                    "next_care_channel": None if following is None else following.channel,
+                }
             )
         )
     ranked.sort(key=by_risk)

@@ -12,7 +12,7 @@ from crmcore import Customer, Money, Transaction
 from crmcore.datasets import generate, load_sample
 from crmcore.errors import DuplicateId, InvalidRecord
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage
-from crmcore.portfolio import PortfolioConfig, PortfolioReport, analyze
+from crmcore.portfolio import CustomerReport, PortfolioConfig, PortfolioReport, analyze
 from tests.conftest import assert_matches_its_schema
 
 
@@ -155,3 +155,8 @@ def test_the_report_and_its_configuration_match_their_json_schemas(
     assert_matches_its_schema(PortfolioConfig())
     again = PortfolioReport.model_validate_json(sample_report.model_dump_json())
     assert again == sample_report
+
+
+def test_each_customer_line_equals_a_validated_copy(sample_report: PortfolioReport) -> None:
+    for line in sample_report.customers:
+        assert CustomerReport.model_validate(line.model_dump()) == line
