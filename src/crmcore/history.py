@@ -378,44 +378,81 @@ class Occasions:
     total are kept, and the first purchase's id from ``keep_ids_from`` on.
     """
 
-    __slots__ = ("_days", "_ids", "_keep_ids_from", "_places", "_times", "_totals", "_zones")
+    __slots__ = (
+        "_days",
+        "_ids",
+        "_keep_ids_from",
+        "_places",
+        "_times",
+        "_totals",
+        "_zone",
+        "_zones",
+    )
 
     def __init__(self, keep_ids_from: datetime | None = None) -> None:
         self._days = array("i")  # the calendar day's ordinal, in the purchase's own zone
         self._times = array("q")  # first and last purchase, microseconds since the epoch
-        self._zones = array("i")  # their UTC offsets in seconds
+        self._zone: int | None = None  # their UTC offset in seconds, while there is one
+        self._zones: array[int] | None = None  # each one's, once they differ
         # exact day totals as integers in units of 10**-_places (smaller than Decimals)
-        self._totals: list[int] = []
+        self._totals: array[int] | list[int] = array("q")
         self._places = 0
         self._ids: dict[int, tuple[datetime, str]] | None = None
         self._keep_ids_from = keep_ids_from
 
-    def add(self, at: datetime, sale_id: str, amount: Decimal) -> None:
-        """Count one purchase."""
+    def _units(self, amount: Decimal) -> int:
         units = amount.scaleb(self._places, _EXACT)
         if units != units.to_integral_value():
             exponent = amount.as_tuple().exponent
             assert isinstance(exponent, int)  # money amounts are finite
             more = -exponent - self._places
-            self._totals = [total * 10**more for total in self._totals]
+            self._totals = _integers(total * 10**more for total in self._totals)
             self._places += more
             units = amount.scaleb(self._places, _EXACT)
+        return int(units)
+
+    def _offset(self, at: datetime) -> None:
+        offset = _seconds(at)
+        if self._zones is not None:
+            return
+        if self._zone is None:
+            self._zone = offset
+        elif offset != self._zone:
+            self._zones = array("i", [self._zone] * len(self._times))
+
+    def add(self, at: datetime, sale_id: str, amount: Decimal) -> None:
+        """Count one purchase."""
+        units = self._units(amount)
+        self._offset(at)
+        zones = self._zones
         day = at.toordinal()
-        days, times, zones = self._days, self._times, self._zones
+        days, times = self._days, self._times
         micros = (at - _EPOCH) // _MICROSECOND
         if days and days[-1] == day:
             first = len(times) - 2
             if micros < times[first]:
-                times[first], zones[first] = micros, _seconds(at)
+                times[first] = micros
+                if zones is not None:
+                    zones[first] = _seconds(at)
             elif micros > times[first + 1]:
-                times[first + 1], zones[first + 1] = micros, _seconds(at)
-            self._totals[-1] += int(units)
+                times[first + 1] = micros
+                if zones is not None:
+                    zones[first + 1] = _seconds(at)
+            total = self._totals[-1] + units
+            try:
+                self._totals[-1] = total
+            except OverflowError:  # beyond 64 bits: plain integers from now on
+                self._totals = list(self._totals)
+                self._totals[-1] = total
         else:
             days.append(day)
-            offset = _seconds(at)
             times.extend((micros, micros))
-            zones.extend((offset, offset))
-            self._totals.append(int(units))
+            if zones is not None:
+                zones.extend((_seconds(at), _seconds(at)))
+            try:
+                self._totals.append(units)
+            except OverflowError:
+                self._totals = [*self._totals, units]
         keep = self._keep_ids_from
         if keep is not None and at >= keep:
             ids = self._ids = self._ids or {}
@@ -425,10 +462,13 @@ class Occasions:
 
     def finish(self) -> list[Occasion]:
         """The occasions in time order."""
-        times, zones = self._times, self._zones
+        times, zones, zone = self._times, self._zones, self._zone or 0
         merged: dict[int, list[Any]] = {}
         for n, (day, total) in enumerate(zip(self._days, self._totals, strict=True)):
-            first, last = (times[2 * n], zones[2 * n]), (times[2 * n + 1], zones[2 * n + 1])
+            if zones is None:
+                first, last = (times[2 * n], zone), (times[2 * n + 1], zone)
+            else:
+                first, last = (times[2 * n], zones[2 * n]), (times[2 * n + 1], zones[2 * n + 1])
             seen = merged.get(day)
             if seen is None:
                 merged[day] = [first, last, total]
@@ -449,6 +489,15 @@ class Occasions:
         return found
 
 
+def _integers(values: Iterable[int]) -> array[int] | list[int]:
+    """Integers in a compact array, or in a list when one needs more than 64 bits."""
+    kept = list(values)
+    try:
+        return array("q", kept)
+    except OverflowError:
+        return kept
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EXACT = Context(prec=MAX_PREC)  # scaling by powers of ten never rounds
 _MICROSECOND = timedelta(microseconds=1)
@@ -465,6 +514,49 @@ def _moment(micros: int, offset: int) -> datetime:
     if zone is None:
         zone = _ZONES.setdefault(timedelta(seconds=offset), timezone(timedelta(seconds=offset)))
     return (_EPOCH + timedelta(microseconds=micros)).astimezone(zone)
+
+
+class ExactSums:
+    """Exact decimal totals in one currency, kept small: each an integer over a power of ten.
+
+    A portfolio keeps a few totals per customer; as ``Decimal`` objects they
+    would cost about 100 bytes each. A total reads as the ``Decimal`` sum of
+    its amounts would (same value, same decimal places); one never added to
+    reads ``None``.
+
+    Raises:
+        CurrencyMismatch: An amount is in another currency than the first one.
+    """
+
+    __slots__ = ("_places", "_units", "currency")
+
+    def __init__(self, size: int, currency: str | None = None) -> None:
+        self._units: list[int | None] = [None] * size
+        self._places = [0] * size
+        self.currency = currency
+
+    def add(self, index: int, amount: Decimal, currency: str) -> None:
+        """Add ``amount`` (in ``currency``) to total ``index``."""
+        if self.currency is None:
+            self.currency = currency
+        elif currency != self.currency:
+            raise CurrencyMismatch("add", self.currency, currency)
+        exponent = amount.as_tuple().exponent
+        assert isinstance(exponent, int)  # money amounts are finite
+        places, known = self._places[index], self._units[index]
+        if -exponent > places:
+            if known is not None:
+                known *= 10 ** (-exponent - places)
+            places = self._places[index] = -exponent
+        units = int(amount.scaleb(places, _EXACT))
+        self._units[index] = units if known is None else known + units
+
+    def get(self, index: int) -> Decimal | None:
+        """Total ``index``, or ``None`` when nothing was added to it."""
+        units = self._units[index]
+        if units is None:
+            return None
+        return Decimal(units).scaleb(-self._places[index], _EXACT)
 
 
 _COUNTS = (
@@ -490,6 +582,7 @@ _SUMS = (
     "promoted_spend",
     "designated_spend",
 )
+_SUM_INDEX = {name: n for n, name in enumerate(_SUMS)}
 
 
 class _SummaryBuilder:
@@ -503,7 +596,6 @@ class _SummaryBuilder:
         "attitude",
         "by_category",
         "by_outcome",
-        "currency",
         "customer_id",
         "moment",
         "period",
@@ -511,8 +603,8 @@ class _SummaryBuilder:
         "selections",
         "start",
         "wallet",
+        "sums",
         *_COUNTS,
-        *_SUMS,
     )
     discounted: int
     promoted: int
@@ -533,22 +625,15 @@ class _SummaryBuilder:
         self.moment, self.period, self.start = moment, period, period.before(moment)
         for name in _COUNTS:
             setattr(self, name, 0)
-        for name in _SUMS:
-            setattr(self, name, None)
-        self.currency: str | None = None
-        self.selections: list[timedelta] | None = None
+        self.sums = ExactSums(len(_SUMS))
+        self.selections: array[int] | None = None  # microseconds
         self.quality: list[tuple[datetime, bool]] | None = None
         self.attitude: tuple[datetime, str, CompetitorAttitude] | None = None
         self.by_category: Counter[ComplaintCategory] | None = None
         self.by_outcome: Counter[str] | None = None
 
     def _spend(self, key: str, amount: Money) -> None:
-        if self.currency is None:
-            self.currency = amount.currency
-        elif amount.currency != self.currency:
-            raise CurrencyMismatch("add", self.currency, amount.currency)
-        total = getattr(self, key)
-        setattr(self, key, amount.amount if total is None else total + amount.amount)
+        self.sums.add(_SUM_INDEX[key], amount.amount, amount.currency)
 
     def sale(self, sale: Transaction) -> None:
         """Count a transaction up to the moment (its occasion is counted by `Occasions`)."""
@@ -578,8 +663,8 @@ class _SummaryBuilder:
                 spend("designated_spend", amount)
         if sale.selection_time is not None:
             if self.selections is None:
-                self.selections = []
-            self.selections.append(sale.selection_time)
+                self.selections = array("q")
+            self.selections.append(sale.selection_time // _MICROSECOND)
 
     def complaint(self, complaint: Complaint) -> None:
         """Count a complaint received up to the moment."""
@@ -635,10 +720,11 @@ class _SummaryBuilder:
             "complaints_by_outcome": dict(self.by_outcome or {}),
         }
         values |= {name: getattr(self, name) for name in _COUNTS}
-        for name in _SUMS:
-            total = getattr(self, name)
-            if total is not None and self.currency is not None:
-                values[name] = Money(total, self.currency)
+        sums = self.sums
+        for n, name in enumerate(_SUMS):
+            total = sums.get(n)
+            if total is not None and sums.currency is not None:
+                values[name] = Money(total, sums.currency)
         last = None
         if occasions:
             last = max(o.last for o in occasions)
@@ -649,7 +735,7 @@ class _SummaryBuilder:
             values |= {"first_purchase_at": occasions[0].first, "last_purchase_at": last}
         if self.selections:
             values["selections"] = len(self.selections)
-            values["selection_time"] = _median(self.selections)
+            values["selection_time"] = _median([timedelta(microseconds=m) for m in self.selections])
         if self.quality:
             values["quality_complaints"] = len(self.quality)
             values["quality_tolerated"] = sum(

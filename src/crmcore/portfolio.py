@@ -28,7 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from crmcore._types import Timestamp
 from crmcore.complaints import SlaPolicy, SlaStatus, sla_status
-from crmcore.entities import CareTouchpoint, Complaint, Customer, Feedback, Transaction
+from crmcore.entities import (
+    CareTouchpoint,
+    Complaint,
+    Customer,
+    Feedback,
+    StatusChange,
+    Transaction,
+)
 from crmcore.entities._base import Value, trusted
 from crmcore.entities.enums import Channel, ComplaintStatus, Direction, TransactionKind
 from crmcore.errors import DuplicateId, FieldProblem, InvalidRecord, ModelFitError
@@ -312,6 +319,39 @@ def _contact(contact: CareTouchpoint) -> _Contact:
     return _Contact(contact.occurred_at, contact.id, contact.direction, attitude, kind)
 
 
+class _Kept(NamedTuple):
+    """What the churn ranking and the care plan read of a complaint."""
+
+    received_at: datetime
+    id: str
+    kind: tuple[Any, Any, Any]  # category, severity, status
+    resolved_at: datetime | None
+
+    def complaint(self, customer_id: str) -> Complaint:
+        category, severity, status = self.kind
+        resolved = self.resolved_at
+        changes = () if resolved is None else (_resolved(resolved),)
+        return Complaint.model_construct(
+            id=self.id,
+            customer_id=customer_id,
+            received_at=self.received_at,
+            category=category,
+            severity=severity,
+            status=status,
+            status_changes=changes,
+        )
+
+
+def _resolved(at: datetime) -> StatusChange:
+    return StatusChange.model_construct(status=ComplaintStatus.RESOLVED, at=at)
+
+
+def _kept(complaint: Complaint) -> _Kept:
+    kind = (complaint.category, complaint.severity, complaint.status)
+    resolved = complaint.reached_at(ComplaintStatus.RESOLVED)
+    return _Kept(complaint.received_at, complaint.id, kind, resolved)
+
+
 class _Account:
     """What one customer keeps while the records stream past."""
 
@@ -332,13 +372,13 @@ class _Account:
             customer.id, customer.acquired_at, customer.birthday, customer.important_dates
         )
         self.occasions = Occasions(keep_ids_from=run.keep_ids_from)
-        self.builders = {w: _SummaryBuilder(customer, run.moment, w) for w in run.windows}
+        self.builders = tuple(_SummaryBuilder(customer, run.moment, w) for w in run.windows)
         self.ledger = _Ledger(customer, run.moment, run.config.value.margin_rate)
         self.latest_refund: tuple[datetime, str] | None = None
         self.first_outbound: _Contact | None = None
         self.latest_contact: _Contact | None = None
         self.attitude_contact: _Contact | None = None
-        self.complaints: list[Complaint] = []
+        self.complaints: list[_Kept] = []
 
 
 class _Run:
@@ -506,7 +546,7 @@ def _take_sale(account: _Account, sale: Transaction, run: _Run) -> None:
     at = sale.occurred_at
     if at > run.moment:
         return
-    for builder in account.builders.values():
+    for builder in account.builders:
         builder.sale(sale)
     account.ledger.sale(sale)
     if sale.kind is TransactionKind.PURCHASE:
@@ -527,20 +567,21 @@ def _take_contact(
     at = contact.occurred_at
     if at > run.moment:
         return
-    for builder in account.builders.values():
+    for builder in account.builders:
         builder.contact(contact)
     account.ledger.contact(contact)
+    compact: _Contact | None = None  # one compact copy, however many slots keep it
     if contact.direction is Direction.OUTBOUND:
         first = account.first_outbound
         if first is None or (at, contact.id) < (first.occurred_at, first.id):
-            account.first_outbound = _contact(contact)
+            account.first_outbound = compact = _contact(contact)
     if at < run.opening and _later(account.latest_contact, contact):
-        account.latest_contact = _contact(contact)
+        account.latest_contact = compact = compact or _contact(contact)
     feedback = contact.feedback
     if feedback is None:
         return
     if feedback.competitor_attitude is not None and _later(account.attitude_contact, contact):
-        account.attitude_contact = _contact(contact)
+        account.attitude_contact = compact or _contact(contact)
     if at > run.feedback_start:
         if feedback.recommend is not None:
             ratings["recommend"][feedback.recommend] += 1
@@ -553,7 +594,7 @@ def _take_complaint(
 ) -> None:
     if complaint.received_at > run.moment:
         return
-    for builder in account.builders.values():
+    for builder in account.builders:
         builder.complaint(complaint)
     account.ledger.complaint(complaint)
     report = sla_status(complaint, as_of=run.moment, policy=run.config.sla)
@@ -565,7 +606,7 @@ def _take_complaint(
         and resolved is not None
         and resolved.date() >= run.resolved_from
     ):
-        account.complaints.append(complaint)  # what at_risk and the care plan still read
+        account.complaints.append(_kept(complaint))  # what at_risk and the care plan read
 
 
 class _DayPurchase(NamedTuple):
@@ -605,7 +646,7 @@ def _condensed(account: _Account, occasions: list[Occasion]) -> CustomerHistory:
             "customer": account.customer.customer(),
             "transactions": tuple(sales),
             "touchpoints": tuple(c.touchpoint(cid) for c in contacts),  # type: ignore[union-attr]
-            "complaints": tuple(sorted(account.complaints, key=lambda k: (k.received_at, k.id))),
+            "complaints": tuple(k.complaint(cid) for k in sorted(account.complaints)),
         },
     )
 
@@ -648,13 +689,9 @@ def _report(
     config, moment = run.config, run.moment
     settings = config.value
     values: dict[str, float] = {}
-    worth: dict[str, tuple[str | None, Decimal, Decimal, bool]] = {}
     rows: list[RfmRow] = []
     for cid, account in accounts.items():
-        historical = _historical(account.ledger, cid)
-        profit = _profitability(account.ledger, cid, settings.profitability)
-        worth[cid] = (historical.currency, historical.value, profit.profit, profit.profitable)
-        values[cid] = float(historical.value)
+        values[cid] = float(_historical(account.ledger, cid).value)
         currency = account.ledger.currency or "XXX"
         days = [
             _DayPurchase(cid, o.first, TransactionKind.PURCHASE, Money(o.total, currency))
@@ -663,7 +700,7 @@ def _report(
         rows += rfm_summary(
             days, observation_end=moment, unit=settings.rfm_unit, periods=settings.rfm_periods
         )
-    scores = {s.customer_id: s for s in rfm_scores(rows)}
+    scores = {s.customer_id: (s.code, s.segment) for s in rfm_scores(rows)}
     model = _fit(rows, settings)
     alive: dict[str, float] = {}
     if model.fitted is not None:
@@ -672,6 +709,7 @@ def _report(
             r.customer_id: fitted.p_alive(frequency=r.frequency, recency=r.recency, T=r.T)
             for r in rows
         }
+    del rows  # not needed any more: memory for the lines
     tiers = pyramid(values, shares=settings.pyramid_shares)
     names = {level.number: level.name for level in tiers.levels}
     lines: list[CustomerReport] = []
@@ -689,7 +727,7 @@ def _report(
         history = _condensed(account, occasions)
         p_alive = alive.get(cid)
         state = replay(history, as_of=moment, policy=config.lifecycle, p_alive=p_alive)
-        summaries = {w: b.finish(occasions) for w, b in account.builders.items()}
+        summaries = {b.period: b.finish(occasions) for b in account.builders}
         happy = satisfaction(
             summaries[config.satisfaction.window], as_of=moment, config=config.satisfaction
         )
@@ -717,7 +755,8 @@ def _report(
         tasks += plan.tasks
         held += plan.throttled
         following = plan.tasks[0] if plan.tasks else None
-        money_in, value, gain, profitable = worth[cid]
+        historical = _historical(account.ledger, cid)
+        profit = _profitability(account.ledger, cid, settings.profitability)
         score = scores.get(cid)
         lines.append(
             _line(
@@ -730,14 +769,14 @@ def _report(
                     "loyalty": loyal.value,
                     "loyalty_coverage": loyal.coverage,
                     "quadrant": quadrant(happy, loyal, thresholds=config.quadrants),
-                    "currency": money_in,
-                    "historical_value": value,
-                    "profit": gain,
-                    "profitable": profitable,
+                    "currency": historical.currency,
+                    "historical_value": historical.value,
+                    "profit": profit.profit,
+                    "profitable": profit.profitable,
                     "tier": tier,
                     "tier_name": None if tier is None else names[tier],
-                    "rfm_code": None if score is None else score.code,
-                    "rfm_segment": None if score is None else score.segment,
+                    "rfm_code": None if score is None else score[0],
+                    "rfm_segment": None if score is None else score[1],
                     "p_alive": p_alive,
                     "value_at_risk": risk[0].value_at_risk if risk else None,
                     "next_care_due": None if following is None else following.due,

@@ -33,9 +33,7 @@ from crmcore._types import Timestamp
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities._base import Value
 from crmcore.entities.enums import TransactionKind
-from crmcore.errors import CurrencyMismatch
-from crmcore.history import CustomerHistory
-from crmcore.money import Money
+from crmcore.history import CustomerHistory, ExactSums
 
 __all__ = [
     "HistoricalValue",
@@ -50,38 +48,40 @@ _ZERO = Decimal(0)
 _AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 
 
-class _Ledger:
-    """The money of one customer's history up to a moment, by component, in one currency."""
+_COMPONENTS = (
+    "list_revenue",
+    "paid",
+    "discounts",
+    "refunds",
+    "cost_of_goods",
+    "care",
+    "complaints",
+    "compensation",
+    "acquisition",
+)
+(_LISTED, _PAID, _DISCOUNTS, _REFUNDS, _GOODS, _CARE, _COMPLAINTS, _COMPENSATION, _ACQUISITION) = (
+    range(len(_COMPONENTS))
+)
 
-    __slots__ = (
-        "acquisition",
-        "as_of",
-        "care",
-        "compensation",
-        "complaint_count",
-        "complaints",
-        "cost_of_goods",
-        "costed",
-        "currency",
-        "discounts",
-        "estimated",
-        "list_revenue",
-        "margin",
-        "paid",
-        "purchases",
-        "refunds",
-    )
+
+class _Ledger:
+    """The money of one customer's history up to a moment, by component, in one currency.
+
+    Gathered one record at a time, in any order; the portfolio analysis keeps
+    one per customer, so the totals are kept as compact exact sums.
+    """
+
+    __slots__ = ("as_of", "complaint_count", "costed", "estimated", "margin", "purchases", "sums")
 
     def __init__(self, customer: Customer, as_of: datetime, margin_rate: float | None):
         self.as_of = as_of
-        self.currency: str | None = None
+        self.sums = ExactSums(len(_COMPONENTS))
         self.margin = None if margin_rate is None else 1 - Decimal(repr(margin_rate))
-        self.list_revenue = self.paid = self.discounts = self.refunds = _ZERO
-        self.cost_of_goods = self.care = self.complaints = self.compensation = _ZERO
         self.purchases = self.costed = self.estimated = 0
         self.complaint_count = 0
         acquisition = customer.acquisition_cost
-        self.acquisition = _ZERO if acquisition is None else self._amount(acquisition)
+        if acquisition is not None:
+            self.sums.add(_ACQUISITION, acquisition.amount, acquisition.currency)
 
     @classmethod
     def of(cls, history: CustomerHistory, as_of: datetime, margin_rate: float | None) -> _Ledger:
@@ -97,41 +97,82 @@ class _Ledger:
     def sale(self, sale: Transaction) -> None:
         if sale.occurred_at > self.as_of:
             return
+        add, amount = self.sums.add, sale.amount
         if sale.kind is TransactionKind.REFUND:
-            self.refunds += self._amount(sale.amount)
+            add(_REFUNDS, amount.amount, amount.currency)
             return
         self.purchases += 1
-        paid = self._amount(sale.amount)
-        listed = paid if sale.list_amount is None else self._amount(sale.list_amount)
-        self.paid += paid
-        self.list_revenue += listed
-        self.discounts += listed - paid
+        paid = amount.amount
+        add(_PAID, paid, amount.currency)
+        listed = sale.list_amount if sale.list_amount is not None else amount
+        add(_LISTED, listed.amount, listed.currency)
+        add(_DISCOUNTS, listed.amount - paid, listed.currency)
         if sale.cost is not None:
             self.costed += 1
-            self.cost_of_goods += self._amount(sale.cost)
+            add(_GOODS, sale.cost.amount, sale.cost.currency)
         elif self.margin is not None:
             self.estimated += 1
-            self.cost_of_goods += paid * self.margin
+            add(_GOODS, paid * self.margin, amount.currency)
 
     def contact(self, contact: CareTouchpoint) -> None:
-        if contact.cost is not None and contact.occurred_at <= self.as_of:
-            self.care += self._amount(contact.cost)
+        cost = contact.cost
+        if cost is not None and contact.occurred_at <= self.as_of:
+            self.sums.add(_CARE, cost.amount, cost.currency)
 
     def complaint(self, complaint: Complaint) -> None:
         if complaint.received_at > self.as_of:
             return
         self.complaint_count += 1
         if complaint.handling_cost is not None:
-            self.complaints += self._amount(complaint.handling_cost)
+            cost = complaint.handling_cost
+            self.sums.add(_COMPLAINTS, cost.amount, cost.currency)
         if complaint.compensation is not None:
-            self.compensation += self._amount(complaint.compensation)
+            paid = complaint.compensation
+            self.sums.add(_COMPENSATION, paid.amount, paid.currency)
 
-    def _amount(self, money: Money) -> Decimal:
-        if self.currency is None:
-            self.currency = money.currency
-        elif money.currency != self.currency:
-            raise CurrencyMismatch("add", self.currency, money.currency)
-        return money.amount
+    def _total(self, index: int) -> Decimal:
+        total = self.sums.get(index)
+        return _ZERO if total is None else total
+
+    @property
+    def currency(self) -> str | None:
+        return self.sums.currency
+
+    @property
+    def list_revenue(self) -> Decimal:
+        return self._total(_LISTED)
+
+    @property
+    def paid(self) -> Decimal:
+        return self._total(_PAID)
+
+    @property
+    def discounts(self) -> Decimal:
+        return self._total(_DISCOUNTS)
+
+    @property
+    def refunds(self) -> Decimal:
+        return self._total(_REFUNDS)
+
+    @property
+    def cost_of_goods(self) -> Decimal:
+        return self._total(_GOODS)
+
+    @property
+    def care(self) -> Decimal:
+        return self._total(_CARE)
+
+    @property
+    def complaints(self) -> Decimal:
+        return self._total(_COMPLAINTS)
+
+    @property
+    def compensation(self) -> Decimal:
+        return self._total(_COMPENSATION)
+
+    @property
+    def acquisition(self) -> Decimal:
+        return self._total(_ACQUISITION)
 
     @property
     def contribution(self) -> Decimal:
