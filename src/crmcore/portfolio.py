@@ -271,7 +271,7 @@ def _optional(module: str, method: str) -> Any:
         ) from exc
 
 
-class _Person(NamedTuple):
+class _SlimCustomer(NamedTuple):
     """What the lifecycle and the care plan read of a customer, without the rest."""
 
     id: str
@@ -288,7 +288,7 @@ class _Person(NamedTuple):
         )
 
 
-class _Contact(NamedTuple):
+class _SlimContact(NamedTuple):
     """What the lifecycle, the churn ranking and the care plan read of a touchpoint."""
 
     occurred_at: datetime
@@ -312,14 +312,14 @@ class _Contact(NamedTuple):
         )
 
 
-def _contact(contact: CareTouchpoint) -> _Contact:
+def _slim_contact(contact: CareTouchpoint) -> _SlimContact:
     feedback = contact.feedback
     attitude = None if feedback is None else feedback.competitor_attitude
     kind = (contact.stage, contact.channel, contact.function)
-    return _Contact(contact.occurred_at, contact.id, contact.direction, attitude, kind)
+    return _SlimContact(contact.occurred_at, contact.id, contact.direction, attitude, kind)
 
 
-class _Kept(NamedTuple):
+class _SlimComplaint(NamedTuple):
     """What the churn ranking and the care plan read of a complaint."""
 
     received_at: datetime
@@ -346,10 +346,10 @@ def _resolved(at: datetime) -> StatusChange:
     return StatusChange.model_construct(status=ComplaintStatus.RESOLVED, at=at)
 
 
-def _kept(complaint: Complaint) -> _Kept:
+def _slim_complaint(complaint: Complaint) -> _SlimComplaint:
     kind = (complaint.category, complaint.severity, complaint.status)
     resolved = complaint.reached_at(ComplaintStatus.RESOLVED)
-    return _Kept(complaint.received_at, complaint.id, kind, resolved)
+    return _SlimComplaint(complaint.received_at, complaint.id, kind, resolved)
 
 
 class _Account:
@@ -368,17 +368,17 @@ class _Account:
     )
 
     def __init__(self, customer: Customer, run: _Run) -> None:
-        self.customer = _Person(
+        self.customer = _SlimCustomer(
             customer.id, customer.acquired_at, customer.birthday, customer.important_dates
         )
         self.occasions = Occasions(keep_ids_from=run.keep_ids_from)
         self.builders = tuple(_SummaryBuilder(customer, run.moment, w) for w in run.windows)
         self.ledger = _Ledger(customer, run.moment, run.config.value.margin_rate)
         self.latest_refund: tuple[datetime, str] | None = None
-        self.first_outbound: _Contact | None = None
-        self.latest_contact: _Contact | None = None
-        self.attitude_contact: _Contact | None = None
-        self.complaints: list[_Kept] = []
+        self.first_outbound: _SlimContact | None = None
+        self.latest_contact: _SlimContact | None = None
+        self.attitude_contact: _SlimContact | None = None
+        self.complaints: list[_SlimComplaint] = []
 
 
 class _Run:
@@ -557,7 +557,7 @@ def _take_sale(account: _Account, sale: Transaction, run: _Run) -> None:
             account.latest_refund = (at, sale.id)
 
 
-def _later(a: _Contact | None, b: CareTouchpoint) -> bool:
+def _later(a: _SlimContact | None, b: CareTouchpoint) -> bool:
     return a is None or (b.occurred_at, b.id) > (a.occurred_at, a.id)
 
 
@@ -570,18 +570,18 @@ def _take_contact(
     for builder in account.builders:
         builder.contact(contact)
     account.ledger.contact(contact)
-    compact: _Contact | None = None  # one compact copy, however many slots keep it
+    compact: _SlimContact | None = None  # one compact copy, however many slots keep it
     if contact.direction is Direction.OUTBOUND:
         first = account.first_outbound
         if first is None or (at, contact.id) < (first.occurred_at, first.id):
-            account.first_outbound = compact = _contact(contact)
+            account.first_outbound = compact = _slim_contact(contact)
     if at < run.opening and _later(account.latest_contact, contact):
-        account.latest_contact = compact = compact or _contact(contact)
+        account.latest_contact = compact = compact or _slim_contact(contact)
     feedback = contact.feedback
     if feedback is None:
         return
     if feedback.competitor_attitude is not None and _later(account.attitude_contact, contact):
-        account.attitude_contact = compact or _contact(contact)
+        account.attitude_contact = compact or _slim_contact(contact)
     if at > run.feedback_start:
         if feedback.recommend is not None:
             ratings["recommend"][feedback.recommend] += 1
@@ -606,7 +606,7 @@ def _take_complaint(
         and resolved is not None
         and resolved.date() >= run.resolved_from
     ):
-        account.complaints.append(_kept(complaint))  # what at_risk and the care plan read
+        account.complaints.append(_slim_complaint(complaint))  # what at_risk and the care plan read
 
 
 class _DayPurchase(NamedTuple):
