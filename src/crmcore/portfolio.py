@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from functools import cache
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -67,6 +68,7 @@ __all__ = [
 
 RecordKind = Literal["customers", "transactions", "touchpoints", "complaints"]
 _AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+_ZERO = Decimal(0)
 _M = TypeVar("_M", bound=BaseModel)
 _R = TypeVar("_R", Transaction, CareTouchpoint, Complaint)
 _T = TypeVar("_T")
@@ -271,6 +273,24 @@ def _optional(module: str, method: str) -> Any:
         ) from exc
 
 
+@cache
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        name: field.get_default(call_default_factory=True)
+        for name, field in model.model_fields.items()
+        if not field.is_required()
+    }
+
+
+def _built(model: type[_M], **values: Any) -> _M:
+    """A record rebuilt from a slim copy of values that were validated when read.
+
+    The defaults are worked out once per class (``model_construct`` works them
+    out every time, which costs more than the rest of a customer's analysis).
+    """
+    return trusted(model, {**_defaults(model), **values})
+
+
 class _SlimCustomer(NamedTuple):
     """What the lifecycle and the care plan read of a customer, without the rest."""
 
@@ -280,7 +300,8 @@ class _SlimCustomer(NamedTuple):
     important_dates: tuple[Any, ...]
 
     def customer(self) -> Customer:
-        return Customer.model_construct(
+        return _built(
+            Customer,
             id=self.id,
             acquired_at=self.acquired_at,
             birthday=self.birthday,
@@ -300,7 +321,8 @@ class _SlimContact(NamedTuple):
     def touchpoint(self, customer_id: str) -> CareTouchpoint:
         feedback = None if self.attitude is None else Feedback(competitor_attitude=self.attitude)
         stage, channel, function = self.kind
-        return CareTouchpoint.model_construct(
+        return _built(
+            CareTouchpoint,
             id=self.id,
             customer_id=customer_id,
             occurred_at=self.occurred_at,
@@ -331,7 +353,8 @@ class _SlimComplaint(NamedTuple):
         category, severity, status = self.kind
         resolved = self.resolved_at
         changes = () if resolved is None else (_resolved(resolved),)
-        return Complaint.model_construct(
+        return _built(
+            Complaint,
             id=self.id,
             customer_id=customer_id,
             received_at=self.received_at,
@@ -343,7 +366,7 @@ class _SlimComplaint(NamedTuple):
 
 
 def _resolved(at: datetime) -> StatusChange:
-    return StatusChange.model_construct(status=ComplaintStatus.RESOLVED, at=at)
+    return _built(StatusChange, status=ComplaintStatus.RESOLVED, at=at)
 
 
 def _slim_complaint(complaint: Complaint) -> _SlimComplaint:
@@ -627,16 +650,17 @@ def _condensed(account: _Account, occasions: list[Occasion]) -> CustomerHistory:
     """
     cid = account.customer.id
     currency = account.ledger.currency or "XXX"
+    nothing = Money._trusted(_ZERO, currency)
     sales: list[Transaction] = []
     for n, occasion in enumerate(occasions):
         first_id = occasion.first_id or f"{cid}/occasion-{n + 1}"
-        amount = Money(occasion.total, currency)
+        amount = Money._trusted(occasion.total, currency)
         sales.append(_sale(first_id, cid, occasion.first, amount))
         if occasion.last != occasion.first:
-            sales.append(_sale(f"{first_id}/last", cid, occasion.last, Money(0, currency)))
+            sales.append(_sale(f"{first_id}/last", cid, occasion.last, nothing))
     if account.latest_refund is not None:
         at, refund_id = account.latest_refund
-        sales.append(_sale(refund_id, cid, at, Money(0, currency), TransactionKind.REFUND))
+        sales.append(_sale(refund_id, cid, at, nothing, TransactionKind.REFUND))
     sales.sort(key=lambda t: (t.occurred_at, t.id))
     kept = {account.first_outbound, account.latest_contact, account.attitude_contact} - {None}
     contacts = sorted(kept, key=lambda c: (c.occurred_at, c.id))  # type: ignore[union-attr]
@@ -658,8 +682,8 @@ def _sale(
     amount: Money,
     kind: TransactionKind = TransactionKind.PURCHASE,
 ) -> Transaction:
-    return Transaction.model_construct(
-        id=sale_id, customer_id=cid, occurred_at=at, amount=amount, kind=kind
+    return _built(
+        Transaction, id=sale_id, customer_id=cid, occurred_at=at, amount=amount, kind=kind
     )
 
 
@@ -694,7 +718,7 @@ def _report(
         values[cid] = float(_historical(account.ledger, cid).value)
         currency = account.ledger.currency or "XXX"
         days = [
-            _DayPurchase(cid, o.first, TransactionKind.PURCHASE, Money(o.total, currency))
+            _DayPurchase(cid, o.first, TransactionKind.PURCHASE, Money._trusted(o.total, currency))
             for o in account.occasions.finish()
         ]
         rows += rfm_summary(

@@ -19,12 +19,12 @@ deterministic: tasks sorted by due day, priority, customer and rule.
 
 from __future__ import annotations
 
+from calendar import isleap
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from dateutil.rrule import YEARLY, rrule
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmcore.entities._base import Value
@@ -132,14 +132,13 @@ def _day(moment: date | datetime | str) -> date:
 
 def _yearly(month: int, day: int, start: date, end: date) -> list[date]:
     """The day's anniversaries in [start, end]; 29 February falls on 28 February in common years."""
-    rule = rrule(
-        YEARLY,
-        dtstart=datetime.combine(date(start.year, 1, 1), time()),
-        until=datetime.combine(end, time()),
-        bymonth=month,
-        bymonthday=-1 if (month, day) == (2, 29) else day,
-    )
-    return [d.date() for d in rule if d.date() >= start]
+    found = []
+    for year in range(start.year, end.year + 1):
+        moved = (month, day) == (2, 29) and not isleap(year)
+        due = date(year, 2, 28) if moved else date(year, month, day)
+        if start <= due <= end:
+            found.append(due)
+    return found
 
 
 def plan_care(
