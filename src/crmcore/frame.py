@@ -40,7 +40,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _MS_PER_DAY = 86_400_000
 
 
-def _day_number(column: nw.Expr, dtype: Any) -> nw.Expr:
+def _day_number(column: nw.Expr, dtype: Any, engine: Any) -> nw.Expr:
     """Days since 1970-01-01 of each row's calendar day (its own time zone for ISO text)."""
     if dtype in (nw.String, nw.Object):  # text (pandas keeps text as objects)
         column = column.str.slice(0, 10).str.to_datetime("%Y-%m-%d")
@@ -48,7 +48,29 @@ def _day_number(column: nw.Expr, dtype: Any) -> nw.Expr:
         raise TypeError(f"The time column must hold ISO 8601 text or datetimes, not {dtype}.")
     elif getattr(dtype, "time_zone", None):  # the wall-clock day in the column's zone
         column = column.dt.replace_time_zone(None)
+    if _is_sql(engine):  # SQL engines have no epoch timestamps: count the days from the date
+        return _days_from_civil(column.dt.year(), column.dt.month(), column.dt.day())
     return column.dt.timestamp("ms") // _MS_PER_DAY
+
+
+def _is_sql(engine: Any) -> bool:
+    return bool(engine.is_duckdb() or engine.is_pyspark() or engine.is_pyspark_connect()
+                or engine.is_sqlframe() or engine.is_ibis())  # fmt: skip
+
+
+def _days_from_civil(year: nw.Expr, month: nw.Expr, day: nw.Expr) -> nw.Expr:
+    """The day number of a proleptic Gregorian date, in integer arithmetic every engine has.
+
+    The well-known conversion that counts from 1 March, so that the leap day
+    falls at the end of a year: eras of 400 years, then years, then days.
+    """
+    year, month, day = (e.cast(nw.Int64) for e in (year, month, day))
+    march_year = year - (month <= 2).cast(nw.Int64)
+    era = march_year // 400
+    year_of_era = march_year - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
 
 
 def _period(days: nw.Expr, unit: str, periods: str) -> nw.Expr:
@@ -110,20 +132,58 @@ def rfm_summary(
     end_day = observation_end.date() if isinstance(observation_end, datetime) else observation_end
     end = _period_of(end_day, unit, periods)
     scale = _scale(unit, periods)
-    days = _day_number(nw.col(occurred_at), schema[occurred_at])
+    days = _day_number(nw.col(occurred_at), schema[occurred_at], frame.implementation)
     rows = frame
     if kind is not None and kind in schema:
         rows = rows.filter(nw.col(kind) == "purchase")
-    totals = (
+    dated = (
         rows.with_columns(
             days.alias("_day"),
             nw.col(amount).cast(nw.Float64).alias("_amount"),
         )
         .filter(nw.col("_day") <= end_day.toordinal() - _EPOCH_ORDINAL)
         .with_columns(_period(nw.col("_day"), unit, periods).alias("_period"))
-        .group_by(customer_id, "_period")
-        .agg(nw.col("_amount").sum().alias("_total"))
     )
+    if frame.implementation.is_dask():
+        # Dask cannot line a window up with its rows: find the first period by a join
+        per_customer = _spend_after_first_by_join(dated, customer_id)
+    else:
+        # one pass: each purchase knows its customer's first period, so the
+        # repeat spend is the sum of the purchases in later periods
+        per_customer = (
+            dated.with_columns(nw.col("_period").min().over(customer_id).alias("_first_period"))
+            .with_columns(
+                nw.when(nw.col("_period") != nw.col("_first_period"))
+                .then(nw.col("_amount"))
+                .otherwise(0.0)
+                .alias("_later")
+            )
+            .group_by(customer_id)
+            .agg(
+                nw.col("_period").min().alias("_first"),
+                nw.col("_period").max().alias("_last"),
+                nw.col("_period").n_unique().alias("_periods"),
+                nw.col("_later").sum().alias("_repeat_spend"),
+            )
+        )
+    repeats = nw.col("_periods") - 1
+    result = per_customer.select(
+        nw.col(customer_id),
+        repeats.cast(nw.Int64).alias("frequency"),
+        ((nw.col("_last") - nw.col("_first")) / scale).cast(nw.Float64).alias("recency"),
+        ((nw.lit(end) - nw.col("_first")) / scale).cast(nw.Float64).alias("T"),
+        nw.when(repeats > 0)
+        .then(nw.col("_repeat_spend") / repeats)
+        .otherwise(0.0)
+        .cast(nw.Float64)
+        .alias("monetary_value"),
+    ).sort(customer_id)
+    return nw.to_native(result)
+
+
+def _spend_after_first_by_join(dated: Any, customer_id: str) -> Any:
+    """Per customer: first and last period, periods, and the spend after the first period."""
+    totals = dated.group_by(customer_id, "_period").agg(nw.col("_amount").sum().alias("_total"))
     per_customer = totals.group_by(customer_id).agg(
         nw.col("_period").min().alias("_first"),
         nw.col("_period").max().alias("_last"),
@@ -135,30 +195,17 @@ def rfm_summary(
         left_on=[customer_id, "_period"],
         right_on=[customer_id, "_first"],
     ).select(customer_id, nw.col("_total").alias("_first_total"))
-    repeats = nw.col("_periods") - 1
-    result = (
-        per_customer.join(first_totals, on=customer_id)
-        .select(
-            nw.col(customer_id),
-            repeats.cast(nw.Int64).alias("frequency"),
-            ((nw.col("_last") - nw.col("_first")) / scale).cast(nw.Float64).alias("recency"),
-            ((nw.lit(end) - nw.col("_first")) / scale).cast(nw.Float64).alias("T"),
-            nw.when(repeats > 0)
-            .then((nw.col("_all") - nw.col("_first_total")) / repeats)
-            .otherwise(0.0)
-            .cast(nw.Float64)
-            .alias("monetary_value"),
-        )
-        .sort(customer_id)
+    return per_customer.join(first_totals, on=customer_id).with_columns(
+        (nw.col("_all") - nw.col("_first_total")).alias("_repeat_spend")
     )
-    return nw.to_native(result)
 
 
 class _Expressions:
     """The operations of the metric formulas, on narwhals expressions.
 
     A category outside a lookup table is an error, except on engines that
-    cannot check it (Dask), where it reads as a missing value.
+    cannot check it (Dask, DuckDB and other SQL engines), where it reads as a
+    missing value.
     """
 
     def __init__(self, strict: bool = True) -> None:
@@ -267,7 +314,8 @@ def score(
     from crmcore.scoring.indices import LoyaltyConfig, SatisfactionConfig
 
     frame = nw.from_native(table)
-    ops = _Expressions(strict=not frame.implementation.is_dask())
+    engine = frame.implementation
+    ops = _Expressions(strict=not (engine.is_dask() or _is_sql(engine)))
     columns = [
         *_index("satisfaction", satisfaction or SatisfactionConfig(), ops),
         *_index("loyalty", loyalty or LoyaltyConfig(), ops),
@@ -501,7 +549,7 @@ def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> An
     below = ~listed.is_null() & (amount < listed)
     window_purchase = purchase & recent
     flags = rows.with_columns(
-        _day_number(at, schema["occurred_at"]).alias("_day"),
+        _day_number(at, schema["occurred_at"], frame.implementation).alias("_day"),
         purchase.alias("_purchase"),
         nw.when(window_purchase).then(amount).alias("_spend"),
         nw.when(~purchase & recent).then(amount).alias("_refund"),

@@ -81,3 +81,16 @@ def test_a_time_column_of_numbers_is_refused() -> None:
     with pytest.raises(TypeError, match="ISO 8601 text or datetimes, not Float64"):
         frame.rfm_summary(pd.DataFrame({"customer_id": [], "occurred_at": [], "amount": []}),
                           observation_end=date(2024, 1, 1), kind=None)  # fmt: skip
+
+
+@given(st.lists(st.dates(), min_size=1, max_size=40))
+def test_the_engine_numbers_calendar_days_as_python_does(days: list[date]) -> None:
+    import narwhals as nw
+
+    from crmcore.frame import _days_from_civil
+
+    table = nw.from_native(pl.DataFrame({"d": days}))
+    got = table.select(
+        _days_from_civil(nw.col("d").dt.year(), nw.col("d").dt.month(), nw.col("d").dt.day())
+    )["d"].to_list()
+    assert got == [d.toordinal() - date(1970, 1, 1).toordinal() for d in days]
