@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,7 +37,6 @@ EXIT_USAGE = 2
 EXIT_BAD_DATA = 3
 #: How many bad rows are printed one by one before only their count is given.
 SHOWN_ERRORS = 20
-_M = TypeVar("_M", bound=BaseModel)
 
 
 def format_overview(title: str, overview: Overview) -> str:

@@ -715,6 +715,8 @@ def _report(
     values: dict[str, float] = {}
     rows: list[RfmRow] = []
     for cid, account in accounts.items():
+        # the pyramid and the model need every customer first; the lines are made
+        # below, recomputing these few figures rather than keeping them all
         values[cid] = float(_historical(account.ledger, cid).value)
         currency = account.ledger.currency or "XXX"
         days = [
