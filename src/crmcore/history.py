@@ -357,10 +357,6 @@ YEAR = Period(years=1)
 _MINUTE = timedelta(minutes=1)
 
 
-def _add(total: Money | None, amount: Money) -> Money:
-    return amount if total is None else total + amount
-
-
 class Occasion(NamedTuple):
     """One purchase occasion: a calendar day (in the purchases' own zone) with purchases."""
 
@@ -485,7 +481,8 @@ class Occasions:
             )
             for day, (first, last, total) in merged.items()
         ]
-        found.sort(key=lambda o: o.first)
+        # two days may start at one instant (in different zones): the earlier day first
+        found.sort(key=lambda o: (o.first, o.first.toordinal()))
         return found
 
 

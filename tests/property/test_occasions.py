@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import MAX_PREC, Decimal, localcontext
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from crmcore.history import ExactSums, Occasions
@@ -24,6 +24,13 @@ purchases = st.lists(st.tuples(moments, amounts), max_size=30)
 
 
 @given(purchases=purchases, keep_days=st.integers(min_value=0, max_value=25))
+@example(  # two calendar days that start at one instant, in two zones
+    purchases=[
+        (datetime(2024, 1, 1, tzinfo=timezone.utc), Decimal(0)),
+        (datetime(2023, 12, 31, 19, tzinfo=timezone(timedelta(hours=-5))), Decimal(0)),
+    ],
+    keep_days=0,
+)
 def test_each_calendar_day_keeps_its_first_and_last_purchase_and_exact_total(
     purchases: list[tuple[datetime, Decimal]], keep_days: int
 ) -> None:
@@ -38,17 +45,19 @@ def test_each_calendar_day_keeps_its_first_and_last_purchase_and_exact_total(
         by_day.setdefault(at.toordinal(), []).append((at, f"T-{n:03}", amount))
     with localcontext() as exact:
         exact.prec = MAX_PREC
-        expected = sorted(
+        rows = [
             (
                 min(at for at, _, _ in day),
-                min((at for at, _, _ in day)).utcoffset(),
+                min(at for at, _, _ in day).utcoffset(),
                 max(at for at, _, _ in day),
-                max((at for at, _, _ in day)).utcoffset(),
+                max(at for at, _, _ in day).utcoffset(),
                 sum((amount for _, _, amount in day), Decimal(0)),
                 min(((at, i) for at, i, _ in day if at >= keep), default=(None, None))[1],
             )
             for day in by_day.values()
-        )
+        ]
+    # in time order; two days starting at one instant (in different zones): earlier day first
+    expected = sorted(rows, key=lambda row: (row[0], row[0].toordinal()))
     # each moment keeps its own zone, not only its instant
     got = [(o.first, o.first.utcoffset(), o.last, o.last.utcoffset(), o.total, o.first_id)
            for o in found]  # fmt: skip
