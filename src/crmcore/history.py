@@ -426,14 +426,17 @@ class Occasions:
         micros = (at - _EPOCH) // _MICROSECOND
         if days and days[-1] == day:
             first = len(times) - 2
-            if micros < times[first]:
-                times[first] = micros
-                if zones is not None:
-                    zones[first] = _seconds(at)
-            elif micros > times[first + 1]:
-                times[first + 1] = micros
-                if zones is not None:
-                    zones[first + 1] = _seconds(at)
+            if zones is None:  # one offset so far: the instants alone decide
+                if micros < times[first]:
+                    times[first] = micros
+                elif micros > times[first + 1]:
+                    times[first + 1] = micros
+            else:  # at one instant, the smaller offset is first and the larger last
+                moment = (micros, _seconds(at))
+                if moment < (times[first], zones[first]):
+                    times[first], zones[first] = moment
+                elif moment > (times[first + 1], zones[first + 1]):
+                    times[first + 1], zones[first + 1] = moment
             total = self._totals[-1] + units
             try:
                 self._totals[-1] = total

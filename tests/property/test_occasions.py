@@ -31,6 +31,14 @@ purchases = st.lists(st.tuples(moments, amounts), max_size=30)
     ],
     keep_days=0,
 )
+@example(  # two purchases of one calendar day at one instant, in two zones, and one between
+    purchases=[
+        (datetime(2024, 1, 1, 8, tzinfo=timezone(timedelta(hours=8))), Decimal(0)),
+        (datetime(2023, 12, 31, 19, tzinfo=timezone(timedelta(hours=-5))), Decimal(0)),
+        (datetime(2024, 1, 1, tzinfo=timezone.utc), Decimal(0)),
+    ],
+    keep_days=0,
+)
 def test_each_calendar_day_keeps_its_first_and_last_purchase_and_exact_total(
     purchases: list[tuple[datetime, Decimal]], keep_days: int
 ) -> None:
@@ -45,12 +53,11 @@ def test_each_calendar_day_keeps_its_first_and_last_purchase_and_exact_total(
         by_day.setdefault(at.toordinal(), []).append((at, f"T-{n:03}", amount))
     with localcontext() as exact:
         exact.prec = MAX_PREC
+        # purchases at one instant in several zones: the smaller offset is first, the larger last
         rows = [
             (
-                min(at for at, _, _ in day),
-                min(at for at, _, _ in day).utcoffset(),
-                max(at for at, _, _ in day),
-                max(at for at, _, _ in day).utcoffset(),
+                *min((at, at.utcoffset()) for at, _, _ in day),
+                *max((at, at.utcoffset()) for at, _, _ in day),
                 sum((amount for _, _, amount in day), Decimal(0)),
                 min(((at, i) for at, i, _ in day if at >= keep), default=(None, None))[1],
             )
