@@ -8,15 +8,25 @@ read by its shortest representation, so ``0.1`` becomes ``Decimal("0.1")``.
 Rules for an amount given as input (from Python, JSON or CSV):
 
 * a ``Decimal``, ``int``, ``float`` or decimal string (booleans are refused);
-* finite: NaN and infinities are refused;
-* at most 10^15 in magnitude (a guard against unit and typing mistakes;
-  totals that crmcore computes may exceed it);
+* a string is written with ASCII digits, an optional sign, decimal point and
+  exponent, and optional surrounding spaces (``"99.00"``, ``" 1e3 "``);
+  underscores, other digits, ``NaN`` and ``Infinity`` are refused;
+* a float is read by its shortest representation and may need at most 15
+  significant digits: every decimal of 15 digits or fewer survives the trip
+  through a float, so ``0.1`` is ``Decimal("0.1")``, while
+  ``0.1 + 0.2 == 0.30000000000000004`` is refused as not the decimal anyone
+  typed (give such amounts as strings or ``Decimal``);
+* finite, at most 10^15 in magnitude (a guard against unit and typing
+  mistakes; totals that crmcore computes may exceed it);
 * at most 18 decimal places.
 
-The currency is three capital letters (``"CNY"``, ``"USD"``, ``"EUR"``);
-lower case is refused rather than silently changed. Any three letters are
-accepted, so that private codes such as ``"XPT"`` or loyalty points can be
-modelled.
+The currency is an active ISO 4217 code in capitals (``"CNY"``, ``"USD"``,
+``"EUR"``, ``"XAU"``, ``"XXX"``...); lower case is refused rather than
+silently changed, and so is a code ISO 4217 does not list (``"XXQ"``).
+`minor_units` tells each currency's decimal places; `register_currency`
+adds a code for the whole process (a private unit, or one ISO adds later).
+
+Error messages never repeat the amount or the currency given.
 
 Equality never raises: amounts in different currencies are simply unequal.
 Adding, subtracting, dividing or ordering (``<``, ``<=``, ``>``, ``>=``)
@@ -48,16 +58,30 @@ from pydantic_core import (
     core_schema,
 )
 
+from crmcore._currencies import MINOR_UNITS
 from crmcore.errors import CurrencyMismatch
 
-__all__ = ["MAX_AMOUNT", "MAX_DECIMAL_PLACES", "Money"]
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_DECIMAL_PLACES",
+    "MAX_FLOAT_DIGITS",
+    "Money",
+    "minor_units",
+    "register_currency",
+]
 
 #: The largest magnitude an amount given as input may have.
 MAX_AMOUNT = Decimal(10) ** 15
 #: The largest number of decimal places an amount given as input may have.
 MAX_DECIMAL_PLACES = 18
 
+#: The most significant digits a float amount may need (the digits a float holds exactly).
+MAX_FLOAT_DIGITS = 15
+
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_DECIMAL = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+_SPECIAL = {"nan", "snan", "inf", "infinity"}
+_CODES: dict[str, int | None] = dict(MINOR_UNITS)
 # Addition and subtraction in this context never round: the precision is the
 # largest the decimal module allows, so the result keeps every digit.
 _EXACT = Context(
@@ -80,13 +104,24 @@ def parse_amount(value: object) -> Decimal:
         amount = Decimal(value)
     elif isinstance(value, float):
         amount = Decimal(repr(value))
-    elif isinstance(value, str):
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
+        if amount.is_finite() and len(amount.normalize().as_tuple().digits) > MAX_FLOAT_DIGITS:
             raise PydanticCustomError(
-                "money_amount_parsing", "amount must be a decimal number such as '99.00'"
-            ) from None
+                "money_amount_float",
+                "amount is a float with more than {digits} significant digits, which is not "
+                "the decimal that was meant (such as 0.1 + 0.2); give it as a string or Decimal",
+                {"digits": MAX_FLOAT_DIGITS},
+            )
+    elif isinstance(value, str):
+        if _DECIMAL.fullmatch(value) is None:
+            if value.strip().lstrip("+-").lower() in _SPECIAL:
+                raise PydanticCustomError(
+                    "money_amount_finite", "amount must be a finite number, not NaN or infinity"
+                )
+            raise PydanticCustomError(
+                "money_amount_parsing",
+                "amount must be a decimal number in ASCII digits such as '99.00'",
+            )
+        amount = Decimal(value)
     else:
         raise PydanticCustomError(
             "money_amount_type",
@@ -113,12 +148,67 @@ def parse_amount(value: object) -> Decimal:
 
 def parse_currency(value: object) -> str:
     """Read a currency code given as input, raising ``PydanticCustomError`` on a bad one."""
-    if not isinstance(value, str) or _CURRENCY.fullmatch(value) is None:
+    if not isinstance(value, str) or value not in _CODES:
+        if isinstance(value, str) and _CURRENCY.fullmatch(value) is not None:
+            raise PydanticCustomError(
+                "money_currency_unknown",
+                "currency must be an ISO 4217 code; this one is not on the list "
+                "(register_currency() adds a private code)",
+            )
         raise PydanticCustomError(
             "money_currency",
             "currency must be a three-letter ISO 4217 code in capitals, such as 'CNY'",
         )
     return value
+
+
+def minor_units(currency: str) -> int | None:
+    """The decimal places of a currency's minor unit, or ``None`` where it has none.
+
+    Raises:
+        ValueError: ``currency`` is not a known code.
+
+    Examples:
+        >>> minor_units("CNY"), minor_units("JPY"), minor_units("BHD"), minor_units("XAU")
+        (2, 0, 3, None)
+    """
+    try:
+        return _CODES[currency]
+    except KeyError:
+        raise ValueError(f"{currency!r} is not an ISO 4217 currency code.") from None
+
+
+def register_currency(code: str, places: int | None) -> None:
+    """Accept ``code`` as a currency from now on, in this whole process.
+
+    For a private unit (loyalty points, a company scrip) or a code ISO 4217
+    adds after this release. Call it once at start-up, before reading data.
+
+    Args:
+        code: Three capital letters.
+        places: The decimal places of its minor unit, or ``None``.
+
+    Raises:
+        ValueError: ``code`` is not three capital letters, ``places`` is not
+            ``None`` or 0 to 6, or ``code`` is already known with other places.
+
+    Examples:
+        >>> register_currency("PTS", 0)
+        >>> Money("1200", "PTS")
+        Money('1200', 'PTS')
+    """
+    if _CURRENCY.fullmatch(code) is None:
+        raise ValueError(f"Cannot register currency {code!r}: a code is three capital letters.")
+    if places is not None and (isinstance(places, bool) or not 0 <= places <= 6):
+        raise ValueError(
+            f"Cannot register currency {code!r}: places must be None or 0 to 6, not {places!r}."
+        )
+    if _CODES.get(code, places) != places:
+        raise ValueError(
+            f"Cannot register currency {code!r} with {places} places: "
+            f"it is known with {_CODES[code]}."
+        )
+    _CODES[code] = places
 
 
 def _serialize(money: Money, info: core_schema.SerializationInfo[Any]) -> dict[str, Any]:
@@ -167,7 +257,7 @@ class Money:
         except PydanticCustomError as exc:
             errors.append({"type": exc, "loc": ("currency",), "input": currency})
         if errors:
-            raise ValidationError.from_exception_data("Money", errors)
+            raise ValidationError.from_exception_data("Money", errors, hide_input=True)
         object.__setattr__(self, "amount", checked_amount)
         object.__setattr__(self, "currency", checked_currency)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
@@ -115,14 +115,28 @@ def test_money_addition_is_commutative_and_associative(a: Money, b: Money, c: Mo
 
 
 @given(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))
-def test_floats_are_read_by_their_shortest_repr(value: float) -> None:
+@example(0.1 + 0.2)
+def test_floats_are_read_by_their_shortest_repr_if_it_holds_at_most_15_digits(
+    value: float,
+) -> None:
     shortest = Decimal(repr(value))
     exponent = shortest.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -18:
+    if len(shortest.normalize().as_tuple().digits) > 15:
+        with pytest.raises(ValidationError, match="a float with more than 15 significant digits"):
+            Money(value, "CNY")
+    elif isinstance(exponent, int) and exponent < -18:
         with pytest.raises(ValidationError, match="at most 18 decimal places"):
             Money(value, "CNY")
     else:
         assert Money(value, "CNY").amount == shortest
+
+
+@given(st.decimals(min_value=-(10**15), max_value=10**15, places=2, allow_nan=False))
+def test_every_decimal_of_at_most_15_digits_survives_the_trip_through_a_float(
+    amount: Decimal,
+) -> None:
+    assume(len(amount.normalize().as_tuple().digits) <= 15)
+    assert Money(float(amount), "CNY").amount == amount
 
 
 RECORDS = (Customer, Transaction, CareTouchpoint, Complaint)
