@@ -28,6 +28,7 @@ from crmcore._machine import StateTable
 from crmcore._types import Timestamp
 from crmcore.entities import Complaint, StatusChange
 from crmcore.entities._base import Value
+from crmcore.entities.complaint import outcome_problem
 from crmcore.entities.enums import ComplaintStatus, RecoveryAction, Severity, _Vocabulary
 from crmcore.errors import InvalidTransition, OutOfOrder
 
@@ -194,9 +195,11 @@ def apply(
 ) -> Complaint:
     """Move a complaint to its next status, recording when, by whom and why.
 
-    Guards beyond the table: a rejection needs an explanation (``note``), and
-    a complaint whose outcome the customer did not accept (``accepted`` is
-    ``False``) cannot be closed; reopen it instead.
+    Guards beyond the table: a rejection needs an explanation (``note``) and
+    a complaint not recorded as valid (``valid`` is not ``True``); only a
+    complaint not recorded as invalid is resolved; and a complaint is closed
+    only once the customer accepted the outcome (``accepted`` is ``True``;
+    when they did not, reopen it instead).
 
     Args:
         complaint: The complaint.
@@ -230,6 +233,9 @@ def apply(
         raise _TABLE.refusal(status, kind, complaint.id, "a rejection needs an explanation")
     if kind is Event.CLOSE and complaint.accepted is False:
         raise _TABLE.refusal(status, kind, complaint.id, "the customer did not accept the outcome")
+    problem = outcome_problem(target, complaint.valid, complaint.accepted)
+    if problem is not None:
+        raise _TABLE.refusal(status, kind, complaint.id, problem)
     change = StatusChange(status=target, at=moment, actor=actor, note=note)
     return complaint.model_copy(
         update={"status": target, "status_changes": (*complaint.status_changes, change)}

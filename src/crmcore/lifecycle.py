@@ -415,6 +415,24 @@ class LifecycleState(BaseModel):
                 "a {stage} customer must have purchase occasions",
                 {"stage": str(self.stage)},
             )
+        latest = max(
+            (
+                at
+                for at in (
+                    self.since,
+                    previous,
+                    self.last_purchase_at,
+                    self.occasions[-1] if self.occasions else None,
+                )
+                if at is not None
+            ),
+            default=None,
+        )
+        if self.updated_at is not None and latest is not None and self.updated_at < latest:
+            raise PydanticCustomError(
+                "updated_before_events",
+                "updated_at must not be before since, the last transition or the last purchase",
+            )
         return self
 
     @classmethod

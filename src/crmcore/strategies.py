@@ -55,6 +55,7 @@ from crmcore.entities import (
     Transaction,
     TransactionKind,
 )
+from crmcore.entities.complaint import outcome_problem
 from crmcore.history import CustomerHistory
 from crmcore.lifecycle import LifecycleEvent, RecordedEvent
 from crmcore.money import Money
@@ -307,16 +308,20 @@ def complaints(
     """Complaints at any status, with a time-ordered status history that follows the workflow."""
     received = draw(timestamps(min_time, max_time))
     accepted = draw(st.none() | st.booleans())
+    valid = draw(st.none() | st.booleans())
     changes = []
     at, status = received, ComplaintStatus.RECEIVED
     for _ in range(draw(st.integers(0, 8))):
-        # a walk through the workflow's legal moves (a customer who did not
-        # accept the outcome keeps the complaint from being closed)
+        # a walk through the workflow's legal moves and guards (only a complaint
+        # not judged valid is rejected, only one not judged invalid is resolved,
+        # and only an outcome the customer accepted is closed)
         options = sorted(
             (event, target)
             for (event, source), target in WORKFLOW_MOVES.items()
-            if source is status and not (event is ComplaintEvent.CLOSE and accepted is False)
+            if source is status and outcome_problem(target, valid, accepted) is None
         )
+        if not options:
+            break
         event, status = draw(st.sampled_from(options))
         at = at + draw(st.timedeltas(timedelta(0), timedelta(days=10)))
         note = draw(labels(40) if event is ComplaintEvent.REJECT else st.none() | labels(40))
@@ -333,7 +338,7 @@ def complaints(
         severity=draw(st.sampled_from(Severity)),
         status=changes[-1].status if changes else ComplaintStatus.RECEIVED,
         description=draw(st.none() | labels(60)),
-        valid=draw(st.none() | st.booleans()),
+        valid=valid,
         resolution=draw(st.none() | labels(60)),
         recovery_actions=tuple(actions),
         compensation=draw(st.none() | money(currency, max_amount=5_000)),

@@ -86,8 +86,9 @@ def test_the_iso_10002_activities_map_onto_the_steps_in_order() -> None:
 
 def test_a_complaint_goes_through_the_whole_workflow_recording_each_change() -> None:
     done = walk(
-        complaint(), "acknowledge", "assess", "start_resolution", "resolve", "follow_up", "close"
-    )
+        complaint(accepted=True),
+        "acknowledge", "assess", "start_resolution", "resolve", "follow_up", "close",
+    )  # fmt: skip
     assert done.status is ComplaintStatus.CLOSED
     assert [c.status.value for c in done.status_changes] == [
         "acknowledged",
@@ -146,6 +147,25 @@ def test_a_rejection_needs_an_explanation() -> None:
     rejected = apply(k, "reject", at=RECEIVED + timedelta(days=1), note="terms of sale explained")
     assert rejected.status is ComplaintStatus.REJECTED
     assert not rejected.is_open
+
+
+def test_a_complaint_is_closed_only_once_the_customer_accepted_the_outcome() -> None:
+    followed_up = walk(complaint(), "acknowledge", "assess", "start_resolution", "resolve",
+                       "follow_up")  # fmt: skip
+    with pytest.raises(InvalidTransition, match="acceptance of the outcome is not recorded"):
+        walk(followed_up, "close", hours=10)
+
+
+def test_a_complaint_judged_valid_cannot_be_rejected() -> None:
+    assessed = walk(complaint(valid=True), "acknowledge", "assess")
+    with pytest.raises(InvalidTransition, match="Cannot reject complaint 'K-1'.*recorded as valid"):
+        walk(assessed, "reject", hours=10)
+
+
+def test_a_complaint_judged_not_valid_cannot_be_resolved() -> None:
+    assessed = walk(complaint(valid=False), "acknowledge", "assess")
+    with pytest.raises(InvalidTransition, match="Cannot start resolving.*recorded as not valid"):
+        walk(assessed, "start_resolution", hours=10)
 
 
 def test_a_complaint_whose_outcome_was_not_accepted_cannot_be_closed() -> None:

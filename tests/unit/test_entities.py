@@ -87,7 +87,7 @@ def test_the_given_offset_is_kept_not_converted() -> None:
 
 
 def test_an_unparseable_timestamp_is_rejected_naming_the_field() -> None:
-    with pytest.raises(ValidationError, match=r"occurred_at\n.*valid datetime"):
+    with pytest.raises(ValidationError, match=r"occurred_at\n.*must be an ISO 8601 date"):
         Transaction.model_validate({**PURCHASE, "occurred_at": "last tuesday"})
 
 
@@ -331,10 +331,38 @@ def test_a_closed_complaint_is_no_longer_open() -> None:
         {"status": "acknowledged", "at": "2024-05-02T10:00:00+08:00", "actor": "agent-1"},
         {"status": "closed", "at": "2024-05-09T10:00:00+08:00", "note": "customer satisfied"},
     ]
-    closed = Complaint.model_validate({**COMPLAINT, "status": "closed", "status_changes": changes})
+    closed = Complaint.model_validate(
+        {**COMPLAINT, "status": "closed", "status_changes": changes, "accepted": True}
+    )
     assert not closed.is_open
     assert closed.reached_at(ComplaintStatus.CLOSED) == datetime(2024, 5, 9, 2, tzinfo=timezone.utc)
     assert closed.reached_at("resolved") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "valid", "accepted", "problem"),
+    [
+        ("closed", True, None, "acceptance of the outcome is not recorded"),
+        ("closed", True, False, "acceptance of the outcome is not recorded"),
+        ("rejected", True, None, "recorded as valid"),
+        ("resolved", False, None, "recorded as not valid"),
+        ("resolving", False, None, "recorded as not valid"),
+    ],
+)
+def test_a_status_that_contradicts_the_assessment_or_outcome_is_refused(
+    status: str, valid: bool, accepted: bool | None, problem: str
+) -> None:
+    changes = [{"status": status, "at": "2024-05-09T10:00:00+08:00"}]
+    with pytest.raises(ValidationError, match=f"status is {status} but .*{problem}"):
+        Complaint.model_validate(
+            {
+                **COMPLAINT,
+                "status": status,
+                "status_changes": changes,
+                "valid": valid,
+                "accepted": accepted,
+            }
+        )
 
 
 def test_escalation_cannot_precede_receipt() -> None:

@@ -14,6 +14,31 @@ from crmcore.entities.enums import ComplaintCategory, ComplaintStatus, RecoveryA
 __all__ = ["Complaint", "StatusChange"]
 
 
+_FOUND_VALID = (
+    ComplaintStatus.RESOLVING,
+    ComplaintStatus.RESOLVED,
+    ComplaintStatus.FOLLOWED_UP,
+    ComplaintStatus.CLOSED,
+)
+
+
+def outcome_problem(
+    status: ComplaintStatus, valid: bool | None, accepted: bool | None
+) -> str | None:
+    """What contradicts a complaint's status in its assessment and outcome, if anything.
+
+    A rejected complaint was judged not valid; one being or having been
+    resolved was judged valid; a closed one has an outcome the customer accepted.
+    """
+    if status is ComplaintStatus.REJECTED and valid is True:
+        return "it is recorded as valid (a rejection judges it not valid)"
+    if status in _FOUND_VALID and valid is False:
+        return "it is recorded as not valid (only a valid complaint is resolved)"
+    if status is ComplaintStatus.CLOSED and accepted is not True:
+        return "the customer's acceptance of the outcome is not recorded (accepted must be true)"
+    return None
+
+
 class StatusChange(Value):
     """One change of a complaint's status: the new status, when, by whom, and why.
 
@@ -94,6 +119,13 @@ class Complaint(Entity):
         if len(set(self.recovery_actions)) != len(self.recovery_actions):
             raise PydanticCustomError(
                 "duplicate_recovery_action", "recovery_actions must not repeat an action"
+            )
+        problem = outcome_problem(self.status, self.valid, self.accepted)
+        if problem is not None:
+            raise PydanticCustomError(
+                "status_contradicts_outcome",
+                "status is {status} but {problem}",
+                {"status": str(self.status), "problem": problem},
             )
         if self.escalated_at is not None and self.escalated_at < self.received_at:
             raise PydanticCustomError(
