@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
@@ -11,7 +12,20 @@ from pydantic_core import PydanticCustomError
 
 from crmcore.money import Money
 
-_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The earliest instant a record may carry (inclusive, UTC).
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+#: The end of the instants a record may carry (exclusive, UTC).
+END_OF_TIME = datetime(2200, 1, 1, tzinfo=timezone.utc)
+#: The earliest and latest calendar dates (birthdays, anniversaries) accepted.
+FIRST_DATE, LAST_DATE = date(1000, 1, 1), date(2199, 12, 31)
+
+# RFC 3339 / ISO 8601 extended format: a date, or a date and time with a UTC offset.
+_ISO_MOMENT = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?",
+    re.ASCII,
+)
 
 
 def as_utc_midnight(day: date) -> datetime:
@@ -22,6 +36,69 @@ _NAIVE = (
     "datetime must be timezone-aware (such as 2024-05-01T09:30:00+08:00); "
     "a naive datetime is ambiguous"
 )
+_FORMAT = (
+    "must be an ISO 8601 date (2024-05-01) or date-time with a UTC offset "
+    "(2024-05-01T09:30:00+08:00)"
+)
+
+
+def parse_moment(text: str) -> datetime:
+    """Read an ISO 8601 date or date-time; the same rules on every Python version.
+
+    Surrounding whitespace is ignored. A bare date means 00:00 UTC; a
+    date-time needs a UTC offset (``Z``, ``+08:00``, ``+0800`` or ``+08``);
+    seconds may carry up to six decimals. Week dates, ordinal dates and
+    numbers are refused. The instant must lie in the accepted range.
+
+    Raises:
+        PydanticCustomError: The text breaks one of these rules.
+    """
+    match = _ISO_MOMENT.fullmatch(text.strip())
+    if match is None:
+        raise PydanticCustomError("timestamp_format", _FORMAT)
+    year, month, day, hour, minute, second, fraction, utc, sign, hours, minutes = match.groups()
+    if hour is not None and utc is None and sign is None:
+        raise PydanticCustomError("naive_datetime", _NAIVE)
+    if fraction is not None and len(fraction) > 6:
+        raise PydanticCustomError(
+            "timestamp_precision", "a time may carry at most six decimals of a second"
+        )
+    try:
+        zone = timezone.utc
+        if sign is not None:
+            offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
+            zone = timezone(-offset if sign == "-" else offset)
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0").ljust(6, "0")),
+            tzinfo=zone,
+        )
+    except ValueError:
+        raise PydanticCustomError(
+            "timestamp_value", "is not a real date, time or UTC offset"
+        ) from None
+    return in_range(moment)
+
+
+def in_range(moment: datetime) -> datetime:
+    """``moment`` itself, if it lies in the instants crmcore accepts.
+
+    Raises:
+        PydanticCustomError: It is earlier than 1900-01-01 or not earlier than
+            2200-01-01 (UTC).
+    """
+    if not EARLIEST <= moment < END_OF_TIME:
+        raise PydanticCustomError(
+            "timestamp_range",
+            "must be from 1900-01-01 up to the end of 2199 (UTC): "
+            "crmcore refuses instants outside it as likely typing mistakes",
+        )
+    return moment
 
 
 _ZONES: dict[timedelta, timezone] = {timedelta(0): timezone.utc}
@@ -45,78 +122,141 @@ def _shared_zone(value: datetime, offset: timedelta) -> datetime:
     return value.replace(tzinfo=shared)
 
 
-def _aware(value: Any) -> Any:
+def to_timestamp(value: Any) -> Any:
+    """The rules of `Timestamp`: an aware datetime in range, from text, a date or a datetime."""
+    if isinstance(value, str):
+        value = parse_moment(value)
+    elif isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise PydanticCustomError("naive_datetime", _NAIVE)
+        in_range(value)
+    elif isinstance(value, date):
+        value = in_range(as_utc_midnight(value))
+    elif isinstance(value, (int, float, Decimal)):
+        raise PydanticCustomError(
+            "timestamp_type",
+            "must be an ISO 8601 date or date-time, not a number (a number is not an instant here)",
+        )
+    else:
+        return value  # left to pydantic, whose message names the type expected
+    offset = value.utcoffset()
+    assert offset is not None  # checked above or set by parse_moment
+    return _shared_zone(value, offset)
+
+
+def _calendar_date(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
-        if _BARE_DATE.fullmatch(text):
-            return as_utc_midnight(date.fromisoformat(text))
+        if _ISO_MOMENT.fullmatch(text) is None or len(text) != 10:
+            raise PydanticCustomError("date_format", "must be an ISO 8601 date such as 2024-05-01")
         try:
-            # Python 3.10 does not read a trailing "Z"; later versions do.
-            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            value = date.fromisoformat(text)
         except ValueError:
-            return value  # left to pydantic, whose message says what is wrong
-    if isinstance(value, datetime):
-        offset = value.utcoffset()
-        if offset is None:
-            raise PydanticCustomError("naive_datetime", _NAIVE)
-        return _shared_zone(value, offset)
-    if isinstance(value, date):
-        return as_utc_midnight(value)
+            raise PydanticCustomError("date_value", "is not a real date") from None
+    elif isinstance(value, datetime):
+        raise PydanticCustomError("date_type", "must be a date, not a date and time")
+    elif isinstance(value, (int, float, Decimal)):
+        raise PydanticCustomError("date_type", "must be an ISO 8601 date, not a number")
+    if isinstance(value, date) and not FIRST_DATE <= value <= LAST_DATE:
+        raise PydanticCustomError("date_range", "must be a date from the year 1000 to 2199")
     return value
 
 
-#: A timezone-aware timestamp. A bare date (``date`` or ``"2024-05-01"``)
-#: means 00:00 UTC of that day; a naive datetime is refused.
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_aware)]
+#: A timezone-aware timestamp from 1900-01-01 up to the end of 2199 (UTC). A
+#: bare date (``date`` or ``"2024-05-01"``) means 00:00 UTC of that day; a
+#: naive datetime, a number and any text but ISO 8601 are refused.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(to_timestamp)]
+
+#: A calendar date from the year 1000 to 2199 (``date`` or ``"2024-05-01"``).
+CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
 
 
-def _trimmed(limit: int, what: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not value or value != value.strip():
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators.
+_BREAKS = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
+_CONTROLS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"  # but tab, LF, CR
+_LINE_BREAKS = re.compile(f"[{_BREAKS}]")
+_TEXT_CONTROLS = re.compile(f"[{_CONTROLS}]")
+
+
+def _check_text(value: str, limit: int, what: str, one_line: bool) -> str:
+    if not value or value != value.strip():
+        raise PydanticCustomError(
+            "blank_or_padded",
+            "{what} must not be empty or start or end with whitespace",
+            {"what": what},
+        )
+    if len(value) > limit:
+        raise PydanticCustomError(
+            "too_long", "{what} must be at most {limit} characters", {"what": what, "limit": limit}
+        )
+    if not value.isprintable():  # cheap for the usual text; the pattern decides
+        if one_line and _LINE_BREAKS.search(value) is not None:
             raise PydanticCustomError(
-                "blank_or_padded",
-                "{what} must not be empty or start or end with whitespace",
+                "control_character",
+                "{what} must be one line, with no control characters",
                 {"what": what},
             )
-        if len(value) > limit:
+        if not one_line and _TEXT_CONTROLS.search(value) is not None:
             raise PydanticCustomError(
-                "too_long",
-                "{what} must be at most {limit} characters",
-                {"what": what, "limit": limit},
+                "control_character",
+                "{what} must hold no control characters but tabs and line breaks",
+                {"what": what},
             )
-        return value
-
-    return AfterValidator(check)
+    return value
 
 
-_ONE_LINE = r"^\S(?:.*\S)?$"
-_MULTI_LINE = r"^\S(?:[\s\S]*\S)?$"
+def _trimmed(limit: int, what: str, *, one_line: bool) -> AfterValidator:
+    return AfterValidator(lambda value: _check_text(value, limit, what, one_line))
 
-#: An identifier: 1 to 128 characters, no leading or trailing whitespace.
+
+def check_id(value: str) -> str:
+    """``value`` itself if it is a valid id (the rules of `Id`).
+
+    Raises:
+        PydanticCustomError: It breaks a rule; the message says which.
+    """
+    return _check_text(value, 128, "an id", True)
+
+
+# One line: a non-space character, then any but breaks and controls, ending on a non-space.
+_ONE_LINE = f"^[^\\s{_BREAKS}](?:[^{_BREAKS}]*[^\\s{_BREAKS}])?$"
+_MULTI_LINE = f"^[^\\s{_CONTROLS}](?:[^{_CONTROLS}]*[^\\s{_CONTROLS}])?$"
+
+#: An identifier: 1 to 128 characters on one line, no control characters, no
+#: leading or trailing whitespace.
 Id = Annotated[
     str,
-    _trimmed(128, "an id"),
+    AfterValidator(check_id),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 128, "pattern": _ONE_LINE}),
 ]
 
-#: Free text: not empty, no leading or trailing whitespace, at most 10,000 characters.
+#: Free text: not empty, no leading or trailing whitespace, at most 10,000
+#: characters; it may span lines, but holds no control characters besides tabs
+#: and line breaks.
 Text = Annotated[
     str,
-    _trimmed(10_000, "text"),
+    _trimmed(10_000, "text", one_line=False),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 10_000, "pattern": _MULTI_LINE}),
 ]
 
-#: A short label (name, region, channel, product...): at most 200 characters.
+#: A short label (name, region, channel, product...): at most 200 characters,
+#: on one line, with no control characters.
 Label = Annotated[
     str,
-    _trimmed(200, "a label"),
+    _trimmed(200, "a label", one_line=True),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": _ONE_LINE}),
 ]
 
 
-def _non_negative(value: Money) -> Money:
-    if value.amount < 0:
+def check_non_negative(amount: Decimal) -> Decimal:
+    """``amount`` itself if it is zero or more (the rule of `NonNegativeMoney`)."""
+    if amount < 0:
         raise PydanticCustomError("money_non_negative", "amount must be greater than or equal to 0")
+    return amount
+
+
+def _non_negative(value: Money) -> Money:
+    check_non_negative(value.amount)
     return value
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
@@ -10,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, JsonValue
 from pydantic_core import PydanticCustomError
 
-from crmcore._types import Label, NonNegativeMoney, Timestamp
+from crmcore._types import CalendarDate, Label, NonNegativeMoney, Timestamp
 from crmcore.entities._base import Entity, Value
 from crmcore.entities.enums import CustomerKind, RelationshipLevel
 
@@ -61,7 +60,7 @@ class ImportantDate(Value):
     """
 
     label: Label
-    date: dt.date
+    date: CalendarDate
 
 
 class Customer(Entity):
@@ -91,7 +90,7 @@ class Customer(Entity):
     name: Label | None = None
     email: Email | None = None
     phone: Phone | None = None
-    birthday: dt.date | None = None
+    birthday: CalendarDate | None = None
     important_dates: tuple[ImportantDate, ...] = ()
     region: Label | None = None
     segment: dict[Label, SegmentValue] = Field(
