@@ -121,7 +121,7 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         >>> from crmcore.datasets import generate
         >>> from crmcore.portfolio import analyze
         >>> data = generate(customers=40, seed=1)
-        >>> report = analyze(data.customers, data.transactions, as_of="2030-01-01")
+        >>> report = analyze(data.customers, data.transactions, as_of=data.end)
         >>> print(format_report("tiny", report).splitlines()[0])
         tiny
     """

@@ -10,6 +10,7 @@ so existing handlers keep working::
     ├── DuplicateId                  two records of one kind share an id       (ValueError)
     ├── UnknownCustomer              a record refers to a customer not given   (LookupError)
     ├── InvalidRecord                a file row that is not a valid entity     (ValueError)
+    │   └── UnreadableFile           a file that cannot be read (on) from a line
     ├── InvalidTransition            a move the state machine does not allow   (ValueError)
     ├── OutOfOrder                   an event dated before the latest one      (ValueError)
     └── ModelFitError                a model's likelihood search failed        (RuntimeError)
@@ -40,6 +41,7 @@ __all__ = [
     "ModelFitError",
     "OutOfOrder",
     "UnknownCustomer",
+    "UnreadableFile",
 ]
 
 
@@ -145,12 +147,17 @@ class FieldProblem:
 
 
 class InvalidRecord(CrmError, ValueError):
-    """A row of a CSV or JSON Lines file is not a valid entity.
+    """A row of a CSV or JSON Lines file (or a record given to crmcore) is not valid.
+
+    The message lists the first problems and counts the rest, so that it stays
+    short whatever the record holds.
 
     Attributes:
         source: The file name (or ``"<stream>"`` for an unnamed stream).
-        line: The 1-based line on which the record starts.
-        problems: Every problem found in the record, field by field.
+        line: The 1-based line on which the record starts (0: the file as a whole).
+        problems: The problems found in the record, field by field (the first
+            `SHOWN_PROBLEMS` of them).
+        problem_count: How many problems were found in all.
 
     Examples:
         >>> err = InvalidRecord("tx.csv", 3, [FieldProblem("quantity", "must be >= 1")])
@@ -163,9 +170,43 @@ class InvalidRecord(CrmError, ValueError):
     def __init__(self, source: str, line: int, problems: Sequence[FieldProblem]) -> None:
         self.source = source
         self.line = line
-        self.problems = tuple(problems)
-        detail = "; ".join(str(p) for p in self.problems) or "invalid record"
-        super().__init__(f"Cannot read {source}, line {line}: {detail.rstrip('.')}.")
+        self.problems = tuple(problems[:SHOWN_PROBLEMS])
+        self.problem_count = len(problems)
+        detail = "; ".join(_short(p) for p in self.problems[:10]) or "invalid record"
+        if len(problems) > 10:
+            detail += f"; and {len(problems) - 10:,} more problems"
+        where = source if line == 0 else f"{source}, line {line}"
+        super().__init__(f"Cannot read {where}: {detail.rstrip('.')}.")
+
+
+#: How many problems of one record an `InvalidRecord` keeps.
+SHOWN_PROBLEMS = 100
+
+
+def _short(problem: FieldProblem) -> str:
+    field = problem.field
+    if field is not None and len(field) > 60:
+        field = field[:57] + "..."
+    return str(FieldProblem(field, problem.message))
+
+
+class UnreadableFile(InvalidRecord):
+    """A file cannot be read, or cannot be read on from a line.
+
+    It cannot be opened (line 0), is not what its name says (a ``.gz`` file
+    that is not gzip), or its compressed data ends early or is damaged. The
+    records before the line were read; none after it can be.
+
+    Examples:
+        >>> str(UnreadableFile("tx.csv.gz", 1001, "the compressed data ends early"))
+        'Cannot read tx.csv.gz, line 1001: the compressed data ends early.'
+    """
+
+    code = "unreadable_file"
+
+    def __init__(self, source: str, line: int, reason: str) -> None:
+        super().__init__(source, line, [FieldProblem(None, reason)])
+        self.reason = reason
 
 
 class InvalidTransition(CrmError, ValueError):

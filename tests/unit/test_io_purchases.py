@@ -46,8 +46,8 @@ def test_the_kind_column_is_optional() -> None:
     [
         ("T-1,,2024-05-01,,1,CNY", "customer_id", "must not be empty"),
         ("T-1,C-1,2024-05-01T10:00:00,,1,CNY", "occurred_at", "must be timezone-aware"),
-        ("T-1,C-1,May 1st,,1,CNY", "occurred_at", "is not an ISO 8601"),
-        ("T-1,C-1,2024-05-01,sale,1,CNY", "kind", "must be 'purchase' or 'refund'"),
+        ("T-1,C-1,May 1st,,1,CNY", "occurred_at", "must be an ISO 8601"),
+        ("T-1,C-1,2024-05-01,sale,1,CNY", "kind", "should be 'purchase' or 'refund'"),
         ("T-1,C-1,2024-05-01,,-5,CNY", "amount", "must be greater than or equal to 0"),
         ("T-1,C-1,2024-05-01,,lots,CNY", "amount", "decimal number"),
         ("T-1,C-1,2024-05-01,,1,cny", "amount.currency", "three-letter ISO 4217 code"),
