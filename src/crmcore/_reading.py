@@ -79,6 +79,20 @@ def _stop_reason(exc: BaseException) -> str:
 Line = tuple[int, str, "str | None"]
 
 
+def _trouble(text: str, stream: IO[str], max_chars: int) -> tuple[str, str | None]:
+    """A line as read, and its problem: too long (the rest skipped) or bytes not UTF-8."""
+    if len(text) > max_chars and not text.endswith(_LINE_ENDS):
+        while True:  # skip the rest of the line, a piece at a time
+            rest = stream.readline(max_chars + 1)
+            if not rest or rest.endswith(_LINE_ENDS):
+                break
+        return text[:max_chars] + "\n", f"is longer than {max_chars:,} characters (max_line_chars)"
+    bad = None if text.isascii() else _UNDECODABLE.search(text)
+    if bad is not None:
+        return text, f"holds bytes that are not UTF-8 (at character {bad.start() + 1})"
+    return text, None
+
+
 def numbered_lines(stream: IO[str], source: str, max_chars: int) -> Iterator[Line]:
     """The physical lines of ``stream``, numbered from 1.
 
@@ -92,52 +106,15 @@ def numbered_lines(stream: IO[str], source: str, max_chars: int) -> Iterator[Lin
             one not read.
     """
     number = 0
+    readline, limit = stream.readline, max_chars + 1
     try:
-        while True:
-            text = stream.readline(max_chars + 1)
-            if not text:
-                return
+        while text := readline(limit):
             number += 1
-            problem = None
             if number == 1 and text.startswith("\ufeff"):  # a byte-order mark in a text stream
                 text = text[1:]
-            if len(text) > max_chars and not text.endswith(_LINE_ENDS):
-                while True:  # skip the rest of the line, a piece at a time
-                    rest = stream.readline(max_chars + 1)
-                    if not rest or rest.endswith(_LINE_ENDS):
-                        break
-                problem = f"is longer than {max_chars:,} characters (max_line_chars)"
-                text = text[:max_chars] + "\n"
-            elif not text.isascii():
-                bad = _UNDECODABLE.search(text)
-                if bad is not None:
-                    problem = f"holds bytes that are not UTF-8 (at character {bad.start() + 1})"
-            yield number, text, problem
+            yield (number, *_trouble(text, stream, max_chars))
     except (EOFError, zlib.error, OSError, UnicodeDecodeError) as exc:
         raise UnreadableFile(source, number + 1, _stop_reason(exc)) from exc
-
-
-class _Feed:
-    """The lines the csv parser reads; those of the current record are kept for a resync."""
-
-    __slots__ = ("lines", "pending", "taken")
-
-    def __init__(self, lines: Iterator[Line]) -> None:
-        self.lines = lines
-        self.pending: deque[Line] = deque()
-        self.taken: list[Line] = []
-
-    def __iter__(self) -> _Feed:
-        return self
-
-    def __next__(self) -> str:
-        line = self.pending.popleft() if self.pending else next(self.lines)
-        self.taken.append(line)
-        return line[1]
-
-    def resync(self) -> None:
-        """Read again the lines after the first one of the current record."""
-        self.pending.extendleft(reversed(self.taken[1:]))
 
 
 # A CSV record: the line it begins on, and its cells or the problem that broke it.
@@ -147,34 +124,74 @@ Record = tuple[int, "list[str] | FieldProblem"]
 class CsvRecords:
     """The records of a CSV file, each with the line it begins on.
 
+    The lines the csv parser took for the current record are kept, so that a
+    record broken by a stray quote can be read again from its second line.
+    The lines are read here, with the checks of `numbered_lines`, to keep the
+    common case (one good line, one record) fast.
+
     Args:
-        lines: The file's numbered lines.
+        stream: The file's text, opened with ``newline=""``.
+        source: The file's name, for errors.
+        max_line_chars: The longest line accepted.
         max_cell_chars: The longest cell accepted.
     """
 
-    def __init__(self, lines: Iterator[Line], max_cell_chars: int) -> None:
+    def __init__(
+        self, stream: IO[str], source: str, max_line_chars: int, max_cell_chars: int
+    ) -> None:
         if csv.field_size_limit() < max_cell_chars:
             csv.field_size_limit(max_cell_chars)  # only ever raised; cells are checked here
-        self._feed = _Feed(lines)
-        self._reader = csv.reader(self._feed, strict=True)
-        self._max_cell = max_cell_chars
-        self._last = 0
+        self._stream, self._source = stream, source
+        self._max_line, self._max_cell = max_line_chars, max_cell_chars
+        self._read = 0  # lines read from the stream
+        self._pending: deque[tuple[int, str]] = deque()
+        self._taken: list[tuple[int, str]] = []  # the current record's lines
+        self._troubles: dict[int, str] = {}  # what is wrong with a line, for the few so
+        self._reader = csv.reader(self._feed(), strict=True)
+
+    def _feed(self) -> Iterator[str]:
+        pending, taken, troubles = self._pending, self._taken, self._troubles
+        stream, limit = self._stream, self._max_line + 1
+        readline = stream.readline
+        while True:
+            if pending:
+                line = pending.popleft()
+            else:
+                try:
+                    text = readline(limit)
+                except (EOFError, zlib.error, OSError, UnicodeDecodeError) as exc:
+                    raise UnreadableFile(self._source, self._read + 1, _stop_reason(exc)) from exc
+                if not text:
+                    return
+                self._read = number = self._read + 1
+                if not text.isascii() or len(text) == limit:
+                    if number == 1 and text.startswith("\ufeff"):
+                        text = text[1:]
+                    text, problem = _trouble(text, stream, self._max_line)
+                    if problem is not None:
+                        troubles[number] = problem
+                line = (number, text)
+            taken.append(line)
+            yield line[1]
+
+    def _resync(self) -> None:
+        """Read again the lines after the first one of the current record."""
+        self._pending.extendleft(reversed(self._taken[1:]))
+        self._reader = csv.reader(self._feed(), strict=True)  # the old feed may have ended
 
     def _next(self) -> tuple[int, int, list[str] | str] | None:
         """The next record's first and last line, and its cells or what broke it."""
-        feed = self._feed
-        feed.taken.clear()
+        taken = self._taken
+        taken.clear()
         try:
             cells: list[str] | str = next(self._reader)
         except StopIteration:
             return None
         except csv.Error as exc:
             cells = str(exc)
-        if not feed.taken:  # the parser ended without reading a line
+        if not taken:  # the parser ended without reading a line
             return None
-        start, end = feed.taken[0][0], feed.taken[-1][0]
-        self._last = end
-        return start, end, cells
+        return taken[0][0], taken[-1][0], cells
 
     def header(self) -> Record | None:
         """The first record (``None`` for an empty file)."""
@@ -194,48 +211,73 @@ class CsvRecords:
             width: The number of cells a record must have.
             multiline: Whether the cell at a position may hold line breaks.
         """
-        while (found := self._next()) is not None:
-            start, end, cells = found
-            if cells == []:
+        taken, reader, max_cell = self._taken, self._reader, self._max_cell
+        troubles = self._troubles
+        while True:
+            # the common case first: a record of one good line
+            taken.clear()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                pass
+            else:
+                if len(taken) == 1:
+                    number, text = taken[0]
+                    if len(cells) == width and len(text) <= max_cell and number not in troubles:
+                        yield number, cells
+                        continue
+                    if not cells:
+                        continue
+            # anything else: read the record again, slowly, to say what is wrong
+            self._pending.extendleft(reversed(taken))
+            self._reader = reader = csv.reader(self._feed(), strict=True)
+            found = self._next()
+            if found is None:
+                return
+            start, end, record = found
+            if record == []:
                 continue
-            problem = self._problem(start, end, cells, width)
+            problem = self._problem(start, end, record, width)
             if problem is None and end > start:
-                assert isinstance(cells, list)
-                broken = next(
-                    (
-                        i
-                        for i, cell in enumerate(cells)
-                        if not multiline(i) and ("\n" in cell or "\r" in cell)
-                    ),
+                assert isinstance(record, list)
+                problem = self._broken_line(record, start, end, multiline)
+            reader = self._reader
+            yield start, problem if problem is not None else record  # type: ignore[misc]
+
+    def _broken_line(
+        self, cells: list[str], start: int, end: int, multiline: Callable[[int], bool]
+    ) -> FieldProblem | None:
+        """The problem of a record spanning lines through a cell that must be one line."""
+        for i, cell in enumerate(cells):
+            if not multiline(i) and ("\n" in cell or "\r" in cell):
+                self._resync()
+                return FieldProblem(
                     None,
+                    f"cell {i + 1} holds a line break, so the record runs from line {start} "
+                    f"to {end}: is a quote opened on line {start} left unclosed?",
                 )
-                if broken is not None:
-                    problem = FieldProblem(
-                        None,
-                        f"cell {broken + 1} holds a line break, so the record runs from line "
-                        f"{start} to {end}: is a quote opened on line {start} left unclosed?",
-                    )
-                    self._feed.resync()
-            yield start, problem if problem is not None else cells  # type: ignore[misc]
+        return None
 
     def _problem(
         self, start: int, end: int, cells: list[str] | str, width: int | None
     ) -> FieldProblem | None:
-        feed = self._feed
-        bad = next(((n, p) for n, _, p in feed.taken if p is not None), None)
+        taken = self._taken
+        bad = next(((n, self._troubles[n]) for n, _ in taken if n in self._troubles), None)
         if bad is not None:
             number, what = bad
             where = "" if number == start else f"its line {number} "
             return FieldProblem(None, where + what)
         if isinstance(cells, str):  # the parser's own complaint
             if end > start:
-                feed.resync()
+                self._resync()
             return FieldProblem(None, _csv_reason(cells, start, end, self._max_cell))
         if width is not None and len(cells) != width:
             if end > start:
-                feed.resync()
+                self._resync()
             return FieldProblem(None, f"has {len(cells)} cells but the header has {width}")
-        if sum(len(text) for _, text, _ in feed.taken) > self._max_cell:
+        if sum(len(text) for _, text in taken) > self._max_cell:
             longest = max(range(len(cells)), key=lambda i: len(cells[i]))
             if len(cells[longest]) > self._max_cell:
                 return FieldProblem(

@@ -28,6 +28,13 @@ _ISO_MOMENT = re.compile(
 )
 
 
+# 2024-05-01T09:30:00+08:00, with or without microseconds: what most files hold
+_USUAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?[+-]\d\d:\d\d", re.ASCII)
+_OFFSETS: dict[str, timezone] = {}  # filled with the offsets met, each with its shared zone
+# local times a day inside the range: in it whatever their UTC offset
+_SURELY_AFTER, _SURELY_BEFORE = datetime(1900, 1, 2), datetime(2199, 12, 31)
+
+
 def as_utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
 
@@ -53,6 +60,12 @@ def parse_moment(text: str) -> datetime:
     Raises:
         PydanticCustomError: The text breaks one of these rules.
     """
+    if _USUAL.fullmatch(text) is not None:  # the usual shape, read by the standard library
+        zone = _OFFSETS.get(text[-6:])
+        if zone is not None:
+            local = datetime.fromisoformat(text[:-6])
+            if _SURELY_AFTER <= local < _SURELY_BEFORE:  # in range whatever the offset
+                return datetime.combine(local, local.time(), zone)
     match = _ISO_MOMENT.fullmatch(text.strip())
     if match is None:
         raise PydanticCustomError("timestamp_format", _FORMAT)
@@ -67,7 +80,9 @@ def parse_moment(text: str) -> datetime:
         zone = timezone.utc
         if sign is not None:
             offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
-            zone = timezone(-offset if sign == "-" else offset)
+            zone = shared_zone(-offset if sign == "-" else offset)
+            if minutes is not None and len(_OFFSETS) < 1000:  # ±HH:MM, the usual shape's
+                _OFFSETS[f"{sign}{hours}:{minutes}"] = zone
         moment = datetime(
             int(year),
             int(month),
@@ -104,6 +119,14 @@ def in_range(moment: datetime) -> datetime:
 _ZONES: dict[timedelta, timezone] = {timedelta(0): timezone.utc}
 
 
+def shared_zone(offset: timedelta) -> timezone:
+    """The one ``timezone`` object crmcore uses for a fixed UTC offset."""
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES.setdefault(offset, timezone(offset))
+    return zone
+
+
 def _shared_zone(value: datetime, offset: timedelta) -> datetime:
     """The same moment with one shared ``timezone`` object per fixed UTC offset.
 
@@ -114,9 +137,7 @@ def _shared_zone(value: datetime, offset: timedelta) -> datetime:
     zone = value.tzinfo
     if type(zone) is not timezone:
         return value
-    shared = _ZONES.get(offset)
-    if shared is None:
-        shared = _ZONES.setdefault(offset, timezone(offset))
+    shared = shared_zone(offset)
     if zone is shared or zone.tzname(None) != shared.tzname(None):
         return value
     return value.replace(tzinfo=shared)
@@ -125,8 +146,8 @@ def _shared_zone(value: datetime, offset: timedelta) -> datetime:
 def to_timestamp(value: Any) -> Any:
     """The rules of `Timestamp`: an aware datetime in range, from text, a date or a datetime."""
     if isinstance(value, str):
-        value = parse_moment(value)
-    elif isinstance(value, datetime):
+        return parse_moment(value)  # in a shared zone already
+    if isinstance(value, datetime):
         if value.utcoffset() is None:
             raise PydanticCustomError("naive_datetime", _NAIVE)
         in_range(value)

@@ -176,7 +176,8 @@ class InvalidRecord(CrmError, ValueError):
         if len(problems) > 10:
             detail += f"; and {len(problems) - 10:,} more problems"
         where = source if line == 0 else f"{source}, line {line}"
-        super().__init__(f"Cannot read {where}: {detail.rstrip('.')}.")
+        end = "" if detail.endswith("?") else "."
+        super().__init__(f"Cannot read {where}: {detail.rstrip('.')}{end}")
 
 
 #: How many problems of one record an `InvalidRecord` keeps.

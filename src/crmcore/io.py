@@ -72,7 +72,7 @@ from crmcore._reading import (
     open_text,
     source_name,
 )
-from crmcore._types import Text, check_id, check_non_negative, to_timestamp
+from crmcore._types import Text, check_id, check_non_negative, parse_moment
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import FieldProblem, InvalidRecord, UnreadableFile
 from crmcore.money import Money, parse_amount, parse_currency
@@ -588,9 +588,7 @@ def read_csv(
     def rows() -> Iterator[tuple[int, dict[str, Any] | list[FieldProblem]]]:
         stream, owned = open_text(source, csv_mode=True)
         try:
-            records = CsvRecords(
-                numbered_lines(stream, name, limits.max_line_chars), limits.max_cell_chars
-            )
+            records = CsvRecords(stream, name, limits.max_line_chars, limits.max_cell_chars)
             header = _header(records, name)
             if header is None:
                 return
@@ -797,9 +795,7 @@ def read_purchases(
     def rows() -> Iterator[tuple[int, PurchaseRecord | list[FieldProblem]]]:
         stream, owned = open_text(source, csv_mode=True)
         try:
-            records = CsvRecords(
-                numbered_lines(stream, name, limits.max_line_chars), limits.max_cell_chars
-            )
+            records = CsvRecords(stream, name, limits.max_line_chars, limits.max_cell_chars)
             header = _header(records, name)
             if header is None:
                 return
@@ -814,35 +810,49 @@ def read_purchases(
                 if isinstance(cells, FieldProblem):
                     yield start, [cells]
                     continue
-                problems = []
                 try:
-                    customer = check_id(cells[who])
-                except PydanticCustomError as exc:
-                    problems.append(FieldProblem("customer_id", exc.message()))
-                try:
-                    moment = to_timestamp(cells[when])
-                except PydanticCustomError as exc:
-                    problems.append(FieldProblem("occurred_at", exc.message()))
-                sort = _KINDS.get(cells[kind]) if kind is not None else TransactionKind.PURCHASE
-                if sort is None:
-                    problems.append(FieldProblem("kind", "Input should be 'purchase' or 'refund'"))
-                try:
-                    paid = _amount(cells[amount])
-                except PydanticCustomError as exc:
-                    problems.append(FieldProblem("amount", exc.message()))
-                try:
-                    code = _currency(cells[currency])
-                except PydanticCustomError as exc:
-                    problems.append(FieldProblem("amount.currency", exc.message()))
-                if problems:
-                    yield start, problems
+                    record = PurchaseRecord(
+                        check_id(cells[who]),
+                        parse_moment(cells[when]),
+                        TransactionKind.PURCHASE if kind is None else _KINDS[cells[kind]],
+                        Money._trusted(_amount(cells[amount]), _currency(cells[currency])),
+                    )
+                except (PydanticCustomError, KeyError):
+                    yield start, _purchase_problems(cells, who, when, kind, amount, currency)
                     continue
-                yield start, PurchaseRecord(customer, moment, sort, Money._trusted(paid, code))  # type: ignore[arg-type]
+                yield start, record
         finally:
             if owned:
                 stream.close()
 
     return RecordReader(rows(), name, on_error, limits.kept_errors)
+
+
+def _purchase_problems(cells: list[str], *columns: int | None) -> list[FieldProblem]:
+    """Every problem of a purchase row, by the rules `read_csv` applies to a `Transaction`."""
+    problems = []
+    checks: tuple[tuple[str, Callable[[str], object]], ...] = (
+        ("customer_id", check_id),
+        ("occurred_at", parse_moment),
+        ("kind", _kind),
+        ("amount", _amount),
+        ("amount.currency", _currency),
+    )
+    for (name, check), column in zip(checks, columns, strict=True):
+        if column is None:
+            continue
+        try:
+            check(cells[column])
+        except PydanticCustomError as exc:
+            problems.append(FieldProblem(name, exc.message()))
+    return problems
+
+
+def _kind(text: str) -> TransactionKind:
+    kind = _KINDS.get(text)
+    if kind is None:
+        raise PydanticCustomError("enum", "Input should be 'purchase' or 'refund'")
+    return kind
 
 
 def _amount(text: str) -> Decimal:
