@@ -284,5 +284,17 @@ def _non_negative(value: Money) -> Money:
 #: Money whose amount is zero or more.
 NonNegativeMoney = Annotated[Money, AfterValidator(_non_negative)]
 
-#: A duration of zero or more.
-NonNegativeDuration = Annotated[timedelta, Field(ge=timedelta(0))]
+#: The longest duration a setting or a record may give: 100 years (36,525 days).
+#: With instants within 1900-2199, every sum of an instant and such a duration
+#: stays a valid datetime.
+MAX_DAYS = 36_525
+MAX_DURATION = timedelta(days=MAX_DAYS)
+
+#: A duration from zero to 100 years.
+NonNegativeDuration = Annotated[timedelta, Field(ge=timedelta(0), le=MAX_DURATION)]
+
+#: A duration longer than zero and at most 100 years.
+PositiveDuration = Annotated[timedelta, Field(gt=timedelta(0), le=MAX_DURATION)]
+
+#: A number of days from 0 to 36,525 (100 years).
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
 
 from crmcore._machine import StateTable
-from crmcore._types import Timestamp
+from crmcore._types import PositiveDuration, Timestamp
 from crmcore.entities import Complaint, StatusChange
 from crmcore.entities._base import Value
 from crmcore.entities.complaint import outcome_problem
@@ -337,11 +337,11 @@ class SlaTarget(Value):
         3
     """
 
-    first_response: timedelta = Field(
-        gt=timedelta(0), description="From receipt to the first status change."
+    first_response: PositiveDuration = Field(
+        description="From receipt to the first status change (at most 100 years)."
     )
-    resolution: timedelta = Field(
-        gt=timedelta(0), description="From receipt to resolution (or rejection)."
+    resolution: PositiveDuration = Field(
+        description="From receipt to resolution or rejection (at most 100 years)."
     )
 
     @model_validator(mode="after")

@@ -43,7 +43,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from crmcore._cache import ByIdentity
 from crmcore._machine import StateTable
-from crmcore._types import Id, Label, Text, Timestamp
+from crmcore._types import Id, Label, PositiveDuration, Text, Timestamp
 from crmcore.entities import CareTouchpoint, Transaction
 from crmcore.entities._base import Value, trusted, tuple_record_schema
 from crmcore.entities.enums import ChurnReason, Direction, TransactionKind, _Vocabulary
@@ -301,14 +301,14 @@ class LifecyclePolicy(BaseModel):
         default=Period(years=1),
         description="How long an occasion counts as recent (an ISO 8601 duration such as P12M).",
     )
-    churn_min_hiatus: timedelta = Field(
+    churn_min_hiatus: PositiveDuration = Field(
         default=timedelta(days=180),
-        gt=timedelta(0),
-        description="The shortest hiatus after which a buying customer churns.",
+        description="The shortest hiatus after which a buying customer churns (at most 100 years).",
     )
     churn_gap_multiple: float = Field(
         default=3.0,
         ge=0,
+        le=20,
         allow_inf_nan=False,
         description="The hiatus threshold is at least this many median gaps between occasions.",
     )

@@ -24,9 +24,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crmcore._types import MAX_DAYS, Days
 from crmcore.entities._base import Value
 from crmcore.entities.enums import (
     Channel,
@@ -93,10 +95,10 @@ class CarePolicy(BaseModel):
 
     greetings: bool = True
     greeting_channel: Channel = Channel.SMS
-    purchase_follow_up_days: int | None = Field(default=7, ge=0)
-    complaint_follow_up_days: int | None = Field(default=3, ge=0)
+    purchase_follow_up_days: Days | None = 7
+    complaint_follow_up_days: Days | None = 3
     follow_up_channel: Channel = Channel.PHONE
-    cadence_days: dict[int, int] | None = Field(
+    cadence_days: dict[int, Annotated[int, Field(ge=1, le=MAX_DAYS)]] | None = Field(
         default_factory=lambda: {1: 30, 2: 60, 3: 90, 4: 180},
         description="Days between regular contacts, by tier; None switches the rule off.",
     )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from crmcore._types import Timestamp
+from crmcore._types import NonNegativeDuration, Timestamp
 from crmcore.entities import Customer
 from crmcore.entities._base import Value
 from crmcore.entities.enums import Channel, Direction, RelationshipLevel
@@ -120,9 +120,9 @@ class LevelPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     personal_channels: frozenset[Channel] = frozenset({Channel.VISIT, Channel.EVENT, Channel.PHONE})
-    acquaintance: tuple[int, int, timedelta] = (2, 1, timedelta(0))
-    friend: tuple[int, int, timedelta] = (4, 2, timedelta(days=365))
-    confidant: tuple[int, int, timedelta] = (8, 4, timedelta(days=730))
+    acquaintance: tuple[int, int, NonNegativeDuration] = (2, 1, timedelta(0))
+    friend: tuple[int, int, NonNegativeDuration] = (4, 2, timedelta(days=365))
+    confidant: tuple[int, int, NonNegativeDuration] = (8, 4, timedelta(days=730))
 
 
 class LevelSuggestion(Value):
