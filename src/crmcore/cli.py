@@ -6,37 +6,64 @@ portfolio. ``report PATH --as-of DATE`` does the same for a folder holding
 (``.csv`` or ``.jsonl``, optionally ``.gz``), as a terminal report, JSON or
 CSV. ``overview [PATH]`` prints record counts and revenue.
 
-Exit codes: 0 on success, 2 on bad usage, 3 on bad data (each bad row is
+Exit codes: 0 on success, 1 on an unexpected failure (one line, no
+traceback), 2 on bad usage or configuration, 3 on bad data (each bad row is
 reported with its file, line and field, and counted; the report covers the
-good rows).
+good rows). Everything written to the terminal has its control characters
+escaped, so no file can drive the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
+from crmcore._types import in_range, parse_moment
 from crmcore._version import __version__
 from crmcore.datasets import Dataset, Overview, _find, load_sample, read_dataset
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
-from crmcore.errors import CrmError, InvalidRecord
+from crmcore.errors import CrmError, DuplicateIdWarning
 from crmcore.io import RecordReader, read_csv, read_jsonl
+from crmcore.money import minor_units
 from crmcore.portfolio import PortfolioConfig, PortfolioReport, RecordKind, analyze
+from crmcore.retention.churn import AtRisk
 
 __all__ = ["format_overview", "format_report", "main"]
 
 EXIT_OK = 0
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_BAD_DATA = 3
 #: How many bad rows are printed one by one before only their count is given.
 SHOWN_ERRORS = 20
+
+# What a terminal may take as a command: C0 controls but tab and line feed, DEL,
+# C1 controls, and the Unicode line and paragraph separators.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character a terminal could obey written as an escape.
+
+    Examples:
+        >>> printable("C-1\x1b[2J")
+        'C-1\\x1b[2J'
+    """
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _say(text: str, stream: TextIO) -> None:
+    print(printable(text), file=stream)
 
 
 def format_overview(title: str, overview: Overview) -> str:
@@ -110,12 +137,23 @@ def _cell(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
+def _amount(value: float, currency: str) -> str:
+    places = minor_units(currency) if currency != "XXX" else 2
+    return f"{value:,.{2 if places is None else places}f}"
+
+
+def _risk(line: AtRisk, code: str) -> tuple[str, str, str]:
+    return _amount(line.value, code), f"{line.risk:.2f}", _amount(line.value_at_risk, code)
+
+
 def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> str:
     """Render a [`PortfolioReport`][crmcore.portfolio.PortfolioReport] for a terminal.
 
-    Aggregates, the tier table with a text histogram of value shares, the
-    top customers at risk and the first ``lines`` care tasks (the per-customer
-    lines are in the JSON and CSV formats).
+    What was read and left out, the aggregates, per currency the tier table
+    with a text histogram of value shares and the top customers at risk, and
+    the first ``lines`` care tasks (the per-customer lines are in the JSON
+    and CSV formats). Amounts show the currency's decimal places; control
+    characters are escaped.
 
     Examples:
         >>> from crmcore.datasets import generate
@@ -126,11 +164,23 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         tiny
     """
     out = [title, "=" * len(title), f"as of {report.as_of.isoformat()}", ""]
-    out.append("records read: " + ", ".join(f"{k} {v:,}" for k, v in report.records.items()))
-    if report.unknown_records:
-        out.append(
-            f"records of customers not in the customer list: {len(report.unknown_records):,}"
-        )
+    out.append("Records")
+    out += _table(
+        ("kind", "read", "analysed", "after as_of", "unknown customer", "rejected", "repeated id"),
+        [
+            (
+                kind,
+                n.read,
+                n.analysed,
+                n.after_as_of,
+                n.unknown_customer,
+                n.rejected,
+                n.duplicate_ids,
+            )
+            for kind, n in report.records.items()
+        ],
+        (False, True, True, True, True, True, True),
+    )
     total = sum(report.stages.values())
     out += ["", "Lifecycle stages"]
     out += _table(
@@ -138,23 +188,30 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         [(s.value, n, f"{n / total:.1%}" if total else "-") for s, n in report.stages.items()],
         (False, True, True),
     )
-    out += ["", "Customer pyramid (historical value)"]
-    out += _table(
-        ("tier", "customers", "value", "value share", ""),
-        [
-            (
-                f"{t.number} {t.name}",
-                t.count,
-                t.value,
-                "-" if t.value_share is None else f"{t.value_share:.1%}",
-                _bar(t.value_share),
-            )
-            for t in report.tiers
-        ],
-        (False, True, True, True, False),
-    )
-    if report.pareto is not None:
-        out.append(f"the top 20 % of customers hold {report.pareto:.1%} of the value")
+    for part in report.currencies:
+        code = part.currency
+        out += ["", f"Customer pyramid in {code} (historical value)"]
+        out += _table(
+            ("tier", "customers", f"value {code}", "value share", ""),
+            [
+                (
+                    f"{t.number} {t.name}",
+                    t.count,
+                    _amount(t.value, code),
+                    "-" if t.value_share is None else f"{t.value_share:.1%}",
+                    _bar(t.value_share),
+                )
+                for t in part.tiers
+            ],
+            (False, True, True, True, False),
+        )
+        out.append(
+            f"{part.customers:,} customers; historical value "
+            f"{_amount(float(part.historical_value), code)} {code}, "
+            f"profit {_amount(float(part.profit), code)} {code}"
+        )
+        if part.pareto is not None:
+            out.append(f"the top 20 % of customers hold {part.pareto:.1%} of the value")
     out += ["", "Satisfaction x loyalty"]
     out += _table(
         ("quadrant", "customers"),
@@ -181,12 +238,23 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
             f"r {model.r:.3f}, alpha {model.alpha:.3f}, a {model.a:.3f}, b {model.b:.3f} "
             f"on {model.customers:,} customers"
         )
-    out += ["", f"Top {len(report.at_risk)} customers at risk"]
-    out += _table(
-        ("customer", "stage", "value", "risk", "value at risk"),
-        [(r.customer_id, r.stage, r.value, r.risk, r.value_at_risk) for r in report.at_risk],
-        (False, False, True, True, True),
-    )
+    for part in report.currencies:
+        code = part.currency
+        out += ["", f"Top {len(part.at_risk)} customers at risk, {code}"]
+        out += _table(
+            ("customer", "stage", f"value {code}", "risk", f"value at risk {code}"),
+            [
+                (
+                    r.customer_id,
+                    r.stage,
+                    _amount(r.value, code),
+                    f"{r.risk:.2f}",
+                    _amount(r.value_at_risk, code),
+                )
+                for r in part.at_risk
+            ],
+            (False, False, True, True, True),
+        )
     plan = report.care_plan
     out += ["", f"Care plan {plan.start} to {plan.end}: {len(plan.tasks):,} tasks "
             f"({len(plan.throttled):,} held back by the weekly limit)"]  # fmt: skip
@@ -197,7 +265,7 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
     )
     if len(plan.tasks) > lines:
         out.append(f"... and {len(plan.tasks) - lines:,} more (see --format json or csv)")
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _write_csv(report: PortfolioReport, stream: TextIO) -> None:
@@ -221,8 +289,8 @@ def _parser() -> argparse.ArgumentParser:
         description="crmcore: the typed domain core of customer relationship management. "
         "Without a command, prints the portfolio report of the embedded sample portfolio "
         "(500 customers).",
-        epilog="Exit codes: 0 success, 2 bad usage, 3 bad data (each bad row reported "
-        "with file, line and field, and counted).",
+        epilog="Exit codes: 0 success, 1 unexpected failure, 2 bad usage or configuration, "
+        "3 bad data (each bad row reported with file, line and field, and counted).",
     )
     parser.add_argument("--version", action="version", version=f"crmcore {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -234,8 +302,11 @@ def _parser() -> argparse.ArgumentParser:
         "complaint SLAs and the care plan. PATH holds customers, transactions, touchpoints "
         "and complaints files (.csv or .jsonl, optionally .gz); any but customers may be "
         "missing. Bad rows are reported on stderr (file, line, field), counted, and left "
-        "out; the exit code is then 3. Progress goes to stderr when it is a terminal.",
-        epilog="Exit codes: 0 success, 2 bad usage, 3 bad data.",
+        "out; the exit code is then 3. Records dated after --as-of, of customers not in the "
+        "customer list, or with an id seen before are counted in the report. Progress goes "
+        "to stderr when it is a terminal.",
+        epilog="Exit codes: 0 success, 1 unexpected failure, 2 bad usage or configuration, "
+        "3 bad data.",
     )
     report.add_argument("path", type=Path, help="folder of the portfolio files")
     report.add_argument(
@@ -250,8 +321,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="a JSON PortfolioConfig: lifecycle, satisfaction, loyalty, quadrants, value, "
-        "care, care_days, sla, top_at_risk, and columns (per file kind, the file's column "
-        "names mapped to crmcore's)",
+        "care, care_days, sla, top_at_risk, columns (per file kind, the file's column "
+        "names mapped to crmcore's) and reading (the limits of lines, cells, JSON and kept "
+        "errors)",
     )
     report.add_argument(
         "--format",
@@ -264,7 +336,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--check-ids",
         action="store_true",
-        help="refuse record ids seen twice (keeps every id: memory grows with records)",
+        help="refuse records whose id was seen before, as bad rows (keeps every id: memory "
+        "grows with records); without it they are counted and analysed",
     )
     overview = commands.add_parser(
         "overview",
@@ -278,19 +351,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class _Usage(Exception):
-    """Bad usage found after parsing (exit code 2)."""
+    """Bad usage or configuration found after parsing (exit code 2)."""
 
 
 def _moment(text: str) -> datetime:
+    """``--as-of``: a bare date means the end of that day, UTC."""
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=timezone.utc)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise _Usage(f"--as-of {text!r} is not an ISO date or date-time") from None
-    if moment.utcoffset() is None:
-        raise _Usage(f"--as-of {text!r} needs a UTC offset, such as {text}+08:00")
-    return moment
+        if len(text) == 10 and text[4:5] == "-":
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                raise PydanticCustomError("date", "is not a real date") from None
+            return in_range(datetime.combine(day, time.max, tzinfo=timezone.utc))
+        return parse_moment(text)
+    except PydanticCustomError as exc:
+        raise _Usage(f"--as-of {text!r} {exc.message()}") from None
 
 
 def _config(path: Path | None) -> PortfolioConfig:
@@ -308,6 +383,16 @@ def _config(path: Path | None) -> PortfolioConfig:
         raise _Usage(f"--config {path} is not a valid configuration: {problems}") from None
 
 
+def _output(path: Path | None) -> None:
+    """Check ``--output`` before the analysis, so that a typo does not cost a long run."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise _Usage(f"--output {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise _Usage(f"--output {path}: the folder {path.parent} does not exist")
+
+
 def _readers(folder: Path, config: PortfolioConfig) -> dict[RecordKind, RecordReader[Any] | None]:
     kinds: tuple[tuple[RecordKind, type[BaseModel]], ...] = (
         ("customers", Customer),
@@ -319,12 +404,17 @@ def _readers(folder: Path, config: PortfolioConfig) -> dict[RecordKind, RecordRe
     for kind, entity in kinds:
         path = _find(folder, kind)
         columns = config.columns.get(kind)
+        limits = config.reading
         if path is None:
             readers[kind] = None
         elif ".csv" in path.suffixes:
-            readers[kind] = read_csv(path, entity, on_error="collect", columns=columns)
+            readers[kind] = read_csv(
+                path, entity, on_error="collect", columns=columns, limits=limits
+            )
         else:
-            readers[kind] = read_jsonl(path, entity, on_error="collect", columns=columns)
+            readers[kind] = read_jsonl(
+                path, entity, on_error="collect", columns=columns, limits=limits
+            )
     if readers["customers"] is None:
         raise _Usage(f"{folder} has no customers file (customers.csv or customers.jsonl)")
     return readers
@@ -348,26 +438,36 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
         raise _Usage(f"{folder} is not a folder")
     moment = _moment(args.as_of)
     config = _config(args.config)
-    readers = _readers(folder, config)
+    _output(args.output)
+    try:
+        readers = _readers(folder, config)
+    except ValueError as exc:  # several files of one kind
+        raise _Usage(str(exc)) from None
 
     def records(kind: RecordKind) -> Iterator[Any]:
         reader = readers[kind]
         return iter(()) if reader is None else reader
 
-    report = analyze(
-        records("customers"),
-        records("transactions"),
-        records("touchpoints"),
-        records("complaints"),
-        as_of=moment,
-        config=config,
-        check_ids=args.check_ids,
-        progress=_progress(sys.stderr),
-    )
-    target = args.output.open("w", encoding="utf-8", newline="") if args.output else stream
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DuplicateIdWarning)  # counted in the report instead
+        report = analyze(
+            records("customers"),
+            records("transactions"),
+            records("touchpoints"),
+            records("complaints"),
+            as_of=moment,
+            config=config,
+            check_ids=args.check_ids,
+            on_error="collect",
+            progress=_progress(sys.stderr),
+        )
+    try:
+        target = args.output.open("w", encoding="utf-8", newline="") if args.output else stream
+    except OSError as exc:
+        raise _Usage(f"cannot write --output {args.output}: {exc.strerror}") from None
     try:
         if args.format == "json":
-            print(report.model_dump_json(indent=2), file=target)
+            print(_json(report), file=target)
         elif args.format == "csv":
             _write_csv(report, target)
         else:
@@ -375,20 +475,44 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
     finally:
         if args.output:
             target.close()
-    errors: list[InvalidRecord] = [
-        e for reader in readers.values() if reader is not None for e in reader.errors
-    ]
+    return _bad_rows(readers, report, args.check_ids)
+
+
+def _json(report: PortfolioReport) -> str:
+    """The report as JSON, with the control characters JSON leaves raw escaped too."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", report.model_dump_json(indent=2))
+
+
+def _bad_rows(
+    readers: dict[RecordKind, RecordReader[Any] | None], report: PortfolioReport, check_ids: bool
+) -> int:
+    """Report the bad rows and the repeated ids on stderr; the exit code they mean."""
+    errors: list[str] = [str(e) for r in readers.values() if r is not None for e in r.errors]
+    errors += [f"Cannot use {r.source}, line {r.line}: {r.problem}." for r in report.rejected]
     for error in errors[:SHOWN_ERRORS]:
-        print(f"crmcore: bad row: {error}", file=sys.stderr)
-    if len(errors) > SHOWN_ERRORS:
-        print(f"crmcore: ... and {len(errors) - SHOWN_ERRORS:,} more bad rows", file=sys.stderr)
-    if errors:
-        counts = ", ".join(
-            f"{kind} {len(reader.errors):,}"
-            for kind, reader in readers.items()
-            if reader is not None and reader.errors
+        _say(f"crmcore: bad row: {error}", sys.stderr)
+    per_kind = {
+        kind: (0 if reader is None else reader.error_count) + report.records[kind].rejected
+        for kind, reader in readers.items()
+    }
+    bad = sum(per_kind.values())
+    if bad > SHOWN_ERRORS:
+        _say(f"crmcore: ... and {bad - SHOWN_ERRORS:,} more bad rows", sys.stderr)
+    repeated = {  # analysed all the same (a customer's repeated id is a bad row)
+        kind: n.duplicate_ids
+        for kind, n in report.records.items()
+        if n.duplicate_ids and kind != "customers"
+    }
+    if repeated and not check_ids:
+        found = ", ".join(f"{kind} {n:,}" for kind, n in repeated.items())
+        _say(
+            f"crmcore: warning: records whose id an earlier one had ({found}) were each "
+            "analysed; --check-ids refuses them",
+            sys.stderr,
         )
-        print(f"crmcore: {len(errors):,} bad rows left out ({counts})", file=sys.stderr)
+    if bad:
+        counts = ", ".join(f"{kind} {n:,}" for kind, n in per_kind.items() if n)
+        _say(f"crmcore: {bad:,} bad rows left out ({counts})", sys.stderr)
         return EXIT_BAD_DATA
     return EXIT_OK
 
@@ -411,30 +535,37 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     stream = out if out is not None else sys.stdout
     args = _parser().parse_args(argv)
     try:
-        if args.command == "report":
-            return _report(args, stream)
-        if args.command is None:
-            sample = load_sample()
-            assert sample.end is not None
-            report = analyze(
-                sample.customers,
-                sample.transactions,
-                sample.touchpoints,
-                sample.complaints,
-                as_of=datetime.combine(sample.end, time.max, tzinfo=timezone.utc),
-            )
-            print(format_report("crmcore sample portfolio", report), file=stream)
-            print("\nsee `python -m crmcore --help` for your own data.", file=stream)
-            return EXIT_OK
-        return _overview(args.path, stream)
+        return _run(args, stream)
     except _Usage as exc:
-        print(f"crmcore: error: {exc}", file=sys.stderr)
+        _say(f"crmcore: error: {exc}", sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the reader (say `head`) stopped early: not an error of ours
         return EXIT_OK
     except (CrmError, ValueError, OSError) as exc:
-        print(f"crmcore: bad data: {exc}", file=sys.stderr)
+        _say(f"crmcore: bad data: {exc}", sys.stderr)
         return EXIT_BAD_DATA
+    except Exception as exc:
+        _say(f"crmcore: unexpected failure: {type(exc).__name__}: {exc}", sys.stderr)
+        return EXIT_FAILURE
+
+
+def _run(args: argparse.Namespace, stream: TextIO) -> int:
+    if args.command == "report":
+        return _report(args, stream)
+    if args.command == "overview":
+        return _overview(args.path, stream)
+    sample = load_sample()
+    assert sample.end is not None
+    report = analyze(
+        sample.customers,
+        sample.transactions,
+        sample.touchpoints,
+        sample.complaints,
+        as_of=datetime.combine(sample.end, time.max, tzinfo=timezone.utc),
+    )
+    print(format_report("crmcore sample portfolio", report), file=stream)
+    print("\nsee `python -m crmcore --help` for your own data.", file=stream)
+    return EXIT_OK
 
 
 def _overview(path: Path | None, stream: TextIO) -> int:
@@ -446,5 +577,5 @@ def _overview(path: Path | None, stream: TextIO) -> int:
             raise _Usage(f"{path} is not a folder")
         dataset = read_dataset(path)
         title = f"portfolio in {path}"
-    print(format_overview(title, dataset.overview()), file=stream)
+    _say(format_overview(title, dataset.overview()), stream)
     return EXIT_OK

@@ -15,6 +15,9 @@ so existing handlers keep working::
     ├── OutOfOrder                   an event dated before the latest one      (ValueError)
     └── ModelFitError                a model's likelihood search failed        (RuntimeError)
 
+    CrmWarning                       root of every warning crmcore gives      (UserWarning)
+    └── DuplicateIdWarning           record ids seen twice in an analysis
+
 Bad field values given to an entity raise pydantic's ``ValidationError`` instead,
 whose message names the field and the rule that was broken (for example
 ``amount.amount: Input should be greater than or equal to 0``).
@@ -33,8 +36,10 @@ from datetime import datetime
 
 __all__ = [
     "CrmError",
+    "CrmWarning",
     "CurrencyMismatch",
     "DuplicateId",
+    "DuplicateIdWarning",
     "FieldProblem",
     "InvalidRecord",
     "InvalidTransition",
@@ -312,3 +317,37 @@ class ModelFitError(CrmError, RuntimeError):
         self.model = model
         self.iterations = iterations
         super().__init__(f"Cannot fit {model}: {why} (after {iterations} iterations).")
+
+
+class CrmWarning(UserWarning):
+    """Root of every warning crmcore gives: something to look at, not a failure.
+
+    Attributes:
+        code: A stable, machine-readable identifier of the warning kind.
+    """
+
+    code: str = "crm_warning"
+
+
+class DuplicateIdWarning(CrmWarning):
+    """Records of one kind share ids: each was analysed, so an exported row twice counts twice.
+
+    ``analyze(..., check_ids=True)`` refuses such records instead.
+
+    Attributes:
+        counts: Per kind of record, how many records repeat an id seen before.
+
+    Examples:
+        >>> str(DuplicateIdWarning({"transactions": 3}))
+        'Found 3 transactions whose id an earlier one already had; each was analysed (check_ids refuses them).'
+    """  # noqa: E501
+
+    code = "duplicate_ids"
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = dict(counts)
+        found = ", ".join(f"{n:,} {kind}" for kind, n in self.counts.items())
+        super().__init__(
+            f"Found {found} whose id an earlier one already had; each was analysed "
+            "(check_ids refuses them)."
+        )

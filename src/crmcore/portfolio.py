@@ -11,23 +11,42 @@ replay, the indices, the quadrants, historical value and profitability, the
 pyramid, RFM, BG/NBD, the churn ranking and the care plan), customer by
 customer.
 
-Records dated after ``as_of`` are left out. Records of customers that are not
-in the customer list are reported in ``unknown_records``, never dropped
-silently.
+Nothing is dropped silently. Per kind of record, ``records`` counts what
+was read, analysed and left out, and why: dated after ``as_of``, of a
+customer not in the customer list (the first of them listed in
+``unknown_records``), or rejected as bad (listed in ``rejected``). Record
+ids seen twice are counted (``duplicate_ids``) and warned about with
+`DuplicateIdWarning`; ``check_ids=True`` refuses them instead.
+
+Money is never mixed across currencies. Each customer's amounts are in one
+currency: a record in another one is a bad record (``on_error`` says whether
+it is raised or left out and listed). A portfolio in several currencies is
+analysed per currency: the pyramid and its Pareto share, the RFM scores,
+the customers at risk and the value totals are worked out within each
+currency, in ``currencies``. A customer with no amount at all joins the
+portfolio's currency when there is one, or the group ``XXX`` (ISO 4217's
+"no currency") when there are none or several.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import warnings
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import cache
+from hashlib import blake2b
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from crmcore._types import Timestamp
+from crmcore._validation import OnError, ReadLimits, mapping_problem, problems_of
 from crmcore.complaints import SlaPolicy, SlaStatus, sla_status
 from crmcore.entities import (
     CareTouchpoint,
@@ -39,7 +58,13 @@ from crmcore.entities import (
 )
 from crmcore.entities._base import Value, trusted
 from crmcore.entities.enums import Channel, ComplaintStatus, Direction, TransactionKind
-from crmcore.errors import DuplicateId, FieldProblem, InvalidRecord, ModelFitError
+from crmcore.errors import (
+    DuplicateId,
+    DuplicateIdWarning,
+    FieldProblem,
+    InvalidRecord,
+    ModelFitError,
+)
 from crmcore.history import CustomerHistory, Occasion, Occasions, _SummaryBuilder
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, replay
 from crmcore.money import Money
@@ -51,16 +76,21 @@ from crmcore.scoring.matrix import Quadrant, QuadrantThresholds, quadrant
 from crmcore.scoring.surveys import csat, nps
 from crmcore.value.models import BetaGeo
 from crmcore.value.profit import ProfitabilityPolicy, _historical, _Ledger, _profitability
-from crmcore.value.pyramid import Tier, pyramid
+from crmcore.value.pyramid import Pyramid, Tier, pyramid
 from crmcore.value.rfm import RfmRow, rfm_summary
 from crmcore.value.segments import RfmSegment, rfm_scores
 
 __all__ = [
+    "KEPT_RECORDS",
+    "NO_CURRENCY",
     "PROGRESS_EVERY",
+    "CurrencyReport",
     "CustomerReport",
     "ModelReport",
     "PortfolioConfig",
     "PortfolioReport",
+    "RecordCount",
+    "RejectedRecord",
     "UnknownRecord",
     "ValueSettings",
     "analyze",
@@ -74,6 +104,10 @@ _R = TypeVar("_R", Transaction, CareTouchpoint, Complaint)
 _T = TypeVar("_T")
 #: How many records pass between two progress reports.
 PROGRESS_EVERY = 100_000
+#: How many unknown and rejected records a report lists (all are counted).
+KEPT_RECORDS = 1000
+#: The currency group of customers with no amount when the portfolio has no single currency.
+NO_CURRENCY = "XXX"
 
 
 class ValueSettings(BaseModel):
@@ -94,7 +128,9 @@ class ValueSettings(BaseModel):
     )
     profitability: ProfitabilityPolicy = Field(default_factory=ProfitabilityPolicy)
     pyramid_shares: tuple[float, ...] = Field(
-        default=(0.01, 0.19, 0.30, 0.50), description="The pyramid's tier shares, top first."
+        default=(0.01, 0.19, 0.30, 0.50),
+        min_length=1,
+        description="The pyramid's tier shares, top first: each above 0, summing to 1.",
     )
     rfm_unit: Literal["days", "weeks", "months"] = "days"
     rfm_periods: Literal["calendar", "days"] = "calendar"
@@ -104,6 +140,15 @@ class ValueSettings(BaseModel):
     min_model_customers: int = Field(
         default=30, ge=1, description="Fewer buying customers than this: no model is fitted."
     )
+
+    @model_validator(mode="after")
+    def _shares_make_a_pyramid(self) -> ValueSettings:
+        shares = self.pyramid_shares
+        if any(not (share > 0) for share in shares) or not math.isclose(sum(shares), 1.0):
+            raise PydanticCustomError(
+                "pyramid_shares", "pyramid_shares must each be above 0 and sum to 1"
+            )
+        return self
 
 
 class PortfolioConfig(BaseModel):
@@ -125,7 +170,10 @@ class PortfolioConfig(BaseModel):
     value: ValueSettings = Field(default_factory=ValueSettings)
     care: CarePolicy = Field(default_factory=CarePolicy)
     care_days: int = Field(
-        default=30, ge=1, description="The care plan covers as_of's day and the days after it."
+        default=30,
+        ge=1,
+        le=3660,
+        description="The care plan covers as_of's day and the days after it (at most ten years).",
     )
     sla: SlaPolicy = Field(default_factory=SlaPolicy)
     top_at_risk: int = Field(default=10, ge=0, description="How many customers at risk to list.")
@@ -134,6 +182,22 @@ class PortfolioConfig(BaseModel):
         description="Per kind of file, its column names that differ from crmcore's, mapped to "
         "crmcore's (used when reading files, as by the command line).",
     )
+    reading: ReadLimits = Field(
+        default_factory=ReadLimits,
+        description="The limits files are read within (used when reading files).",
+    )
+
+    @model_validator(mode="after")
+    def _one_name_per_column(self) -> PortfolioConfig:
+        for kind, mapping in self.columns.items():
+            problem = mapping_problem(mapping)
+            if problem is not None:
+                raise PydanticCustomError(
+                    "column_mapping",
+                    "columns of {kind}: {problem}",
+                    {"kind": kind, "problem": problem},
+                )
+        return self
 
 
 class CustomerReport(Value):
@@ -174,6 +238,46 @@ class UnknownRecord(Value):
     customer_id: str
 
 
+class RejectedRecord(Value):
+    """A record left out as bad (with ``on_error="collect"``): where it was, and why."""
+
+    kind: Literal["customer", "transaction", "touchpoint", "complaint"]
+    record_id: str
+    customer_id: str
+    source: str = Field(description="The file it came from, or the input it was given in.")
+    line: int = Field(description="Its line in the file, or its position in the input.")
+    problem: str
+
+
+class RecordCount(Value):
+    """What became of the records of one kind: analysed, or left out and why."""
+
+    read: int = Field(description="Records given.")
+    analysed: int = Field(description="Records taken into the analysis.")
+    after_as_of: int = Field(default=0, description="Left out: dated after as_of.")
+    unknown_customer: int = Field(
+        default=0, description="Left out: their customer is not in the customer list."
+    )
+    rejected: int = Field(default=0, description="Left out as bad records (see rejected).")
+    duplicate_ids: int = Field(
+        default=0,
+        description="Records whose id an earlier record of the kind already had (analysed "
+        "all the same, unless check_ids refuses them).",
+    )
+
+
+class CurrencyReport(Value):
+    """The customers whose amounts are in one currency: their value, pyramid and risks."""
+
+    currency: str = Field(description="ISO 4217 code; XXX for customers with no amount.")
+    customers: int
+    historical_value: Decimal = Field(description="The customers' historical value, summed.")
+    profit: Decimal = Field(description="The customers' profit, summed.")
+    tiers: tuple[Tier, ...]
+    pareto: float | None = Field(description="Share of value held by the top 20 % of customers.")
+    at_risk: tuple[AtRisk, ...] = Field(description="The top customers by value at risk.")
+
+
 class ModelReport(Value):
     """The BG/NBD model behind P(alive): fitted, or why not."""
 
@@ -188,11 +292,20 @@ class PortfolioReport(BaseModel):
 
     as_of: Timestamp
     customers: tuple[CustomerReport, ...]
-    records: dict[str, int] = Field(description="Records read, per kind.")
-    unknown_records: tuple[UnknownRecord, ...]
+    records: dict[RecordKind, RecordCount] = Field(
+        description="Per kind of record: read, analysed, and left out and why."
+    )
+    unknown_records: tuple[UnknownRecord, ...] = Field(
+        description=f"The first {KEPT_RECORDS:,} records of customers not in the list."
+    )
+    rejected: tuple[RejectedRecord, ...] = Field(
+        default=(), description=f"The first {KEPT_RECORDS:,} records left out as bad."
+    )
     stages: dict[LifecycleStage, int]
-    tiers: tuple[Tier, ...]
-    pareto: float | None = Field(description="Share of value held by the top 20 % of customers.")
+    currencies: tuple[CurrencyReport, ...] = Field(
+        description="Per currency (in code order): value totals, the pyramid, the Pareto "
+        "share and the customers at risk."
+    )
     quadrants: dict[Quadrant, int]
     nps: float | None = Field(description="Over the ratings in the satisfaction window.")
     nps_ratings: int
@@ -201,7 +314,6 @@ class PortfolioReport(BaseModel):
     sla: dict[str, dict[SlaStatus, int]] = Field(
         description="Complaints per SLA status, for the first response and the resolution."
     )
-    at_risk: tuple[AtRisk, ...] = Field(description="The top customers by value at risk.")
     care_plan: CarePlan
     model: ModelReport
 
@@ -382,6 +494,7 @@ class _Account:
         "attitude_contact",
         "builders",
         "complaints",
+        "currency",
         "customer",
         "first_outbound",
         "latest_contact",
@@ -390,7 +503,8 @@ class _Account:
         "occasions",
     )
 
-    def __init__(self, customer: Customer, run: _Run) -> None:
+    def __init__(self, customer: Customer, run: _Run, currency: str | None) -> None:
+        self.currency = currency  # all the customer's amounts are in it, once there is one
         self.customer = _SlimCustomer(
             customer.id, customer.acquired_at, customer.birthday, customer.important_dates
         )
@@ -402,6 +516,22 @@ class _Account:
         self.latest_contact: _SlimContact | None = None
         self.attitude_contact: _SlimContact | None = None
         self.complaints: list[_SlimComplaint] = []
+
+    def currency_problem(self, codes: set[str]) -> str | None:
+        """Why a record with amounts in ``codes`` cannot be taken, if it cannot."""
+        if not codes:
+            return None
+        if len(codes) > 1:
+            return _mixed(codes)
+        (code,) = codes
+        if self.currency is None:
+            self.currency = code
+        elif code != self.currency:
+            return (
+                f"is {code}, but customer {self.customer.id!r} has amounts in "
+                f"{self.currency}; one customer's amounts are in one currency"
+            )
+        return None
 
 
 class _Run:
@@ -426,32 +556,139 @@ class _Run:
         self.feedback_start = config.satisfaction.window.before(moment)
 
 
-def _validated(records: Iterable[Any], entity: type[_M], kind: str) -> Iterator[_M]:
-    """The records as entities: entities pass, mappings are validated (position named)."""
-    for position, record in enumerate(records, start=1):
-        if isinstance(record, entity):
-            yield record
-            continue
-        try:
-            yield entity.model_validate(record)
-        except ValidationError as exc:
-            problems = [
-                FieldProblem(".".join(map(str, e["loc"])) or None, e["msg"])
-                for e in exc.errors(include_url=False, include_input=False)
-            ]
-            raise InvalidRecord(f"{kind} input", position, problems) from None
+class _Input:
+    """One kind of record as it streams in: validated, counted, and placed by file and line."""
+
+    def __init__(
+        self,
+        records: Iterable[Any],
+        entity: type[_M],
+        kind: RecordKind,
+        on_error: OnError,
+        progress: Callable[[str, int], None] | None,
+    ) -> None:
+        self.records, self.entity, self.kind = records, entity, kind
+        self.on_error, self.progress = on_error, progress
+        self.single: Any = kind[:-1]
+        self.position = 0
+        self.count = RecordCounter()
+
+    def where(self) -> tuple[str, int]:
+        """The file and line of the current record (crmcore's readers say), or its position."""
+        source, line = getattr(self.records, "source", None), getattr(self.records, "line", None)
+        if isinstance(source, str) and isinstance(line, int) and line > 0:
+            return source, line
+        return f"{self.kind} input", self.position
+
+    def __iter__(self) -> Iterator[Any]:
+        validate, entity, progress = self.entity.model_validate, self.entity, self.progress
+        for position, record in enumerate(self.records, start=1):
+            self.position = position
+            if progress is not None and position % PROGRESS_EVERY == 0:
+                progress(self.kind, position)
+            if isinstance(record, entity):
+                yield record
+                continue
+            try:
+                yield validate(record)
+            except ValidationError as exc:
+                source, line = self.where()
+                raise InvalidRecord(source, line, problems_of(exc, entity)) from None
+        if progress is not None:
+            progress(self.kind, self.position)
+
+    def reject(self, record: Any, field: str | None, problem: str, rejected: _Kept) -> None:
+        """Leave a bad record out (listing it), or raise, as ``on_error`` says."""
+        source, line = self.where()
+        if self.on_error == "raise":
+            raise InvalidRecord(source, line, [FieldProblem(field, problem)])
+        self.count.rejected += 1
+        customer_id = getattr(record, "customer_id", record.id)
+        detail = problem if field is None else f"field {field!r}: {problem}"
+        rejected.add(
+            RejectedRecord(
+                kind=self.single,
+                record_id=record.id,
+                customer_id=customer_id,
+                source=source,
+                line=line,
+                problem=detail,
+            )
+        )
 
 
-def _counted(
-    records: Iterator[_T], kind: str, progress: Callable[[str, int], None] | None
-) -> Iterator[_T]:
-    count = 0
-    for count, record in enumerate(records, start=1):
-        if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(kind, count)
-        yield record
-    if progress is not None:
-        progress(kind, count)
+class RecordCounter:
+    """The running counts of one kind of record (see `RecordCount`)."""
+
+    __slots__ = ("after_as_of", "analysed", "duplicate_ids", "rejected", "unknown_customer")
+
+    def __init__(self) -> None:
+        self.analysed = self.after_as_of = self.unknown_customer = 0
+        self.rejected = self.duplicate_ids = 0
+
+    def result(self, read: int) -> RecordCount:
+        return RecordCount(
+            read=read,
+            analysed=self.analysed,
+            after_as_of=self.after_as_of,
+            unknown_customer=self.unknown_customer,
+            rejected=self.rejected,
+            duplicate_ids=self.duplicate_ids,
+        )
+
+
+class _Kept(list[Any]):
+    """The first `KEPT_RECORDS` items added; the rest are only counted elsewhere."""
+
+    def add(self, item: Any) -> None:
+        if len(self) < KEPT_RECORDS:
+            self.append(item)
+
+
+class _Ids:
+    """The ids of one kind of record, to count (or refuse) the ones seen twice.
+
+    Exactly, keeping every id, when refusing them; otherwise by 64-bit
+    fingerprints (8 bytes an id; two different ids share one with a chance of
+    about one in 10^7 for ten million ids), counted once all are read.
+    """
+
+    def __init__(self, exact: bool) -> None:
+        self.exact: set[str] | None = set() if exact else None
+        self.prints = [array("Q") for _ in range(16)]  # by the fingerprint's top 4 bits
+
+    def seen(self, record_id: str) -> bool:
+        """Whether the id was seen before (always False when counting by fingerprints)."""
+        if self.exact is not None:
+            if record_id in self.exact:
+                return True
+            self.exact.add(record_id)
+            return False
+        value = int.from_bytes(blake2b(record_id.encode(), digest_size=8).digest(), "big")
+        self.prints[value >> 60].append(value)
+        return False
+
+    def repeats(self) -> int:
+        """How many ids were seen again after their first time (by fingerprint)."""
+        repeated = 0
+        for bucket in self.prints:
+            ordered = sorted(bucket)
+            repeated += sum(1 for a, b in itertools.pairwise(ordered) if a == b)
+        return repeated
+
+
+def _currencies(record: Any) -> set[str]:
+    """The currencies of a record's amounts."""
+    amounts = (getattr(record, name, None) for name in _MONEY_FIELDS[type(record)])
+    return {money.currency for money in amounts if money is not None}
+
+
+_MONEY_FIELDS: dict[type, tuple[str, ...]] = {
+    Customer: ("acquisition_cost", "wallet"),
+    Transaction: ("amount",),  # list_amount and cost are checked to agree with it
+    CareTouchpoint: ("cost",),
+    Complaint: ("compensation", "handling_cost"),
+}
 
 
 def analyze(
@@ -463,6 +700,7 @@ def analyze(
     as_of: datetime | str,
     config: PortfolioConfig | None = None,
     check_ids: bool = False,
+    on_error: OnError = "raise",
     progress: Callable[[str, int], None] | None = None,
 ) -> PortfolioReport:
     """Analyse a customer base as of a moment: per customer and for the portfolio.
@@ -473,28 +711,41 @@ def analyze(
     quadrant, historical value and profit, the pyramid tier, the RFM scores
     and segment, P(alive) from a BG/NBD model fitted on the portfolio (when
     ``config.value.fit_model`` and there are enough buyers), the value at
-    risk, and the next care task. For the portfolio: counts per stage, the
-    tier table with value shares and the Pareto share, quadrant counts, NPS
-    and CSAT over the satisfaction window's ratings, complaint SLA counts,
-    the top customers at risk and the care plan for ``config.care_days``
-    days from ``as_of``'s day.
+    risk, and the next care task. For the portfolio: counts per stage; per
+    currency the value totals, the tier table with value shares and the
+    Pareto share, and the top customers at risk; quadrant counts, NPS and
+    CSAT over the satisfaction window's ratings, complaint SLA counts, and
+    the care plan for ``config.care_days`` days from ``as_of``'s day. What
+    was left out, and why, is counted in ``records``.
 
     Args:
         customers: The customer list (read first).
         transactions: Purchases and refunds.
         touchpoints: Care contacts.
         complaints: Complaints.
-        as_of: The moment of the analysis; later records are left out.
+        as_of: The moment of the analysis; later records are left out (and counted).
         config: Policies and settings (default `PortfolioConfig()`).
-        check_ids: Refuse a record id seen twice in one kind of record.
-            Off by default: it keeps every id, so memory grows with records.
+        check_ids: Refuse a record id seen twice in one kind of record, as a
+            bad record; it keeps every id, so memory grows with records.
+            Without it, repeated ids are counted (by fingerprint) and warned
+            about, and the records analysed.
+        on_error: What to do with a bad record (a customer id seen twice, an
+            amount in another currency than the customer's others, a
+            repeated id with ``check_ids``): ``"raise"`` an
+            [`InvalidRecord`][crmcore.errors.InvalidRecord] naming its file
+            and line (or its position in the input), or ``"collect"``: leave
+            it out, count it, and list it in the report's ``rejected``.
         progress: Called as ``progress(kind, records_so_far)`` every
             100,000 records and at the end of each kind.
 
+    Warns:
+        DuplicateIdWarning: Record ids were seen twice (without ``check_ids``).
+
     Raises:
-        DuplicateId: Two customers share an id (or two records, with ``check_ids``).
-        InvalidRecord: A mapping is not a valid record (its position named).
-        CurrencyMismatch: One customer's amounts are in several currencies.
+        InvalidRecord: A mapping is not a valid record (its position named),
+            or a bad record with ``on_error="raise"``.
+        DuplicateId: Two records share an id with ``check_ids`` and
+            ``on_error="raise"``, or two customers do.
         ValueError: The lifecycle policy asks for a loyalty index at promotion
             (``loyal_min_loyalty``), which needs every record kept.
 
@@ -505,11 +756,15 @@ def analyze(
         ...                  data.complaints, as_of=data.end)
         >>> len(report.customers), sum(report.stages.values())
         (500, 500)
-        >>> round(sum(t.value_share for t in report.tiers), 6)
+        >>> [(c.currency, c.customers) for c in report.currencies]
+        [('CNY', 500)]
+        >>> round(sum(t.value_share for t in report.currencies[0].tiers), 6)
         1.0
     """
     moment = _AT.validate_python(as_of)
     config = config or PortfolioConfig()
+    if on_error not in ("raise", "collect"):
+        raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
     if config.lifecycle.loyal_min_loyalty is not None:
         raise ValueError(
             "Cannot analyze a portfolio with a lifecycle policy that sets loyal_min_loyalty: "
@@ -518,57 +773,104 @@ def analyze(
         )
     run = _Run(config, moment)
     accounts: dict[str, _Account] = {}
-    for customer in _counted(_validated(customers, Customer, "customers"), "customers", progress):
+    unknown, rejected = _Kept(), _Kept()
+    counts: dict[RecordKind, RecordCount] = {}
+
+    people = _Input(customers, Customer, "customers", on_error, progress)
+    for customer in people:
+        codes = _currencies(customer)
         if customer.id in accounts:
-            raise DuplicateId("customer", customer.id)
-        accounts[customer.id] = _Account(customer, run)
-    unknown: list[UnknownRecord] = []
-    counts: dict[str, int] = {"customers": len(accounts)}
-    seen: dict[str, set[str]] = {}
+            people.count.duplicate_ids += 1
+            if on_error == "raise":
+                raise DuplicateId("customer", customer.id)
+            people.reject(customer, "id", "another customer has the same id", rejected)
+        elif len(codes) > 1:
+            people.reject(customer, None, _mixed(codes), rejected)
+        else:
+            accounts[customer.id] = _Account(customer, run, next(iter(codes), None))
+    people.count.analysed = len(accounts)
+    counts["customers"] = people.count.result(people.position)
 
     def stream(
-        records: Iterable[Any], entity: type[_R], kind: str
+        records: Iterable[Any], entity: type[_R], kind: RecordKind, when: Callable[[_R], datetime]
     ) -> Iterator[tuple[_Account, _R]]:
-        ids = seen.setdefault(kind, set()) if check_ids else None
-        single = kind[:-1]
-        count = 0
-        for record in _counted(_validated(records, entity, kind), kind, progress):
-            count += 1
-            if ids is not None:
-                if record.id in ids:
-                    raise DuplicateId(single, record.id)
-                ids.add(record.id)
+        source = _Input(records, entity, kind, on_error, progress)
+        count = source.count
+        ids = _Ids(exact=check_ids)
+        for record in source:
+            if ids.seen(record.id):  # only ever true with check_ids
+                count.duplicate_ids += 1
+                if on_error == "raise":
+                    raise DuplicateId(source.single, record.id)
+                source.reject(record, "id", f"another {source.single} has the same id", rejected)
+                continue
+            if when(record) > moment:
+                count.after_as_of += 1
+                continue
             account = accounts.get(record.customer_id)
             if account is None:
-                unknown.append(
+                count.unknown_customer += 1
+                unknown.add(
                     UnknownRecord(
-                        kind=single,  # type: ignore[arg-type]
-                        record_id=record.id,
-                        customer_id=record.customer_id,
+                        kind=source.single, record_id=record.id, customer_id=record.customer_id
                     )
                 )
                 continue
+            problem = account.currency_problem(_currencies(record))
+            if problem is not None:
+                source.reject(record, _CURRENCY_FIELD[kind], problem, rejected)
+                continue
+            count.analysed += 1
             yield account, record
-        counts[kind] = count
+        if not check_ids:
+            count.duplicate_ids = ids.repeats()
+        counts[kind] = count.result(source.position)
 
-    for account, sale in stream(transactions, Transaction, "transactions"):
+    for account, sale in stream(transactions, Transaction, "transactions", _sold_at):
         _take_sale(account, sale, run)
     ratings: dict[str, Counter[int]] = {"recommend": Counter(), "satisfaction": Counter()}
-    for account, contact in stream(touchpoints, CareTouchpoint, "touchpoints"):
+    for account, contact in stream(touchpoints, CareTouchpoint, "touchpoints", _contacted_at):
         _take_contact(account, contact, run, ratings)
     sla: dict[str, dict[SlaStatus, int]] = {
         "first_response": dict.fromkeys(SlaStatus, 0),
         "resolution": dict.fromkeys(SlaStatus, 0),
     }
-    for account, complaint in stream(complaints, Complaint, "complaints"):
+    for account, complaint in stream(complaints, Complaint, "complaints", _received_at):
         _take_complaint(account, complaint, run, sla)
-    return _report(accounts, run, counts, unknown, ratings, sla)
+    repeated: dict[str, int] = {  # analysed all the same (customers never are)
+        k: n.duplicate_ids for k, n in counts.items() if n.duplicate_ids and k != "customers"
+    }
+    if repeated and not check_ids:
+        warnings.warn(DuplicateIdWarning(repeated), stacklevel=2)
+    return _report(accounts, run, counts, unknown, rejected, ratings, sla)
+
+
+def _sold_at(sale: Transaction) -> datetime:
+    return sale.occurred_at
+
+
+def _contacted_at(contact: CareTouchpoint) -> datetime:
+    return contact.occurred_at
+
+
+def _received_at(complaint: Complaint) -> datetime:
+    return complaint.received_at
+
+
+_CURRENCY_FIELD: dict[RecordKind, str | None] = {
+    "customers": None,
+    "transactions": "amount.currency",
+    "touchpoints": "cost.currency",
+    "complaints": None,
+}
+
+
+def _mixed(codes: set[str]) -> str:
+    return f"holds amounts in {' and '.join(sorted(codes))}; one record has one currency"
 
 
 def _take_sale(account: _Account, sale: Transaction, run: _Run) -> None:
     at = sale.occurred_at
-    if at > run.moment:
-        return
     for builder in account.builders:
         builder.sale(sale)
     account.ledger.sale(sale)
@@ -588,8 +890,6 @@ def _take_contact(
     account: _Account, contact: CareTouchpoint, run: _Run, ratings: dict[str, Counter[int]]
 ) -> None:
     at = contact.occurred_at
-    if at > run.moment:
-        return
     for builder in account.builders:
         builder.contact(contact)
     account.ledger.contact(contact)
@@ -615,8 +915,6 @@ def _take_contact(
 def _take_complaint(
     account: _Account, complaint: Complaint, run: _Run, sla: dict[str, dict[SlaStatus, int]]
 ) -> None:
-    if complaint.received_at > run.moment:
-        return
     for builder in account.builders:
         builder.complaint(complaint)
     account.ledger.complaint(complaint)
@@ -705,20 +1003,23 @@ def _fit(rows: list[RfmRow], settings: ValueSettings) -> ModelReport:
 def _report(
     accounts: dict[str, _Account],
     run: _Run,
-    counts: dict[str, int],
+    counts: dict[RecordKind, RecordCount],
     unknown: list[UnknownRecord],
+    rejected: list[RejectedRecord],
     ratings: dict[str, Counter[int]],
     sla: dict[str, dict[SlaStatus, int]],
 ) -> PortfolioReport:
     config, moment = run.config, run.moment
     settings = config.value
     values: dict[str, float] = {}
+    currencies: dict[str, str | None] = {}
     rows: list[RfmRow] = []
     for cid, account in accounts.items():
         # the pyramid and the model need every customer first; the lines are made
         # below, recomputing these few figures rather than keeping them all
-        values[cid] = float(_historical(account.ledger, cid).value)
-        currency = account.ledger.currency or "XXX"
+        historical = _historical(account.ledger, cid)
+        values[cid], currencies[cid] = float(historical.value), historical.currency
+        currency = account.ledger.currency or NO_CURRENCY
         days = [
             _DayPurchase(cid, o.first, TransactionKind.PURCHASE, Money._trusted(o.total, currency))
             for o in account.occasions.finish()
@@ -726,7 +1027,15 @@ def _report(
         rows += rfm_summary(
             days, observation_end=moment, unit=settings.rfm_unit, periods=settings.rfm_periods
         )
-    scores = {s.customer_id: (s.code, s.segment) for s in rfm_scores(rows)}
+    groups = _groups(currencies)
+    group_of = {cid: code for code, members in groups.items() for cid in members}
+    scores: dict[str, tuple[str, RfmSegment]] = {}
+    for members in groups.values():
+        inside = set(members)
+        scores |= {
+            s.customer_id: (s.code, s.segment)
+            for s in rfm_scores([r for r in rows if r.customer_id in inside])
+        }
     model = _fit(rows, settings)
     alive: dict[str, float] = {}
     if model.fitted is not None:
@@ -736,10 +1045,12 @@ def _report(
             for r in rows
         }
     del rows  # not needed any more: memory for the lines
-    tiers = pyramid(values, shares=settings.pyramid_shares)
-    names = {level.number: level.name for level in tiers.levels}
+    pyramids = {
+        code: pyramid({cid: values[cid] for cid in members}, shares=settings.pyramid_shares)
+        for code, members in groups.items()
+    }
     lines: list[CustomerReport] = []
-    ranked: list[AtRisk] = []  # the top ones so far (trimmed as it grows)
+    ranked: dict[str, list[AtRisk]] = {code: [] for code in groups}  # the top ones so far
 
     def by_risk(r: AtRisk) -> tuple[float, str]:
         return (-r.value_at_risk, r.customer_id)
@@ -758,6 +1069,8 @@ def _report(
             summaries[config.satisfaction.window], as_of=moment, config=config.satisfaction
         )
         loyal = loyalty(summaries[config.loyalty.window], as_of=moment, config=config.loyalty)
+        group = group_of[cid]
+        tiers = pyramids[group]
         tier = tiers.tiers.get(cid)
         risk = at_risk(
             [history],
@@ -766,9 +1079,10 @@ def _report(
             p_alive=None if p_alive is None else {cid: p_alive},
             policy=config.lifecycle,
         )
-        ranked += risk
-        if len(ranked) > 2 * config.top_at_risk + 100:
-            ranked = sorted(ranked, key=by_risk)[: config.top_at_risk]
+        ranking = ranked[group]
+        ranking += risk
+        if len(ranking) > 2 * config.top_at_risk + 100:
+            ranked[group] = sorted(ranking, key=by_risk)[: config.top_at_risk]
         plan = plan_care(
             [history],
             start=run.first,
@@ -800,7 +1114,7 @@ def _report(
                     "profit": profit.profit,
                     "profitable": profit.profitable,
                     "tier": tier,
-                    "tier_name": None if tier is None else names[tier],
+                    "tier_name": None if tier is None else _tier_name(tiers, tier),
                     "rfm_code": None if score is None else score[0],
                     "rfm_segment": None if score is None else score[1],
                     "p_alive": p_alive,
@@ -811,32 +1125,45 @@ def _report(
                 }
             )
         )
-    ranked.sort(key=by_risk)
 
     def order(task: CareTask) -> tuple[Any, ...]:
         return (task.due, task.priority, task.customer_id, task.rule.value)
 
     stages = dict.fromkeys(LifecycleStage, 0)
     quadrants = dict.fromkeys(Quadrant, 0)
+    totals = dict.fromkeys(groups, (0, _ZERO, _ZERO))
     for line in lines:
         stages[line.stage] += 1
         quadrants[line.quadrant] += 1
+        code = group_of[line.customer_id]
+        number, worth, gain = totals[code]
+        totals[code] = (number + 1, worth + line.historical_value, gain + line.profit)
     recommend, stars = ratings["recommend"], ratings["satisfaction"]
     return PortfolioReport(
         as_of=moment,
         customers=tuple(lines),
         records=counts,
         unknown_records=tuple(unknown),
+        rejected=tuple(rejected),
         stages=stages,
-        tiers=tiers.levels,
-        pareto=tiers.pareto,
+        currencies=tuple(
+            CurrencyReport(
+                currency=code,
+                customers=totals[code][0],
+                historical_value=totals[code][1],
+                profit=totals[code][2],
+                tiers=pyramids[code].levels,
+                pareto=pyramids[code].pareto,
+                at_risk=tuple(sorted(ranked[code], key=by_risk)[: config.top_at_risk]),
+            )
+            for code in sorted(groups)
+        ),
         quadrants=quadrants,
         nps=nps(recommend.elements()),
         nps_ratings=recommend.total(),
         csat=csat(stars.elements()),
         csat_ratings=stars.total(),
         sla=sla,
-        at_risk=tuple(ranked[: config.top_at_risk]),
         care_plan=CarePlan(
             start=run.first,
             end=run.last,
@@ -845,3 +1172,21 @@ def _report(
         ),
         model=model,
     )
+
+
+def _groups(currencies: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """The customers of each currency, in the customer list's order.
+
+    A customer with no amount joins the portfolio's currency if it has
+    exactly one, and the group `NO_CURRENCY` otherwise.
+    """
+    codes = {code for code in currencies.values() if code is not None}
+    fallback = next(iter(codes)) if len(codes) == 1 else NO_CURRENCY
+    groups: dict[str, list[str]] = {}
+    for cid, code in currencies.items():
+        groups.setdefault(code or fallback, []).append(cid)
+    return groups
+
+
+def _tier_name(tiers: Pyramid, number: int) -> str:
+    return tiers.levels[number - 1].name

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import builtins
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crmcore import Customer, Money, Transaction
 from crmcore.datasets import generate, load_sample
-from crmcore.errors import DuplicateId, InvalidRecord
+from crmcore.errors import DuplicateId, DuplicateIdWarning, InvalidRecord
+from crmcore.io import read_csv, write_csv
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage
-from crmcore.portfolio import CustomerReport, PortfolioConfig, PortfolioReport, analyze
+from crmcore.portfolio import (
+    CustomerReport,
+    PortfolioConfig,
+    PortfolioReport,
+    RecordCount,
+    analyze,
+)
 from tests.conftest import assert_matches_its_schema
 
 
@@ -29,7 +37,7 @@ def test_records_of_customers_not_in_the_list_are_reported_not_analysed() -> Non
     assert [(u.kind, u.record_id, u.customer_id) for u in report.unknown_records] == [
         ("transaction", "T-2", "C-9")
     ]
-    assert report.records["transactions"] == 2
+    assert report.records["transactions"] == RecordCount(read=2, analysed=1, unknown_customer=1)
     assert [line.historical_value for line in report.customers] == [100]
 
 
@@ -44,23 +52,100 @@ def test_mappings_are_validated_and_a_bad_one_is_named_by_its_position() -> None
         analyze([{"id": "C-1"}], rows, as_of="2024-06-01")
 
 
-def test_two_customers_with_one_id_are_refused() -> None:
+def test_two_customers_with_one_id_are_refused_or_the_second_is_left_out() -> None:
     with pytest.raises(DuplicateId, match="C-1"):
         analyze([Customer(id="C-1"), Customer(id="C-1")], as_of="2024-06-01")
+    report = analyze([Customer(id="C-1"), Customer(id="C-1", region="north")],
+                     as_of="2024-06-01", on_error="collect")  # fmt: skip
+    assert [line.customer_id for line in report.customers] == ["C-1"]
+    assert report.records["customers"] == RecordCount(read=2, analysed=1, rejected=1,
+                                                       duplicate_ids=1)  # fmt: skip
+    (rejected,) = report.rejected
+    assert (rejected.source, rejected.line) == ("customers input", 2)
 
 
-def test_duplicate_record_ids_are_refused_only_when_asked_for() -> None:
+def test_repeated_record_ids_are_counted_and_warned_about_and_analysed() -> None:
     sales = [_sale(1, "C-1", "2024-01-02"), _sale(1, "C-1", "2024-01-05")]
-    report = analyze([Customer(id="C-1")], sales, as_of="2024-06-01")
+    with pytest.warns(DuplicateIdWarning, match="1 transactions whose id an earlier one"):
+        report = analyze([Customer(id="C-1")], sales, as_of="2024-06-01")
     assert report.customers[0].historical_value == 200
+    assert report.records["transactions"].duplicate_ids == 1
+
+
+def test_check_ids_refuses_repeated_record_ids_as_bad_records() -> None:
+    sales = [_sale(1, "C-1", "2024-01-02"), _sale(1, "C-1", "2024-01-05")]
     with pytest.raises(DuplicateId, match="T-1"):
         analyze([Customer(id="C-1")], sales, as_of="2024-06-01", check_ids=True)
+    report = analyze([Customer(id="C-1")], sales, as_of="2024-06-01", check_ids=True,
+                     on_error="collect")  # fmt: skip
+    assert report.customers[0].historical_value == 100
+    assert report.records["transactions"] == RecordCount(read=2, analysed=1, rejected=1,
+                                                          duplicate_ids=1)  # fmt: skip
+    assert report.rejected[0].problem == "field 'id': another transaction has the same id"
 
 
-def test_records_after_as_of_are_left_out() -> None:
+def test_records_after_as_of_are_left_out_and_counted() -> None:
     sales = [_sale(1, "C-1", "2024-01-02"), _sale(2, "C-1", "2024-07-05")]
-    (line,) = analyze([Customer(id="C-1")], sales, as_of="2024-06-01").customers
+    report = analyze([Customer(id="C-1")], sales, as_of="2024-06-01")
+    (line,) = report.customers
     assert (line.stage, line.historical_value) == (LifecycleStage.FIRST_TIME, 100)
+    assert report.records["transactions"] == RecordCount(read=2, analysed=1, after_as_of=1)
+
+
+def _sold(n: int, cid: str, amount: str, currency: str) -> Transaction:
+    return Transaction(id=f"T-{n}", customer_id=cid, occurred_at="2024-01-02",
+                       amount=Money(amount, currency))  # fmt: skip
+
+
+def test_a_portfolio_in_several_currencies_is_analysed_per_currency() -> None:
+    people = [Customer(id=f"C-{n}") for n in range(6)]
+    sales = [_sold(0, "C-0", "100", "CNY"), _sold(1, "C-1", "100", "JPY"),
+             _sold(2, "C-2", "5000", "JPY"), _sold(3, "C-3", "20", "CNY"),
+             _sold(4, "C-4", "30", "CNY")]  # fmt: skip
+    report = analyze(people, sales, as_of="2024-06-01")
+    cny, jpy, nothing = report.currencies
+    assert (cny.currency, cny.customers, cny.historical_value) == ("CNY", 3, 150)
+    assert (jpy.currency, jpy.customers, jpy.historical_value) == ("JPY", 2, 5100)
+    # a customer with no amount has no currency of its own among several
+    assert (nothing.currency, nothing.customers) == ("XXX", 1)
+    # the tiers of each currency hold its customers and its value only
+    assert sum(t.count for t in jpy.tiers) == 2
+    assert sum(t.value for t in jpy.tiers) == 5100
+    lines = {line.customer_id: line for line in report.customers}
+    # C-1's 100 JPY is the least of the yen, whatever the yuan amounts are
+    assert lines["C-1"].tier == max(t.number for t in jpy.tiers if t.count)
+    assert lines["C-2"].tier == min(t.number for t in jpy.tiers if t.count)
+    assert lines["C-0"].tier == min(t.number for t in cny.tiers if t.count)
+
+
+def test_customers_without_amounts_join_the_single_currency_of_the_portfolio() -> None:
+    report = analyze([Customer(id="C-1"), Customer(id="C-2")],
+                     [_sold(1, "C-1", "100", "EUR")], as_of="2024-06-01")  # fmt: skip
+    (euro,) = report.currencies
+    assert (euro.currency, euro.customers) == ("EUR", 2)
+
+
+def test_an_amount_in_a_second_currency_of_one_customer_is_a_bad_record(tmp_path: Path) -> None:
+    sales = [_sold(1, "C-1", "100", "CNY"), _sold(2, "C-1", "100", "USD"),
+             _sold(3, "C-2", "100", "USD")]  # fmt: skip
+    with pytest.raises(
+        InvalidRecord,
+        match=r"transactions input, line 2: field 'amount.currency': is USD, but customer "
+        r"'C-1' has amounts in CNY",
+    ):
+        analyze([Customer(id="C-1"), Customer(id="C-2")], sales, as_of="2024-06-01")
+    path = tmp_path / "transactions.csv"
+    write_csv(path, sales)
+    reader = read_csv(path, Transaction)
+    report = analyze([Customer(id="C-1"), Customer(id="C-2")], reader, as_of="2024-06-01",
+                     on_error="collect")  # fmt: skip
+    (bad,) = report.rejected
+    assert (bad.source, bad.line, bad.record_id, bad.customer_id) == (str(path), 3, "T-2", "C-1")
+    assert report.records["transactions"] == RecordCount(read=3, analysed=2, rejected=1)
+    assert [(c.currency, c.historical_value) for c in report.currencies] == [
+        ("CNY", 100),
+        ("USD", 100),
+    ]
 
 
 def test_a_policy_that_needs_the_loyalty_index_at_promotion_is_refused() -> None:
@@ -73,7 +158,9 @@ def test_an_empty_portfolio_gives_an_empty_report_with_every_count_at_zero() -> 
     report = analyze([], as_of="2024-06-01")
     assert report.customers == ()
     assert set(report.stages.values()) == {0}
-    assert (report.nps, report.csat, report.pareto) == (None, None, None)
+    assert (report.nps, report.csat, report.currencies) == (None, None, ())
+    assert set(report.records) == {"customers", "transactions", "touchpoints", "complaints"}
+    assert all(count == RecordCount(read=0, analysed=0) for count in report.records.values())
     assert report.care_plan.tasks == ()
     assert report.to_dicts() == []
 
@@ -137,12 +224,14 @@ def test_a_missing_dataframe_library_names_the_extra_to_install(
 def test_the_portfolio_aggregates_add_up(sample_report: PortfolioReport) -> None:
     report = sample_report
     assert sum(report.stages.values()) == sum(report.quadrants.values()) == 500
-    assert sum(t.count for t in report.tiers) == 500
-    assert sum(t.value_share or 0 for t in report.tiers) == pytest.approx(1)
+    (yuan,) = report.currencies
+    assert sum(t.count for t in yuan.tiers) == yuan.customers == 500
+    assert sum(t.value_share or 0 for t in yuan.tiers) == pytest.approx(1)
+    assert yuan.historical_value == sum(line.historical_value for line in report.customers)
     assert report.nps_ratings > 0 and report.nps is not None
-    assert sum(report.sla["resolution"].values()) == report.records["complaints"]
-    assert [r.value_at_risk for r in report.at_risk] == sorted(
-        (r.value_at_risk for r in report.at_risk), reverse=True
+    assert sum(report.sla["resolution"].values()) == report.records["complaints"].analysed
+    assert [r.value_at_risk for r in yuan.at_risk] == sorted(
+        (r.value_at_risk for r in yuan.at_risk), reverse=True
     )
     assert all(report.care_plan.start <= t.due <= report.care_plan.end
                for t in report.care_plan.tasks)  # fmt: skip

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore import build_histories
+from crmcore import Money, build_histories
 from crmcore.datasets import Dataset, generate, load_sample
 from crmcore.lifecycle import replay
 from crmcore.portfolio import PortfolioConfig, PortfolioReport, ValueSettings, analyze
@@ -81,7 +81,14 @@ def _check(data: Dataset, as_of: datetime, config: PortfolioConfig, seed: int) -
         assert line.rfm_code == (None if score is None else score.code)
         assert line.p_alive == alive.get(cid)
     ranked = at_risk(histories, as_of=as_of, values=values, p_alive=alive or None)
-    assert report.at_risk == tuple(ranked[: config.top_at_risk])
+    # the generated portfolios are in one currency: one section holds every customer
+    if histories:
+        (section,) = report.currencies
+        assert section.customers == len(histories)
+        assert section.at_risk == tuple(ranked[: config.top_at_risk])
+        assert section.tiers == pyramid(values).levels
+    else:
+        assert report.currencies == ()
     assert report.care_plan == plan
     for cid, line in lines.items():
         due = [t for t in plan.tasks if t.customer_id == cid]
@@ -120,3 +127,39 @@ def test_the_model_report_says_why_no_model_was_fitted(fit: bool) -> None:
     assert report.model.fitted is None
     assert report.model.reason is not None
     assert ("min_model_customers" in report.model.reason) is fit
+
+
+def _renamed(record: Any, prefix: str, currency: str) -> Any:
+    """A record of another customer base: ids prefixed, every amount in ``currency``."""
+    update: dict[str, Any] = {"id": prefix + record.id}
+    if hasattr(record, "customer_id"):
+        update["customer_id"] = prefix + record.customer_id
+    for name, value in record:
+        if isinstance(value, Money):
+            update[name] = Money(value.amount, currency)
+    return record.model_copy(update=update)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_portfolio_in_two_currencies_is_analysed_as_each_currency_alone(seed: int) -> None:
+    yuan = generate(customers=20, seed=seed)
+    yen_base = generate(customers=15, seed=seed + 100)
+    yen = Dataset(*(tuple(_renamed(r, "J", "JPY") for r in part) for part in
+                    (yen_base.customers, yen_base.transactions, yen_base.touchpoints,
+                     yen_base.complaints)), start=yen_base.start, end=yen_base.end)  # fmt: skip
+    as_of = datetime(2025, 6, 30).astimezone()
+    config = PortfolioConfig(value=ValueSettings(fit_model=False))  # one model would span both
+
+    def run(*parts: Dataset) -> PortfolioReport:
+        return analyze(*(sum((getattr(p, kind) for p in parts), ()) for kind in
+                         ("customers", "transactions", "touchpoints", "complaints")),
+                       as_of=as_of, config=config)  # fmt: skip
+
+    both, alone = run(yuan, yen), [run(yuan), run(yen)]
+    assert both.customers == alone[0].customers + alone[1].customers
+    assert both.currencies == alone[0].currencies + alone[1].currencies
+    assert [c.currency for c in both.currencies] == ["CNY", "JPY"]
+    assert both.care_plan.tasks == tuple(
+        sorted(alone[0].care_plan.tasks + alone[1].care_plan.tasks,
+               key=lambda t: (t.due, t.priority, t.customer_id, t.rule.value))
+    )  # fmt: skip

@@ -33,7 +33,8 @@ def test_without_arguments_it_prints_the_sample_portfolio_report() -> None:
         "Care plan",
     ):
         assert section in text  # fmt: skip
-    assert "records read: customers 500" in text
+    assert any(line.split()[:3] == ["customers", "500", "500"] for line in text.splitlines())
+    assert "Customer pyramid in CNY (historical value)" in text
     # the tier table carries a text histogram of the value shares
     assert any(line.startswith("1 key") and "#" in line for line in text.splitlines())
 
@@ -128,7 +129,7 @@ def test_the_config_maps_columns_and_sets_policies(portfolio: Path, tmp_path: Pa
     assert code == 0
     report = json.loads(text)
     assert len(report["customers"]) == 30
-    assert len(report["at_risk"]) <= 3
+    assert len(report["currencies"][0]["at_risk"]) <= 3
     assert report["care_plan"]["end"] == "2026-01-07"
 
 
@@ -153,8 +154,10 @@ def test_bad_rows_are_reported_counted_and_left_out_with_exit_code_3(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--as-of", "soon"], "is not an ISO date"),
-        (["--as-of", "2024-01-01T10:00:00"], "needs a UTC offset"),
+        (["--as-of", "soon"], "must be an ISO 8601 date"),
+        (["--as-of", "2024-01-01T10:00:00"], "must be timezone-aware"),
+        (["--as-of", "9999-12-31"], "must be from 1900-01-01 up to the end of 2199"),
+        (["--as-of", "2024-02-30"], "is not a real date"),
         (["--as-of", "2024-01-01", "--config", "missing.json"], "cannot read --config"),
     ],
 )
@@ -191,3 +194,100 @@ def test_the_report_help_lists_every_option(capsys: pytest.CaptureFixture[str]) 
     text = capsys.readouterr().out
     for option in ("--as-of", "--config", "--format", "--output", "--check-ids", "Exit codes"):
         assert option in text
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"value": {"pyramid_shares": [0.5, 0.6]}}, "pyramid_shares must each be above 0"),
+        ({"columns": {"customers": {"a": "id", "b": "id"}}}, "mapped to one name, 'id'"),
+        ({"care_days": 100_000_000}, "care_days"),
+        ({"lifecycle": {"churn_min_hiatus": "P100000D"}}, "churn_min_hiatus"),
+    ],
+)
+def test_a_configuration_error_is_bad_usage_before_anything_is_read(
+    portfolio: Path, tmp_path: Path, config: dict[str, object], message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), "utf-8")
+    code, _ = run("report", str(portfolio), "--as-of", "2024-01-01", "--config", str(path))
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_output_that_is_a_folder_is_bad_usage_before_the_analysis(
+    portfolio: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run("report", str(portfolio), "--as-of", "2024-01-01", "--output", str(tmp_path))
+    assert code == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_an_unexpected_failure_is_one_line_and_exit_code_1(
+    portfolio: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr("crmcore.cli.analyze", broken)
+    code, _ = run("report", str(portfolio), "--as-of", "2024-01-01")
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "crmcore: unexpected failure: RuntimeError: the disk caught fire\n"
+    )
+
+
+def test_control_characters_from_a_file_reach_the_terminal_escaped(
+    portfolio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = (portfolio / "customers.csv").read_text("utf-8")
+    (portfolio / "customers.csv").write_text(
+        people.replace("id,", "id,\x1b[2J\x9b31m,", 1), "utf-8"
+    )
+    code, _ = run("report", str(portfolio), "--as-of", "2024-01-01")
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x9b" not in err
+    assert "\\x1b[2J\\x9b31m" in err
+
+
+def test_repeated_ids_are_a_warning_and_refused_with_check_ids(
+    portfolio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sales = (portfolio / "transactions.csv").read_text("utf-8").splitlines()
+    (portfolio / "transactions.csv").write_text("\n".join([*sales, sales[1]]) + "\n", "utf-8")
+    code, text = run("report", str(portfolio), "--as-of", "2030-01-01", "--format", "json")
+    assert code == 0
+    assert json.loads(text)["records"]["transactions"]["duplicate_ids"] == 1
+    assert "warning: records whose id an earlier one had (transactions 1)" in (
+        capsys.readouterr().err
+    )
+    code, _ = run("report", str(portfolio), "--as-of", "2030-01-01", "--check-ids")
+    assert code == 3
+    err = capsys.readouterr().err
+    assert f"line {len(sales) + 1}: field 'id': another transaction has the same id" in err
+
+
+def test_a_customer_s_amount_in_a_second_currency_is_a_bad_row_named_by_file_and_line(
+    portfolio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sales = (portfolio / "transactions.csv").read_text("utf-8").splitlines()
+    header = sales[0].split(",")
+    row = sales[1].split(",")
+    customer = row[header.index("customer_id")]
+    later = next(n for n, line in enumerate(sales[2:], start=2)
+                 if line.split(",")[header.index("customer_id")] == customer)  # fmt: skip
+    cells = sales[later].split(",")
+    for name in ("amount.currency", "list_amount.currency", "cost.currency"):
+        if cells[header.index(name)]:
+            cells[header.index(name)] = "USD"
+    sales[later] = ",".join(cells)
+    (portfolio / "transactions.csv").write_text("\n".join(sales) + "\n", "utf-8")
+    code, _ = run("report", str(portfolio), "--as-of", "2030-01-01")
+    assert code == 3
+    err = capsys.readouterr().err
+    assert (
+        f"transactions.csv, line {later + 1}: field 'amount.currency': is USD, but "
+        f"customer '{customer}' has amounts in CNY" in err
+    )
