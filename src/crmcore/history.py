@@ -108,6 +108,35 @@ class CustomerHistory(BaseModel):
         """The id of the history's customer."""
         return self.customer.id
 
+    def anonymized(self, *, keep_attributes: Iterable[str] = ()) -> CustomerHistory:
+        """A copy with every piece of personal data erased, the analysis data kept.
+
+        The customer as [`Customer.anonymized`][crmcore.entities.customer.Customer.anonymized]
+        leaves it, and the free text of complaints and touchpoints erased.
+
+        Args:
+            keep_attributes: Keys of the customer's ``attributes`` known to hold
+                no personal data.
+
+        Examples:
+            >>> from crmcore import Complaint, Customer, CustomerHistory
+            >>> history = CustomerHistory(
+            ...     customer=Customer(id="C-1", name="Alice"),
+            ...     complaints=[Complaint(id="K-1", customer_id="C-1", received_at="2024-05-02",
+            ...                           category="price", severity="low",
+            ...                           description="Alice says the price doubled")])
+            >>> erased = history.anonymized()
+            >>> erased.customer.name, erased.complaints[0].description
+            (None, None)
+        """
+        return self.model_copy(
+            update={
+                "customer": self.customer.anonymized(keep_attributes=keep_attributes),
+                "touchpoints": tuple(t.anonymized() for t in self.touchpoints),
+                "complaints": tuple(k.anonymized() for k in self.complaints),
+            }
+        )
+
     @property
     def purchases(self) -> tuple[Transaction, ...]:
         """The purchases, in time order (refunds left out)."""

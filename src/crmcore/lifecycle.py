@@ -254,6 +254,8 @@ class RecordedEvent(Value):
     actor: Label | None = None
     note: Text | None = None
 
+    personal_fields = ("note",)
+
     @model_validator(mode="after")
     def _fits_the_event(self) -> RecordedEvent:
         if self.event is Event.PURCHASE:

@@ -11,6 +11,7 @@ from crmcore import (
     Complaint,
     ComplaintStatus,
     Customer,
+    CustomerHistory,
     CustomerKind,
     Feedback,
     Money,
@@ -171,6 +172,71 @@ def test_anonymized_erases_personal_data_and_keeps_analysis_data(alice: Customer
 
 def test_anonymized_drops_all_free_attributes_by_default(alice: Customer) -> None:
     assert alice.anonymized().attributes == {}
+
+
+def test_a_customer_marked_erased_cannot_hold_personal_data(alice: Customer) -> None:
+    with pytest.raises(ValidationError, match="erased is true but personal data is present"):
+        Customer(id="C-1", name="Alice", erased=True)
+    erased = alice.anonymized()
+    assert Customer.model_validate_json(erased.model_dump_json()) == erased
+
+
+FREE_TEXT_COMPLAINT = {
+    "id": "K-9",
+    "customer_id": "C-1",
+    "received_at": "2024-05-02",
+    "category": "staff",
+    "severity": "low",
+    "status": "acknowledged",
+    "description": "Ms Li of 5 Elm Road was shouted at",
+    "resolution": "Apologised to Ms Li",
+    "status_changes": [
+        {"status": "acknowledged", "at": "2024-05-03", "actor": "agent-7", "note": "Li called"}
+    ],
+}
+
+
+def test_complaint_reprs_mask_descriptions_resolutions_and_notes() -> None:
+    complaint = Complaint.model_validate(FREE_TEXT_COMPLAINT)
+    for text in (repr(complaint), str(complaint)):
+        assert "Li" not in text and "Elm" not in text
+        assert "description='***'" in text and "note='***'" in text
+        assert "actor='agent-7'" in text
+
+
+def test_a_touchpoint_repr_masks_the_feedback_note() -> None:
+    contact = CareTouchpoint(
+        id="P-9", customer_id="C-1", occurred_at="2024-05-02", stage="post_purchase",
+        channel="phone", function="service", direction="outbound",
+        feedback={"satisfaction": 5, "note": "Her son, Tom, starts school"},
+    )  # fmt: skip
+    assert "Tom" not in repr(contact) and "note='***'" in repr(contact)
+
+
+def test_anonymized_complaints_and_touchpoints_keep_no_free_text() -> None:
+    complaint = Complaint.model_validate(FREE_TEXT_COMPLAINT).anonymized()
+    assert (complaint.description, complaint.resolution) == (None, None)
+    assert [(c.note, c.actor) for c in complaint.status_changes] == [(None, "agent-7")]
+    only_a_note = CareTouchpoint(
+        id="P-9", customer_id="C-1", occurred_at="2024-05-02", stage="post_purchase",
+        channel="phone", function="service", direction="outbound", feedback={"note": "Tom"},
+    ).anonymized()  # fmt: skip
+    assert only_a_note.feedback is None  # no signal is left: no feedback
+    assert CareTouchpoint.model_validate_json(only_a_note.model_dump_json()) == only_a_note
+
+
+def test_a_whole_history_is_anonymized_at_once(alice: Customer) -> None:
+    complaint = Complaint.model_validate({**FREE_TEXT_COMPLAINT, "customer_id": alice.id})
+    history = CustomerHistory(customer=alice, complaints=[complaint]).anonymized()
+    assert history.customer.erased and history.customer.name is None
+    assert history.complaints[0].description is None
+    assert "Li" not in history.model_dump_json()
+
+
+def test_money_errors_never_echo_the_amount_or_the_currency() -> None:
+    with pytest.raises(ValidationError) as info:
+        Money("card 4111-1111", "ZZ9")
+    assert "4111" not in str(info.value) and "ZZ9" not in str(info.value)
 
 
 def test_a_negative_acquisition_cost_is_rejected() -> None:

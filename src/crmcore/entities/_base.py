@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, TypeVar, get_type_hints
+from collections.abc import Iterator
+from typing import Any, ClassVar, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, create_model
 from pydantic.json_schema import JsonSchemaValue
@@ -11,7 +12,14 @@ from crmcore._types import Id
 
 
 class Value(BaseModel):
-    """An immutable value object: validated, frozen, no unknown fields."""
+    """An immutable value object: validated, frozen, no unknown fields.
+
+    The fields named in ``personal_fields`` may hold personal data (names,
+    contact data, free text about a person): ``repr()`` and ``str()`` show
+    them as ``'***'``.
+    """
+
+    personal_fields: ClassVar[tuple[str, ...]] = ()
 
     model_config = ConfigDict(
         frozen=True,
@@ -33,6 +41,13 @@ class Value(BaseModel):
         summary = inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0]
         json_schema["description"] = " ".join(summary.split())
         return json_schema
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name in self.personal_fields and value not in (None, ()):
+                yield name, "***"
+            else:
+                yield name, value
 
 
 class Entity(Value):

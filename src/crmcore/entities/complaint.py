@@ -52,6 +52,8 @@ class StatusChange(Value):
     actor: Label | None = None
     note: Text | None = None
 
+    personal_fields = ("note",)
+
 
 class Complaint(Entity):
     """A complaint, its assessment, its resolution and its status history.
@@ -96,6 +98,28 @@ class Complaint(Entity):
         default=None, description="When the complaint was escalated to a manager."
     )
     status_changes: tuple[StatusChange, ...] = ()
+
+    #: Free text that may tell of the customer: masked in ``repr()``, erased by `anonymized`.
+    personal_fields = ("description", "resolution")
+
+    def anonymized(self) -> Complaint:
+        """A copy with the free text erased: description, resolution and the notes of changes.
+
+        Who made each change, and when, stay: they are the firm's, not the customer's.
+
+        Examples:
+            >>> from crmcore import Complaint
+            >>> k = Complaint(id="K-1", customer_id="C-1", received_at="2024-05-02",
+            ...               category="staff", severity="low", description="Rude to Ms Li")
+            >>> k
+            Complaint(id='K-1', customer_id='C-1', ..., description='***', ...)
+            >>> k.anonymized().description is None
+            True
+        """
+        changes = tuple(c.model_copy(update={"note": None}) for c in self.status_changes)
+        return self.model_copy(
+            update={"description": None, "resolution": None, "status_changes": changes}
+        )
 
     @model_validator(mode="after")
     def _history_is_consistent(self) -> Complaint:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Annotated
 
-from pydantic import AfterValidator, Field, JsonValue
+from pydantic import AfterValidator, Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
 
 from crmcore._types import CalendarDate, Label, NonNegativeMoney, Timestamp
@@ -116,12 +116,16 @@ class Customer(Entity):
         default=False, description="True once personal data has been erased by `anonymized()`."
     )
 
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        for name, value in super().__repr_args__():
-            if name in PERSONAL_FIELDS and value not in (None, ()):
-                yield name, "***"
-            else:
-                yield name, value
+    personal_fields = PERSONAL_FIELDS
+
+    @model_validator(mode="after")
+    def _erased_means_erased(self) -> Customer:
+        if self.erased and any(getattr(self, name) not in (None, ()) for name in PERSONAL_FIELDS):
+            raise PydanticCustomError(
+                "erased_with_personal_data",
+                "erased is true but personal data is present; use anonymized() to erase it",
+            )
+        return self
 
     def anonymized(self, *, keep_attributes: Iterable[str] = ()) -> Customer:
         """Return a copy with personal data erased and the analysis data kept.

@@ -37,6 +37,8 @@ class Feedback(Value):
     competitor_attitude: CompetitorAttitude | None = None
     note: Text | None = None
 
+    personal_fields = ("note",)
+
     @model_validator(mode="after")
     def _not_empty(self) -> Feedback:
         if all(value is None for value in self.__dict__.values()):
@@ -78,3 +80,24 @@ class CareTouchpoint(Entity):
     )
     cost: NonNegativeMoney | None = None
     feedback: Feedback | None = None
+
+    def anonymized(self) -> CareTouchpoint:
+        """A copy with the feedback's free text erased (and the feedback, if nothing is left).
+
+        Examples:
+            >>> from crmcore import CareTouchpoint
+            >>> contact = CareTouchpoint(
+            ...     id="P-1", customer_id="C-1", occurred_at="2024-05-02", stage="post_purchase",
+            ...     channel="phone", function="care", direction="outbound",
+            ...     feedback={"satisfaction": 4, "note": "Her son starts school"})
+            >>> contact.feedback
+            Feedback(recommend=None, satisfaction=4, ..., note='***')
+            >>> erased = contact.anonymized()
+            >>> erased.feedback.satisfaction, erased.feedback.note
+            (4, None)
+        """
+        feedback = self.feedback
+        if feedback is None or feedback.note is None:
+            return self
+        kept = {k: v for k, v in feedback.__dict__.items() if k != "note" and v is not None}
+        return self.model_copy(update={"feedback": Feedback.model_validate(kept) if kept else None})
