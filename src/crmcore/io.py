@@ -496,11 +496,12 @@ def read_csv(
         stream, owned = open_text(source, csv_mode=True)
         try:
             records = CsvRecords(stream, name, limits.max_line_chars, limits.max_cell_chars)
-            header = _header(records, name)
-            if header is None:
+            found = _header(records, name)
+            if found is None:
                 return
-            header = [mapping.get(column, column) for column in header]
-            _check_header(header, by_name, name, theirs)
+            line, names = found
+            header = [mapping.get(column, column) for column in names]
+            _check_header(header, by_name, name, line, theirs)
             breaks = [by_name[column].multiline for column in header]
             for start, cells in records.rows(len(header), breaks.__getitem__):
                 if isinstance(cells, FieldProblem):
@@ -520,15 +521,15 @@ def read_csv(
     )
 
 
-def _header(records: CsvRecords, source: str) -> list[str] | None:
-    """The header's cells (``None`` for an empty file); a broken header fails the file."""
+def _header(records: CsvRecords, source: str) -> tuple[int, list[str]] | None:
+    """The header's line and cells (``None`` for an empty file); a broken header fails the file."""
     found = records.header()
     if found is None:
         return None
     line, cells = found
     if isinstance(cells, FieldProblem):
         raise InvalidRecord(source, line, [cells])
-    return cells
+    return line, cells
 
 
 def _mapping(
@@ -551,6 +552,7 @@ def _check_header(
     header: list[str],
     columns: dict[str, _Column],
     source: str,
+    line: int,
     theirs: Callable[[str], str] = lambda name: name,
 ) -> None:
     problems: list[FieldProblem] = []
@@ -567,7 +569,7 @@ def _check_header(
                 FieldProblem(theirs(expected.name), "is a required column but is missing")
             )
     if problems:
-        raise InvalidRecord(source, 1, problems)
+        raise InvalidRecord(source, line, problems)
 
 
 def write_csv(
@@ -685,13 +687,14 @@ def read_purchases(
         stream, owned = open_text(source, csv_mode=True)
         try:
             records = CsvRecords(stream, name, limits.max_line_chars, limits.max_cell_chars)
-            header = _header(records, name)
-            if header is None:
+            found = _header(records, name)
+            if found is None:
                 return
+            line, header = found
             missing = [c for c in _PURCHASE_COLUMNS if c not in header]
             if missing:
                 problems = [FieldProblem(c, "is a required column but is missing") for c in missing]
-                raise InvalidRecord(name, 1, problems)
+                raise InvalidRecord(name, line, problems)
             who, when, amount, currency = (header.index(c) for c in _PURCHASE_COLUMNS)
             kind = header.index("kind") if "kind" in header else None
             breaks = [False] * len(header)
@@ -717,23 +720,34 @@ def read_purchases(
     return RecordReader(rows(), name, on_error, limits.kept_errors)
 
 
-def _purchase_problems(cells: list[str], *columns: int | None) -> list[FieldProblem]:
-    """Every problem of a purchase row, by the rules `read_csv` applies to a `Transaction`."""
-    problems = []
-    checks: tuple[tuple[str, Callable[[str], object]], ...] = (
-        ("customer_id", check_id),
-        ("occurred_at", parse_moment),
-        ("kind", _kind),
-        ("amount", _amount),
-        ("amount.currency", _currency),
-    )
-    for (name, check), column in zip(checks, columns, strict=True):
-        if column is None:
-            continue
+def _purchase_problems(
+    cells: list[str], who: int, when: int, kind: int | None, amount: int, currency: int
+) -> list[FieldProblem]:
+    """Every problem of a purchase row, as `read_csv` reports it for a `Transaction`."""
+    problems: list[FieldProblem] = []
+
+    def check(name: str, text: str, rule: Callable[[str], object]) -> bool:
+        if text == "":  # an empty cell: not recorded
+            problems.append(FieldProblem(name, "Field required"))
+            return False
         try:
-            check(cells[column])
+            rule(text)
         except PydanticCustomError as exc:
             problems.append(FieldProblem(name, exc.message()))
+            return False
+        return True
+
+    check("customer_id", cells[who], check_id)
+    check("occurred_at", cells[when], parse_moment)
+    if kind is not None and cells[kind]:
+        check("kind", cells[kind], _kind)
+    if cells[amount] == cells[currency] == "":  # no money at all
+        problems.append(FieldProblem("amount", "Field required"))
+        return problems
+    number = check("amount", cells[amount], parse_amount)
+    code = check("amount.currency", cells[currency], _currency)
+    if number and code:  # as for Money: its sign is checked once it is valid
+        check("amount", cells[amount], _amount)
     return problems
 
 

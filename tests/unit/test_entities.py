@@ -174,6 +174,30 @@ def test_anonymized_drops_all_free_attributes_by_default(alice: Customer) -> Non
     assert alice.anonymized().attributes == {}
 
 
+@pytest.mark.parametrize(
+    ("moment", "rule"),
+    [
+        (1_700_000_000, "not a number"),
+        (1.7e9, "not a number"),
+        (datetime(1, 1, 1, tzinfo=timezone.utc), "from 1900-01-01 up to the end of 2199"),
+        (datetime(9999, 12, 31, tzinfo=timezone.utc), "from 1900-01-01 up to the end of 2199"),
+        (date(2200, 1, 1), "from 1900-01-01 up to the end of 2199"),
+        ("2024-W18-3", "ISO 8601 date"),
+    ],
+)
+def test_an_instant_is_iso_8601_text_or_a_datetime_in_the_accepted_range(
+    moment: object, rule: str
+) -> None:
+    with pytest.raises(ValidationError, match=rf"occurred_at\n.*{rule}"):
+        make_purchase("T-1", moment)  # type: ignore[arg-type]
+
+
+def test_birthdays_and_anniversaries_are_dates_from_the_year_1000_to_2199() -> None:
+    assert Customer(id="C-1", important_dates=[{"label": "founded", "date": "1694-07-27"}])
+    with pytest.raises(ValidationError, match="must be a date from the year 1000 to 2199"):
+        Customer(id="C-1", birthday="9999-12-31")
+
+
 def test_a_customer_marked_erased_cannot_hold_personal_data(alice: Customer) -> None:
     with pytest.raises(ValidationError, match="erased is true but personal data is present"):
         Customer(id="C-1", name="Alice", erased=True)

@@ -543,6 +543,13 @@ def test_a_buying_state_without_occasions_is_refused() -> None:
         LifecycleState.model_validate(data)
 
 
+def test_a_state_updated_before_its_own_events_is_refused() -> None:
+    data = replay(history_of(0, 30), as_of=START + timedelta(days=31)).model_dump()
+    with pytest.raises(ValidationError, match="updated_at must not be before since"):
+        LifecycleState.model_validate(data | {"updated_at": START})
+    assert LifecycleState.model_validate(data | {"updated_at": START + timedelta(days=30)})
+
+
 # -- the policy --------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from crmcore import CurrencyMismatch, Money
+from crmcore.money import minor_units, register_currency
 
 
 class Priced(BaseModel):
@@ -65,6 +66,41 @@ def test_text_that_is_not_a_number_is_rejected() -> None:
 def test_a_currency_must_be_three_capital_letters(code: object) -> None:
     with pytest.raises(ValidationError, match=r"currency\n.*three-letter ISO 4217 code"):
         Money("1", code)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("code", ["XXQ", "ABC", "DEM", "ZZZ"])
+def test_a_currency_must_be_on_the_iso_4217_list(code: str) -> None:
+    with pytest.raises(ValidationError, match=r"currency\n.*not on the list"):
+        Money("1", code)
+
+
+def test_each_currency_knows_its_minor_units() -> None:
+    assert [minor_units(c) for c in ("CNY", "JPY", "KWD", "CLF", "XAU")] == [2, 0, 3, 4, None]
+    with pytest.raises(ValueError, match="'XXQ' is not an ISO 4217 currency code"):
+        minor_units("XXQ")
+
+
+def test_a_private_currency_can_be_registered_for_the_process() -> None:
+    register_currency("QPT", 0)
+    assert Money("1200", "QPT").currency == "QPT" and minor_units("QPT") == 0
+    register_currency("QPT", 0)  # the same again is harmless
+    with pytest.raises(ValueError, match="known with 0"):
+        register_currency("QPT", 2)
+    with pytest.raises(ValueError, match="three capital letters"):
+        register_currency("qpt", 0)
+
+
+@pytest.mark.parametrize("text", ["1_000", "١٢", "１２", "12_5.0", "0x10", "1,000"])
+def test_amount_text_is_ascii_digits_without_separators(text: str) -> None:
+    with pytest.raises(ValidationError, match="decimal number in ASCII digits"):
+        Money(text, "CNY")
+
+
+def test_a_float_is_refused_when_it_is_not_the_decimal_that_was_meant() -> None:
+    with pytest.raises(ValidationError, match="a float with more than 15 significant digits"):
+        Money(0.1 + 0.2, "CNY")
+    assert Money(0.1, "CNY").amount == Decimal("0.1")
+    assert Money(1234567.89, "CNY").amount == Decimal("1234567.89")
 
 
 def test_both_bad_fields_are_reported_at_once() -> None:
