@@ -148,7 +148,8 @@ def run_crmcore_analyze(folder: Path, end: date) -> dict[str, Any]:
         read_csv(folder / "complaints.csv", Complaint),
         as_of=f"{end.isoformat()}T23:59:59+08:00",
     )
-    return {"customers": len(report.customers), "records": report.records}
+    counts = {kind: count.model_dump() for kind, count in report.records.items()}
+    return {"customers": len(report.customers), "records": counts}
 
 
 #: What each contender imports, done before its clock starts.
