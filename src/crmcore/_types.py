@@ -49,13 +49,14 @@ _FORMAT = (
 )
 
 
-def parse_moment(text: str) -> datetime:
+def parse_moment(text: str, *, bounded: bool = True) -> datetime:
     """Read an ISO 8601 date or date-time; the same rules on every Python version.
 
     Surrounding whitespace is ignored. A bare date means 00:00 UTC; a
     date-time needs a UTC offset (``Z``, ``+08:00``, ``+0800`` or ``+08``);
     seconds may carry up to six decimals. Week dates, ordinal dates and
-    numbers are refused. The instant must lie in the accepted range.
+    numbers are refused. The instant must lie in the accepted range, unless
+    ``bounded`` is false (for instants crmcore derived itself).
 
     Raises:
         PydanticCustomError: The text breaks one of these rules.
@@ -97,7 +98,7 @@ def parse_moment(text: str) -> datetime:
         raise PydanticCustomError(
             "timestamp_value", "is not a real date, time or UTC offset"
         ) from None
-    return in_range(moment)
+    return in_range(moment) if bounded else moment
 
 
 def in_range(moment: datetime) -> datetime:
@@ -143,16 +144,17 @@ def _shared_zone(value: datetime, offset: timedelta) -> datetime:
     return value.replace(tzinfo=shared)
 
 
-def to_timestamp(value: Any) -> Any:
+def to_timestamp(value: Any, *, bounded: bool = True) -> Any:
     """The rules of `Timestamp`: an aware datetime in range, from text, a date or a datetime."""
+    check = in_range if bounded else _unchecked
     if isinstance(value, str):
-        return parse_moment(value)  # in a shared zone already
+        return parse_moment(value, bounded=bounded)  # in a shared zone already
     if isinstance(value, datetime):
         if value.utcoffset() is None:
             raise PydanticCustomError("naive_datetime", _NAIVE)
-        in_range(value)
+        check(value)
     elif isinstance(value, date):
-        value = in_range(as_utc_midnight(value))
+        value = check(as_utc_midnight(value))
     elif isinstance(value, (int, float, Decimal)):
         raise PydanticCustomError(
             "timestamp_type",
@@ -163,6 +165,14 @@ def to_timestamp(value: Any) -> Any:
     offset = value.utcoffset()
     assert offset is not None  # checked above or set by parse_moment
     return _shared_zone(value, offset)
+
+
+def _unchecked(moment: datetime) -> datetime:
+    return moment
+
+
+def _derived(value: Any) -> Any:
+    return to_timestamp(value, bounded=False)
 
 
 def _calendar_date(value: Any) -> Any:
@@ -187,6 +197,11 @@ def _calendar_date(value: Any) -> Any:
 #: bare date (``date`` or ``"2024-05-01"``) means 00:00 UTC of that day; a
 #: naive datetime, a number and any text but ISO 8601 are refused.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(to_timestamp)]
+
+#: A timezone-aware instant that crmcore derived (a window's start, an SLA
+#: deadline): the rules of `Timestamp` but the range, since a setting may
+#: carry it beyond the instants records may hold.
+DerivedTimestamp = Annotated[AwareDatetime, BeforeValidator(_derived)]
 
 #: A calendar date from the year 1000 to 2199 (``date`` or ``"2024-05-01"``).
 CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]

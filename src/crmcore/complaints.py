@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
 
 from crmcore._machine import StateTable
-from crmcore._types import PositiveDuration, Timestamp
+from crmcore._types import DerivedTimestamp, PositiveDuration, Timestamp
 from crmcore.entities import Complaint, StatusChange
 from crmcore.entities._base import Value
 from crmcore.entities.complaint import outcome_problem
@@ -416,7 +416,7 @@ class SlaClock(Value):
 
     status: SlaStatus
     target: timedelta
-    due_at: Timestamp
+    due_at: DerivedTimestamp
     stopped_at: Timestamp | None = Field(
         default=None, description="When the clock stopped (first response, or resolution)."
     )

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from crmcore._types import _ZONES, Id, NonNegativeDuration, Timestamp
+from crmcore._types import DerivedTimestamp, Id, NonNegativeDuration, Timestamp, shared_zone
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities.enums import CompetitorAttitude, ComplaintCategory, TransactionKind
 from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer
@@ -229,7 +229,7 @@ class CustomerSummary(BaseModel):
     customer_id: Id
     as_of: Timestamp
     window: Period
-    window_start: Timestamp
+    window_start: DerivedTimestamp
     first_purchase_at: Timestamp | None = None
     last_purchase_at: Timestamp | None = None
     occasions_total: int = Field(default=0, ge=0, description="Purchase occasions, ever.")
@@ -539,9 +539,7 @@ def _seconds(at: datetime) -> int:
 
 
 def _moment(micros: int, offset: int) -> datetime:
-    zone = _ZONES.get(timedelta(seconds=offset))
-    if zone is None:
-        zone = _ZONES.setdefault(timedelta(seconds=offset), timezone(timedelta(seconds=offset)))
+    zone = shared_zone(timedelta(seconds=offset))
     return (_EPOCH + timedelta(microseconds=micros)).astimezone(zone)
 
 

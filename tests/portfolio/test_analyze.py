@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import builtins
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crmcore import Customer, Money, Transaction
+from crmcore import Complaint, Customer, Money, Transaction
 from crmcore.datasets import generate, load_sample
 from crmcore.errors import DuplicateId, DuplicateIdWarning, InvalidRecord
 from crmcore.io import read_csv, write_csv
@@ -24,7 +25,7 @@ from crmcore.portfolio import (
 from tests.conftest import assert_matches_its_schema
 
 
-def _sale(n: int, cid: str, day: str, amount: str = "100") -> Transaction:
+def _sale(n: int, cid: str, day: str | datetime, amount: str = "100") -> Transaction:
     return Transaction(id=f"T-{n}", customer_id=cid, occurred_at=day, amount=Money(amount, "CNY"))
 
 
@@ -249,3 +250,35 @@ def test_the_report_and_its_configuration_match_their_json_schemas(
 def test_each_customer_line_equals_a_validated_copy(sample_report: PortfolioReport) -> None:
     for line in sample_report.customers:
         assert CustomerReport.model_validate(line.model_dump()) == line
+
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2199, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("as_of", [EARLIEST, LATEST, "2199-12-31", "2024-06-01"])
+def test_records_and_settings_at_the_edges_of_their_ranges_never_overflow(as_of: object) -> None:
+    longest = {"first_response": "P36525D", "resolution": "P36525D"}
+    config = PortfolioConfig.model_validate({
+        "care_days": 3660,
+        "lifecycle": {"churn_min_hiatus": "P36525D", "churn_gap_multiple": 20,
+                      "loyal_window": "P1000Y"},
+        "satisfaction": {"window": "P1000Y"},
+        "loyalty": {"window": "P1000Y"},
+        "care": {"purchase_follow_up_days": 36525, "complaint_follow_up_days": 36525,
+                 "cadence_days": {"1": 36525, "2": 1, "3": 1, "4": 1}},
+        "sla": {"targets": dict.fromkeys(("low", "medium", "high", "critical"), longest)},
+    })  # fmt: skip
+    far_east = datetime(2200, 1, 1, 9, 59, tzinfo=timezone(timedelta(hours=14)))
+    people = [
+        Customer(id="C-1", birthday="2199-12-31", acquired_at=EARLIEST,
+                 important_dates=[{"label": "founded", "date": "1004-02-29"}]),
+        Customer(id="C-2", acquired_at=LATEST),
+    ]  # fmt: skip
+    moments = [EARLIEST, EARLIEST + timedelta(days=1), far_east, LATEST]
+    sales = [_sale(n, "C-1", at) for n, at in enumerate(moments)] + [_sale(9, "C-2", LATEST)]
+    complaints = [Complaint(id=f"K-{n}", customer_id="C-1", received_at=at, category="price",
+                            severity="low") for n, at in enumerate((EARLIEST, LATEST))]  # fmt: skip
+    report = analyze(people, sales, (), complaints, as_of=as_of, config=config)
+    assert sum(report.stages.values()) == 2
+    assert report.care_plan.end - report.care_plan.start == timedelta(days=3659)
