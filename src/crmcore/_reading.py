@@ -64,7 +64,9 @@ def _os_reason(exc: OSError) -> str:
 
 def _stop_reason(exc: BaseException) -> str:
     if isinstance(exc, gzip.BadGzipFile):
-        return "the file is not gzip-compressed, though its name ends in .gz"
+        if str(exc).startswith("Not a gzipped file"):
+            return "the file is not gzip-compressed, though its name ends in .gz"
+        return f"the compressed data is damaged ({exc}); nothing after it is read"
     if isinstance(exc, EOFError):
         return "the compressed data ends early (a truncated .gz file); nothing after it is read"
     if isinstance(exc, zlib.error):
@@ -340,13 +342,31 @@ def json_loader(max_depth: int, max_digits: int) -> Callable[[str], Any]:
         if text.count("[") + text.count("{") > max_depth and _depth(text) > max_depth:
             raise JsonProblem(f"nests deeper than {max_depth} levels (max_json_depth)")
         try:
-            return json.loads(text, parse_int=integer, parse_float=real, parse_constant=constant)
+            value = json.loads(text, parse_int=integer, parse_float=real, parse_constant=constant)
         except json.JSONDecodeError as exc:
             raise JsonProblem(f"is not valid JSON ({exc.msg})") from None
         except RecursionError:
             raise JsonProblem("nests too deep to read") from None
+        if _SURROGATE_ESCAPE.search(text) is not None and not _is_text(value):
+            raise JsonProblem("holds the escape of a lone surrogate, which is not text")
+        return value
 
     return load
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the escape of a surrogate in JSON text
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _is_text(value: Any) -> bool:
+    """Whether every string in a JSON value is real text (no lone surrogate from an escape)."""
+    if isinstance(value, str):
+        return value.isascii() or _ANY_SURROGATE.search(value) is None
+    if isinstance(value, dict):
+        return all(_is_text(k) and _is_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_text(item) for item in value)
+    return True
 
 
 def _depth(text: str) -> int:

@@ -207,11 +207,15 @@ DerivedTimestamp = Annotated[AwareDatetime, BeforeValidator(_derived)]
 CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
 
 
-# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators.
+# Control characters (C0, DEL, C1), the Unicode line and paragraph separators, and
+# lone surrogates (not text: no encoding can write them).
+# (The JSON Schema patterns leave surrogates out: a validator counting UTF-16 units
+# would take the two halves of an emoji for them.)
 _BREAKS = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
-_CONTROLS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"  # but tab, LF, CR
-_LINE_BREAKS = re.compile(f"[{_BREAKS}]")
-_TEXT_CONTROLS = re.compile(f"[{_CONTROLS}]")
+_CONTROLS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+_SURROGATES = "\\ud800-\\udfff"
+_LINE_BREAKS = re.compile(f"[{_BREAKS}{_SURROGATES}]")
+_TEXT_CONTROLS = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
 
 
 def _check_text(value: str, limit: int, what: str, one_line: bool) -> str:

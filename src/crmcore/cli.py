@@ -48,8 +48,9 @@ EXIT_BAD_DATA = 3
 SHOWN_ERRORS = 20
 
 # What a terminal may take as a command: C0 controls but tab and line feed, DEL,
-# C1 controls, and the Unicode line and paragraph separators.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# C1 controls, and the Unicode line and paragraph separators; and lone
+# surrogates, which no encoding writes.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -107,7 +108,7 @@ def format_overview(title: str, overview: Overview) -> str:
 
 
 def _bar(share: float | None, width: int = 30) -> str:
-    filled = round((share or 0.0) * width)
+    filled = round(min(max(share or 0.0, 0.0), 1.0) * width)  # a loss draws an empty bar
     return "#" * filled + "." * (width - filled)
 
 

@@ -12,8 +12,9 @@ pyramid, RFM, BG/NBD, the churn ranking and the care plan), customer by
 customer.
 
 Nothing is dropped silently. Per kind of record, ``records`` counts what
-was read, analysed and left out, and why: dated after ``as_of``, of a
-customer not in the customer list (the first of them listed in
+was read, analysed and left out, and why: dated after ``as_of`` (customers
+acquired after it, and their records, too), of a customer not in the
+customer list (the first of them listed in
 ``unknown_records``), or rejected as bad (listed in ``rejected``). Record
 ids seen twice are counted (``duplicate_ids``) and warned about with
 `DuplicateIdWarning`; ``check_ids=True`` refuses them instead.
@@ -30,23 +31,33 @@ portfolio's currency when there is one, or the group ``XXX`` (ISO 4217's
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
-from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import cache
-from hashlib import blake2b
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
 
+from crmcore._intake import (
+    KEPT_RECORDS,
+    PROGRESS_EVERY,
+    Ids,
+    Intake,
+    Kept,
+    RecordCount,
+    RecordKind,
+    RejectedRecord,
+    UnknownRecord,
+    currencies_of,
+    mixed,
+)
 from crmcore._types import Timestamp
-from crmcore._validation import OnError, ReadLimits, mapping_problem, problems_of
+from crmcore._validation import OnError, ReadLimits, mapping_problem
 from crmcore.complaints import SlaPolicy, SlaStatus, sla_status
 from crmcore.entities import (
     CareTouchpoint,
@@ -61,8 +72,6 @@ from crmcore.entities.enums import Channel, ComplaintStatus, Direction, Transact
 from crmcore.errors import (
     DuplicateId,
     DuplicateIdWarning,
-    FieldProblem,
-    InvalidRecord,
     ModelFitError,
 )
 from crmcore.history import CustomerHistory, Occasion, Occasions, _SummaryBuilder
@@ -90,22 +99,18 @@ __all__ = [
     "PortfolioConfig",
     "PortfolioReport",
     "RecordCount",
+    "RecordKind",
     "RejectedRecord",
     "UnknownRecord",
     "ValueSettings",
     "analyze",
 ]
 
-RecordKind = Literal["customers", "transactions", "touchpoints", "complaints"]
 _AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 _ZERO = Decimal(0)
 _M = TypeVar("_M", bound=BaseModel)
 _R = TypeVar("_R", Transaction, CareTouchpoint, Complaint)
 _T = TypeVar("_T")
-#: How many records pass between two progress reports.
-PROGRESS_EVERY = 100_000
-#: How many unknown and rejected records a report lists (all are counted).
-KEPT_RECORDS = 1000
 #: The currency group of customers with no amount when the portfolio has no single currency.
 NO_CURRENCY = "XXX"
 
@@ -228,42 +233,6 @@ class CustomerReport(Value):
     next_care_due: date | None
     next_care_purpose: str | None
     next_care_channel: Channel | None
-
-
-class UnknownRecord(Value):
-    """A record whose customer is not in the customer list (reported, not analysed)."""
-
-    kind: Literal["transaction", "touchpoint", "complaint"]
-    record_id: str
-    customer_id: str
-
-
-class RejectedRecord(Value):
-    """A record left out as bad (with ``on_error="collect"``): where it was, and why."""
-
-    kind: Literal["customer", "transaction", "touchpoint", "complaint"]
-    record_id: str
-    customer_id: str
-    source: str = Field(description="The file it came from, or the input it was given in.")
-    line: int = Field(description="Its line in the file, or its position in the input.")
-    problem: str
-
-
-class RecordCount(Value):
-    """What became of the records of one kind: analysed, or left out and why."""
-
-    read: int = Field(description="Records given.")
-    analysed: int = Field(description="Records taken into the analysis.")
-    after_as_of: int = Field(default=0, description="Left out: dated after as_of.")
-    unknown_customer: int = Field(
-        default=0, description="Left out: their customer is not in the customer list."
-    )
-    rejected: int = Field(default=0, description="Left out as bad records (see rejected).")
-    duplicate_ids: int = Field(
-        default=0,
-        description="Records whose id an earlier record of the kind already had (analysed "
-        "all the same, unless check_ids refuses them).",
-    )
 
 
 class CurrencyReport(Value):
@@ -522,7 +491,7 @@ class _Account:
         if not codes:
             return None
         if len(codes) > 1:
-            return _mixed(codes)
+            return mixed(codes)
         (code,) = codes
         if self.currency is None:
             self.currency = code
@@ -554,141 +523,6 @@ class _Run:
             None if complaint_days is None else self.first - timedelta(days=complaint_days)
         )
         self.feedback_start = config.satisfaction.window.before(moment)
-
-
-class _Input:
-    """One kind of record as it streams in: validated, counted, and placed by file and line."""
-
-    def __init__(
-        self,
-        records: Iterable[Any],
-        entity: type[_M],
-        kind: RecordKind,
-        on_error: OnError,
-        progress: Callable[[str, int], None] | None,
-    ) -> None:
-        self.records, self.entity, self.kind = records, entity, kind
-        self.on_error, self.progress = on_error, progress
-        self.single: Any = kind[:-1]
-        self.position = 0
-        self.count = RecordCounter()
-
-    def where(self) -> tuple[str, int]:
-        """The file and line of the current record (crmcore's readers say), or its position."""
-        source, line = getattr(self.records, "source", None), getattr(self.records, "line", None)
-        if isinstance(source, str) and isinstance(line, int) and line > 0:
-            return source, line
-        return f"{self.kind} input", self.position
-
-    def __iter__(self) -> Iterator[Any]:
-        validate, entity, progress = self.entity.model_validate, self.entity, self.progress
-        for position, record in enumerate(self.records, start=1):
-            self.position = position
-            if progress is not None and position % PROGRESS_EVERY == 0:
-                progress(self.kind, position)
-            if isinstance(record, entity):
-                yield record
-                continue
-            try:
-                yield validate(record)
-            except ValidationError as exc:
-                source, line = self.where()
-                raise InvalidRecord(source, line, problems_of(exc, entity)) from None
-        if progress is not None:
-            progress(self.kind, self.position)
-
-    def reject(self, record: Any, field: str | None, problem: str, rejected: _Kept) -> None:
-        """Leave a bad record out (listing it), or raise, as ``on_error`` says."""
-        source, line = self.where()
-        if self.on_error == "raise":
-            raise InvalidRecord(source, line, [FieldProblem(field, problem)])
-        self.count.rejected += 1
-        customer_id = getattr(record, "customer_id", record.id)
-        detail = problem if field is None else f"field {field!r}: {problem}"
-        rejected.add(
-            RejectedRecord(
-                kind=self.single,
-                record_id=record.id,
-                customer_id=customer_id,
-                source=source,
-                line=line,
-                problem=detail,
-            )
-        )
-
-
-class RecordCounter:
-    """The running counts of one kind of record (see `RecordCount`)."""
-
-    __slots__ = ("after_as_of", "analysed", "duplicate_ids", "rejected", "unknown_customer")
-
-    def __init__(self) -> None:
-        self.analysed = self.after_as_of = self.unknown_customer = 0
-        self.rejected = self.duplicate_ids = 0
-
-    def result(self, read: int) -> RecordCount:
-        return RecordCount(
-            read=read,
-            analysed=self.analysed,
-            after_as_of=self.after_as_of,
-            unknown_customer=self.unknown_customer,
-            rejected=self.rejected,
-            duplicate_ids=self.duplicate_ids,
-        )
-
-
-class _Kept(list[Any]):
-    """The first `KEPT_RECORDS` items added; the rest are only counted elsewhere."""
-
-    def add(self, item: Any) -> None:
-        if len(self) < KEPT_RECORDS:
-            self.append(item)
-
-
-class _Ids:
-    """The ids of one kind of record, to count (or refuse) the ones seen twice.
-
-    Exactly, keeping every id, when refusing them; otherwise by 64-bit
-    fingerprints (8 bytes an id; two different ids share one with a chance of
-    about one in 10^7 for ten million ids), counted once all are read.
-    """
-
-    def __init__(self, exact: bool) -> None:
-        self.exact: set[str] | None = set() if exact else None
-        self.prints = [array("Q") for _ in range(16)]  # by the fingerprint's top 4 bits
-
-    def seen(self, record_id: str) -> bool:
-        """Whether the id was seen before (always False when counting by fingerprints)."""
-        if self.exact is not None:
-            if record_id in self.exact:
-                return True
-            self.exact.add(record_id)
-            return False
-        value = int.from_bytes(blake2b(record_id.encode(), digest_size=8).digest(), "big")
-        self.prints[value >> 60].append(value)
-        return False
-
-    def repeats(self) -> int:
-        """How many ids were seen again after their first time (by fingerprint)."""
-        repeated = 0
-        for bucket in self.prints:
-            ordered = sorted(bucket)
-            repeated += sum(1 for a, b in itertools.pairwise(ordered) if a == b)
-        return repeated
-
-
-def _currencies(record: Any) -> set[str]:
-    """The currencies of a record's amounts."""
-    amounts = (getattr(record, name, None) for name in _MONEY_FIELDS[type(record)])
-    return {money.currency for money in amounts if money is not None}
-
-
-_MONEY_FIELDS: dict[type, tuple[str, ...]] = {
-    Customer: ("acquisition_cost", "wallet"),
-    Transaction: ("amount",),  # list_amount and cost are checked to agree with it
-    CareTouchpoint: ("cost",),
-    Complaint: ("compensation", "handling_cost"),
-}
 
 
 def analyze(
@@ -723,7 +557,8 @@ def analyze(
         transactions: Purchases and refunds.
         touchpoints: Care contacts.
         complaints: Complaints.
-        as_of: The moment of the analysis; later records are left out (and counted).
+        as_of: The moment of the analysis; later records, and customers acquired
+            later with their records, are left out (and counted).
         config: Policies and settings (default `PortfolioConfig()`).
         check_ids: Refuse a record id seen twice in one kind of record, as a
             bad record; it keeps every id, so memory grows with records.
@@ -773,19 +608,23 @@ def analyze(
         )
     run = _Run(config, moment)
     accounts: dict[str, _Account] = {}
-    unknown, rejected = _Kept(), _Kept()
+    unknown, rejected = Kept(), Kept()
     counts: dict[RecordKind, RecordCount] = {}
 
-    people = _Input(customers, Customer, "customers", on_error, progress)
+    people = Intake(customers, Customer, "customers", on_error, progress)
+    future: set[str] = set()  # customers acquired after as_of: not yet customers then
     for customer in people:
-        codes = _currencies(customer)
-        if customer.id in accounts:
+        codes = currencies_of(customer)
+        if customer.acquired_at is not None and customer.acquired_at > moment:
+            people.count.after_as_of += 1
+            future.add(customer.id)
+        elif customer.id in accounts:
             people.count.duplicate_ids += 1
             if on_error == "raise":
                 raise DuplicateId("customer", customer.id)
             people.reject(customer, "id", "another customer has the same id", rejected)
         elif len(codes) > 1:
-            people.reject(customer, None, _mixed(codes), rejected)
+            people.reject(customer, None, mixed(codes), rejected)
         else:
             accounts[customer.id] = _Account(customer, run, next(iter(codes), None))
     people.count.analysed = len(accounts)
@@ -794,9 +633,9 @@ def analyze(
     def stream(
         records: Iterable[Any], entity: type[_R], kind: RecordKind, when: Callable[[_R], datetime]
     ) -> Iterator[tuple[_Account, _R]]:
-        source = _Input(records, entity, kind, on_error, progress)
+        source = Intake(records, entity, kind, on_error, progress)
         count = source.count
-        ids = _Ids(exact=check_ids)
+        ids = Ids(exact=check_ids)
         for record in source:
             if ids.seen(record.id):  # only ever true with check_ids
                 count.duplicate_ids += 1
@@ -808,6 +647,9 @@ def analyze(
                 count.after_as_of += 1
                 continue
             account = accounts.get(record.customer_id)
+            if account is None and record.customer_id in future:
+                count.after_as_of += 1
+                continue
             if account is None:
                 count.unknown_customer += 1
                 unknown.add(
@@ -816,7 +658,7 @@ def analyze(
                     )
                 )
                 continue
-            problem = account.currency_problem(_currencies(record))
+            problem = account.currency_problem(currencies_of(record))
             if problem is not None:
                 source.reject(record, _CURRENCY_FIELD[kind], problem, rejected)
                 continue
@@ -863,10 +705,6 @@ _CURRENCY_FIELD: dict[RecordKind, str | None] = {
     "touchpoints": "cost.currency",
     "complaints": None,
 }
-
-
-def _mixed(codes: set[str]) -> str:
-    return f"holds amounts in {' and '.join(sorted(codes))}; one record has one currency"
 
 
 def _take_sale(account: _Account, sale: Transaction, run: _Run) -> None:

@@ -1,0 +1,208 @@
+"""Records streaming into an analysis: validated, counted, placed by file and line, checked.
+
+What `crmcore.portfolio.analyze` needs of its inputs before it takes a
+record: the entity (validated when given as a mapping), where it came from
+(the file and line crmcore's readers report, or its position), the counts
+of what was read and left out, the repeated ids, and the currencies of its
+amounts. Bad records are raised or kept, as ``on_error`` says.
+"""
+
+from __future__ import annotations
+
+import itertools
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from hashlib import blake2b
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from crmcore._validation import OnError, problems_of
+from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
+from crmcore.entities._base import Value
+from crmcore.errors import FieldProblem, InvalidRecord
+
+#: The kinds of record an analysis reads.
+RecordKind = Literal["customers", "transactions", "touchpoints", "complaints"]
+#: How many records pass between two progress reports.
+PROGRESS_EVERY = 100_000
+#: How many unknown and rejected records a report lists (all are counted).
+KEPT_RECORDS = 1000
+
+
+class UnknownRecord(Value):
+    """A record whose customer is not in the customer list (reported, not analysed)."""
+
+    kind: Literal["transaction", "touchpoint", "complaint"]
+    record_id: str
+    customer_id: str
+
+
+class RejectedRecord(Value):
+    """A record left out as bad (with ``on_error="collect"``): where it was, and why."""
+
+    kind: Literal["customer", "transaction", "touchpoint", "complaint"]
+    record_id: str
+    customer_id: str
+    source: str = Field(description="The file it came from, or the input it was given in.")
+    line: int = Field(description="Its line in the file, or its position in the input.")
+    problem: str
+
+
+class RecordCount(Value):
+    """What became of the records of one kind: analysed, or left out and why."""
+
+    read: int = Field(description="Records given.")
+    analysed: int = Field(description="Records taken into the analysis.")
+    after_as_of: int = Field(
+        default=0,
+        description="Left out: dated after as_of, or of a customer acquired after it.",
+    )
+    unknown_customer: int = Field(
+        default=0, description="Left out: their customer is not in the customer list."
+    )
+    rejected: int = Field(default=0, description="Left out as bad records (see rejected).")
+    duplicate_ids: int = Field(
+        default=0,
+        description="Records whose id an earlier record of the kind already had (analysed "
+        "all the same, unless check_ids refuses them).",
+    )
+
+
+class Intake:
+    """One kind of record as it streams in: validated, counted, and placed by file and line."""
+
+    def __init__(
+        self,
+        records: Iterable[Any],
+        entity: type[BaseModel],
+        kind: RecordKind,
+        on_error: OnError,
+        progress: Callable[[str, int], None] | None,
+    ) -> None:
+        self.records, self.entity, self.kind = records, entity, kind
+        self.on_error, self.progress = on_error, progress
+        self.single: Any = kind[:-1]
+        self.position = 0
+        self.count = Counts()
+
+    def where(self) -> tuple[str, int]:
+        """The file and line of the current record (crmcore's readers say), or its position."""
+        source, line = getattr(self.records, "source", None), getattr(self.records, "line", None)
+        if isinstance(source, str) and isinstance(line, int) and line > 0:
+            return source, line
+        return f"{self.kind} input", self.position
+
+    def __iter__(self) -> Iterator[Any]:
+        validate, entity, progress = self.entity.model_validate, self.entity, self.progress
+        for position, record in enumerate(self.records, start=1):
+            self.position = position
+            if progress is not None and position % PROGRESS_EVERY == 0:
+                progress(self.kind, position)
+            if isinstance(record, entity):
+                yield record
+                continue
+            try:
+                yield validate(record)
+            except ValidationError as exc:
+                source, line = self.where()
+                raise InvalidRecord(source, line, problems_of(exc, entity)) from None
+        if progress is not None:
+            progress(self.kind, self.position)
+
+    def reject(self, record: Any, field: str | None, problem: str, rejected: Kept) -> None:
+        """Leave a bad record out (listing it), or raise, as ``on_error`` says."""
+        source, line = self.where()
+        if self.on_error == "raise":
+            raise InvalidRecord(source, line, [FieldProblem(field, problem)])
+        self.count.rejected += 1
+        customer_id = getattr(record, "customer_id", record.id)
+        detail = problem if field is None else f"field {field!r}: {problem}"
+        rejected.add(
+            RejectedRecord(
+                kind=self.single,
+                record_id=record.id,
+                customer_id=customer_id,
+                source=source,
+                line=line,
+                problem=detail,
+            )
+        )
+
+
+class Counts:
+    """The running counts of one kind of record (see `RecordCount`)."""
+
+    __slots__ = ("after_as_of", "analysed", "duplicate_ids", "rejected", "unknown_customer")
+
+    def __init__(self) -> None:
+        self.analysed = self.after_as_of = self.unknown_customer = 0
+        self.rejected = self.duplicate_ids = 0
+
+    def result(self, read: int) -> RecordCount:
+        return RecordCount(
+            read=read,
+            analysed=self.analysed,
+            after_as_of=self.after_as_of,
+            unknown_customer=self.unknown_customer,
+            rejected=self.rejected,
+            duplicate_ids=self.duplicate_ids,
+        )
+
+
+class Kept(list[Any]):
+    """The first `KEPT_RECORDS` items added; the rest are only counted elsewhere."""
+
+    def add(self, item: Any) -> None:
+        if len(self) < KEPT_RECORDS:
+            self.append(item)
+
+
+class Ids:
+    """The ids of one kind of record, to count (or refuse) the ones seen twice.
+
+    Exactly, keeping every id, when refusing them; otherwise by 64-bit
+    fingerprints (8 bytes an id; two different ids share one with a chance of
+    about one in 10^7 for ten million ids), counted once all are read.
+    """
+
+    def __init__(self, exact: bool) -> None:
+        self.exact: set[str] | None = set() if exact else None
+        self.prints = [array("Q") for _ in range(16)]  # by the fingerprint's top 4 bits
+
+    def seen(self, record_id: str) -> bool:
+        """Whether the id was seen before (always False when counting by fingerprints)."""
+        if self.exact is not None:
+            if record_id in self.exact:
+                return True
+            self.exact.add(record_id)
+            return False
+        value = int.from_bytes(blake2b(record_id.encode(), digest_size=8).digest(), "big")
+        self.prints[value >> 60].append(value)
+        return False
+
+    def repeats(self) -> int:
+        """How many ids were seen again after their first time (by fingerprint)."""
+        repeated = 0
+        for bucket in self.prints:
+            ordered = sorted(bucket)
+            repeated += sum(1 for a, b in itertools.pairwise(ordered) if a == b)
+        return repeated
+
+
+def currencies_of(record: Any) -> set[str]:
+    """The currencies of a record's amounts."""
+    amounts = (getattr(record, name, None) for name in MONEY_FIELDS[type(record)])
+    return {money.currency for money in amounts if money is not None}
+
+
+MONEY_FIELDS: dict[type, tuple[str, ...]] = {
+    Customer: ("acquisition_cost", "wallet"),
+    Transaction: ("amount",),  # list_amount and cost are checked to agree with it
+    CareTouchpoint: ("cost",),
+    Complaint: ("compensation", "handling_cost"),
+}
+
+
+def mixed(codes: set[str]) -> str:
+    return f"holds amounts in {' and '.join(sorted(codes))}; one record has one currency"
