@@ -106,7 +106,7 @@ class Intake:
                 yield validate(record)
             except ValidationError as exc:
                 source, line = self.where()
-                raise InvalidRecord(source, line, problems_of(exc, entity)) from None
+                raise InvalidRecord(source, line, problems_of(exc)) from None
         if progress is not None:
             progress(self.kind, self.position)
 

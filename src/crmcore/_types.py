@@ -7,7 +7,16 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+)
 from pydantic_core import PydanticCustomError
 
 from crmcore.money import Money
@@ -286,6 +295,28 @@ Label = Annotated[
     _trimmed(200, "a label", one_line=True),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": _ONE_LINE}),
 ]
+
+
+def masked_keys(what: str) -> WrapValidator:
+    """Validation of a free-form mapping whose errors never show its keys.
+
+    The keys of a customer's ``segment`` or ``attributes`` are data, and may
+    be personal (an e-mail address used as a key): an entry that breaks a rule
+    is reported under the mapping's own name, with the rules it broke.
+    """
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            rules = sorted({e["msg"] for e in exc.errors(include_url=False, include_input=False)})
+            raise PydanticCustomError(
+                "mapping_entry",
+                "{what} has an entry that breaks a rule (its key is not shown): {rules}",
+                {"what": what, "rules": "; ".join(rules)},
+            ) from None
+
+    return WrapValidator(check)
 
 
 def check_non_negative(amount: Decimal) -> Decimal:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,36 +33,18 @@ def unwrap(annotation: Any) -> tuple[Any, bool]:
 
 
 def problems_of(
-    exc: ValidationError, model: type[BaseModel], rename: Callable[[str], str] = lambda loc: loc
+    exc: ValidationError, rename: Callable[[str], str] = lambda loc: loc
 ) -> list[FieldProblem]:
-    """The problems of a validation error, one per field, with no data in them.
+    """The problems of a validation error, one per field, with no input values in them.
 
-    Keys of free-form mappings (``segment``, ``attributes``) are data and may
-    be personal: they show as ``<key>`` in the field's path.
+    (The keys of free-form mappings, which are data, are kept out of the
+    error locations by their fields' own validation: see ``masked_keys``.)
     """
-    masked = _mapping_fields(model)
     problems = []
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
-        parts = [str(part) for part in error["loc"]]
-        for i in range(1, len(parts)):
-            if ".".join(parts[:i]) in masked:
-                parts[i] = "<key>"
-        loc = ".".join(parts)
+        loc = ".".join(str(part) for part in error["loc"])
         problems.append(FieldProblem(rename(loc) if loc else None, error["msg"]))
     return problems
-
-
-@cache
-def _mapping_fields(model: type[BaseModel], prefix: str = "") -> frozenset[str]:
-    """The dotted paths of a model's fields that are free-form mappings."""
-    found: set[str] = set()
-    for name, info in model.model_fields.items():
-        inner, _ = unwrap(info.annotation)
-        if typing.get_origin(inner) is dict or inner is dict:
-            found.add(prefix + name)
-        elif isinstance(inner, type) and issubclass(inner, BaseModel):
-            found |= _mapping_fields(inner, f"{prefix}{name}.")
-    return frozenset(found)
 
 
 class ReadLimits(BaseModel):

@@ -203,7 +203,7 @@ def _entity_rows(
         try:
             yield line, validate(row)
         except ValidationError as exc:
-            yield line, problems_of(exc, entity, rename)
+            yield line, problems_of(exc, rename)
 
 
 def read_jsonl(

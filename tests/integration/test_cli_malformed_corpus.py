@@ -152,7 +152,9 @@ MESSAGES: dict[str, list[str]] = {
     "jsonl-lines-that-are-not-objects": [
         f"line {n}: a line must hold one JSON object" for n in (3, 4, 5, 6)
     ],
-    "jsonl-email-as-segment-key": ["customers.jsonl, line 1: field 'segment.<key>"],
+    "jsonl-email-as-segment-key": [
+        "customers.jsonl, line 1: field 'segment': segment has an entry"
+    ],
     "jsonl-id-with-escaped-lone-surrogate": [
         "customers.jsonl, line 1: holds the escape of a lone surrogate, which is not text",
         "crmcore: 3 bad rows left out (customers 1, transactions 2)",

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
 
-from crmcore._types import CalendarDate, Label, NonNegativeMoney, Timestamp
+from crmcore._types import CalendarDate, Label, NonNegativeMoney, Timestamp, masked_keys
 from crmcore.entities._base import Entity, Value
 from crmcore.entities.enums import CustomerKind, RelationshipLevel
 
@@ -93,7 +93,7 @@ class Customer(Entity):
     birthday: CalendarDate | None = None
     important_dates: tuple[ImportantDate, ...] = ()
     region: Label | None = None
-    segment: dict[Label, SegmentValue] = Field(
+    segment: Annotated[dict[Label, SegmentValue], masked_keys("segment")] = Field(
         default_factory=dict,
         description="Segmentation attributes: age band, gender, income, occupation, "
         "industry, size...",
@@ -108,7 +108,7 @@ class Customer(Entity):
         description="Estimated yearly spend on this product category with all suppliers.",
     )
     relationship_level: RelationshipLevel = RelationshipLevel.PASSERBY
-    attributes: dict[str, JsonValue] = Field(
+    attributes: Annotated[dict[str, JsonValue], masked_keys("attributes")] = Field(
         default_factory=dict,
         description="JSON-compatible extras; do not keep personal data here.",
     )

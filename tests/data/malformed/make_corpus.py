@@ -435,7 +435,7 @@ def jsonl_lines_that_are_not_objects() -> Files:
 def jsonl_email_as_segment_key() -> Files:
     """A segment key that is an e-mail address, with an object as its value (not allowed).
 
-    The message must name the field with the key masked (``segment.<key>``): keys are data.
+    The message must name the field but not the key: keys are data.
     """
     records = jsonl_lines(CUSTOMERS_JSONL)
     records[0]["segment"] = {"jane.doe@example.com": {"vip": True}}
