@@ -52,6 +52,7 @@ import os
 import re
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -493,13 +494,10 @@ def read_csv(
     load = json_loader(limits.max_json_depth, limits.max_number_digits)
 
     def rows() -> Iterator[tuple[int, dict[str, Any] | list[FieldProblem]]]:
-        stream, owned = open_text(source, csv_mode=True)
-        try:
-            records = CsvRecords(stream, name, limits.max_line_chars, limits.max_cell_chars)
-            found = _header(records, name)
+        with _csv_file(source, name, limits) as found:
             if found is None:
                 return
-            line, names = found
+            records, line, names = found
             header = [mapping.get(column, column) for column in names]
             _check_header(header, by_name, name, line, theirs)
             breaks = [by_name[column].multiline for column in header]
@@ -508,9 +506,6 @@ def read_csv(
                     yield start, [cells]
                 else:
                     yield start, _unflatten(zip(header, cells, strict=True), by_name, load)
-        finally:
-            if owned:
-                stream.close()
 
     money = _money_loc_renamer(layout)
     return RecordReader(
@@ -521,15 +516,28 @@ def read_csv(
     )
 
 
-def _header(records: CsvRecords, source: str) -> tuple[int, list[str]] | None:
-    """The header's line and cells (``None`` for an empty file); a broken header fails the file."""
-    found = records.header()
-    if found is None:
-        return None
-    line, cells = found
-    if isinstance(cells, FieldProblem):
-        raise InvalidRecord(source, line, [cells])
-    return line, cells
+@contextmanager
+def _csv_file(
+    source: Source, name: str, limits: ReadLimits
+) -> Iterator[tuple[CsvRecords, int, list[str]] | None]:
+    """A CSV file's records, the header's line and its cells (``None`` for an empty file).
+
+    A broken header fails the whole file.
+    """
+    stream, owned = open_text(source, csv_mode=True)
+    try:
+        records = CsvRecords(stream, name, limits.max_line_chars, limits.max_cell_chars)
+        found = records.header()
+        if found is None:
+            yield None
+            return
+        line, cells = found
+        if isinstance(cells, FieldProblem):
+            raise InvalidRecord(name, line, [cells])
+        yield records, line, cells
+    finally:
+        if owned:
+            stream.close()
 
 
 def _mapping(
@@ -684,21 +692,17 @@ def read_purchases(
     name = source_name(source)
 
     def rows() -> Iterator[tuple[int, PurchaseRecord | list[FieldProblem]]]:
-        stream, owned = open_text(source, csv_mode=True)
-        try:
-            records = CsvRecords(stream, name, limits.max_line_chars, limits.max_cell_chars)
-            found = _header(records, name)
+        with _csv_file(source, name, limits) as found:
             if found is None:
                 return
-            line, header = found
+            records, line, header = found
             missing = [c for c in _PURCHASE_COLUMNS if c not in header]
             if missing:
                 problems = [FieldProblem(c, "is a required column but is missing") for c in missing]
                 raise InvalidRecord(name, line, problems)
             who, when, amount, currency = (header.index(c) for c in _PURCHASE_COLUMNS)
             kind = header.index("kind") if "kind" in header else None
-            breaks = [False] * len(header)
-            for start, cells in records.rows(len(header), breaks.__getitem__):
+            for start, cells in records.rows(len(header), lambda _: False):  # one line each
                 if isinstance(cells, FieldProblem):
                     yield start, [cells]
                     continue
@@ -713,9 +717,6 @@ def read_purchases(
                     yield start, _purchase_problems(cells, who, when, kind, amount, currency)
                     continue
                 yield start, record
-        finally:
-            if owned:
-                stream.close()
 
     return RecordReader(rows(), name, on_error, limits.kept_errors)
 
