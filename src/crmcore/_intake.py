@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import itertools
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from hashlib import blake2b
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
+from crmcore._types import check_id
 from crmcore._validation import OnError, problems_of
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities._base import Value
@@ -42,8 +44,8 @@ class RejectedRecord(Value):
     """A record left out as bad (with ``on_error="collect"``): where it was, and why."""
 
     kind: Literal["customer", "transaction", "touchpoint", "complaint"]
-    record_id: str
-    customer_id: str
+    record_id: str | None = Field(description="None when the record had no valid id.")
+    customer_id: str | None = Field(description="None when the record had no valid one.")
     source: str = Field(description="The file it came from, or the input it was given in.")
     line: int = Field(description="Its line in the file, or its position in the input.")
     problem: str
@@ -79,9 +81,10 @@ class Intake:
         kind: RecordKind,
         on_error: OnError,
         progress: Callable[[str, int], None] | None,
+        rejected: Kept,
     ) -> None:
         self.records, self.entity, self.kind = records, entity, kind
-        self.on_error, self.progress = on_error, progress
+        self.on_error, self.progress, self.rejected = on_error, progress, rejected
         self.single: Any = kind[:-1]
         self.position = 0
         self.count = Counts()
@@ -103,31 +106,48 @@ class Intake:
                 yield record
                 continue
             try:
-                yield validate(record)
+                entry = validate(record)
             except ValidationError as exc:
-                source, line = self.where()
-                raise InvalidRecord(source, line, problems_of(exc)) from None
+                self._refuse(record, problems_of(exc))
+                continue
+            yield entry
         if progress is not None:
             progress(self.kind, self.position)
 
-    def reject(self, record: Any, field: str | None, problem: str, rejected: Kept) -> None:
+    def reject(self, record: Any, field: str | None, problem: str) -> None:
         """Leave a bad record out (listing it), or raise, as ``on_error`` says."""
+        self._refuse(record, [FieldProblem(field, problem)])
+
+    def _refuse(self, record: Any, problems: list[FieldProblem]) -> None:
         source, line = self.where()
         if self.on_error == "raise":
-            raise InvalidRecord(source, line, [FieldProblem(field, problem)])
+            raise InvalidRecord(source, line, problems)
         self.count.rejected += 1
-        customer_id = getattr(record, "customer_id", record.id)
-        detail = problem if field is None else f"field {field!r}: {problem}"
-        rejected.add(
+        record_id, customer_id = _ids(record)
+        self.rejected.add(
             RejectedRecord(
                 kind=self.single,
-                record_id=record.id,
-                customer_id=customer_id,
+                record_id=record_id,
+                customer_id=customer_id if self.kind != "customers" else record_id,
                 source=source,
                 line=line,
-                problem=detail,
+                problem="; ".join(str(p) for p in problems[:10]),
             )
         )
+
+
+def _ids(record: Any) -> tuple[str | None, str | None]:
+    """A record's id and customer id, as far as it has valid ones (a mapping may not)."""
+    if isinstance(record, BaseModel):
+        return getattr(record, "id", None), getattr(record, "customer_id", None)
+    found = []
+    for name in ("id", "customer_id"):
+        value = record.get(name) if isinstance(record, Mapping) else None
+        try:
+            found.append(None if value is None else check_id(value))
+        except (PydanticCustomError, TypeError, AttributeError):
+            found.append(None)
+    return found[0], found[1]
 
 
 class Counts:

@@ -564,9 +564,9 @@ def analyze(
             bad record; it keeps every id, so memory grows with records.
             Without it, repeated ids are counted (by fingerprint) and warned
             about, and the records analysed.
-        on_error: What to do with a bad record (a customer id seen twice, an
-            amount in another currency than the customer's others, a
-            repeated id with ``check_ids``): ``"raise"`` an
+        on_error: What to do with a bad record (a mapping that is not a valid
+            record, a customer id seen twice, an amount in another currency
+            than the customer's others, a repeated id with ``check_ids``): ``"raise"`` an
             [`InvalidRecord`][crmcore.errors.InvalidRecord] naming its file
             and line (or its position in the input), or ``"collect"``: leave
             it out, count it, and list it in the report's ``rejected``.
@@ -577,8 +577,8 @@ def analyze(
         DuplicateIdWarning: Record ids were seen twice (without ``check_ids``).
 
     Raises:
-        InvalidRecord: A mapping is not a valid record (its position named),
-            or a bad record with ``on_error="raise"``.
+        InvalidRecord: A bad record, with ``on_error="raise"`` (a mapping
+            that is not valid is named by its position).
         DuplicateId: Two records share an id with ``check_ids`` and
             ``on_error="raise"``, or two customers do.
         ValueError: The lifecycle policy asks for a loyalty index at promotion
@@ -611,7 +611,7 @@ def analyze(
     unknown, rejected = Kept(), Kept()
     counts: dict[RecordKind, RecordCount] = {}
 
-    people = Intake(customers, Customer, "customers", on_error, progress)
+    people = Intake(customers, Customer, "customers", on_error, progress, rejected)
     future: set[str] = set()  # customers acquired after as_of: not yet customers then
     for customer in people:
         codes = currencies_of(customer)
@@ -622,9 +622,9 @@ def analyze(
             people.count.duplicate_ids += 1
             if on_error == "raise":
                 raise DuplicateId("customer", customer.id)
-            people.reject(customer, "id", "another customer has the same id", rejected)
+            people.reject(customer, "id", "another customer has the same id")
         elif len(codes) > 1:
-            people.reject(customer, None, mixed(codes), rejected)
+            people.reject(customer, None, mixed(codes))
         else:
             accounts[customer.id] = _Account(customer, run, next(iter(codes), None))
     people.count.analysed = len(accounts)
@@ -633,7 +633,7 @@ def analyze(
     def stream(
         records: Iterable[Any], entity: type[_R], kind: RecordKind, when: Callable[[_R], datetime]
     ) -> Iterator[tuple[_Account, _R]]:
-        source = Intake(records, entity, kind, on_error, progress)
+        source = Intake(records, entity, kind, on_error, progress, rejected)
         count = source.count
         ids = Ids(exact=check_ids)
         for record in source:
@@ -641,7 +641,7 @@ def analyze(
                 count.duplicate_ids += 1
                 if on_error == "raise":
                     raise DuplicateId(source.single, record.id)
-                source.reject(record, "id", f"another {source.single} has the same id", rejected)
+                source.reject(record, "id", f"another {source.single} has the same id")
                 continue
             if when(record) > moment:
                 count.after_as_of += 1
@@ -660,7 +660,7 @@ def analyze(
                 continue
             problem = account.currency_problem(currencies_of(record))
             if problem is not None:
-                source.reject(record, _CURRENCY_FIELD[kind], problem, rejected)
+                source.reject(record, _CURRENCY_FIELD[kind], problem)
                 continue
             count.analysed += 1
             yield account, record

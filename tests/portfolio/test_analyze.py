@@ -53,6 +53,24 @@ def test_mappings_are_validated_and_a_bad_one_is_named_by_its_position() -> None
         analyze([{"id": "C-1"}], rows, as_of="2024-06-01")
 
 
+def test_a_bad_mapping_is_left_out_and_listed_when_collecting() -> None:
+    rows: list[dict[str, Any]] = [
+        {"id": "T-1", "customer_id": "C-1", "occurred_at": "2024-01-02",
+         "amount": {"amount": "5", "currency": "CNY"}},
+        {"id": "T-2", "customer_id": "C-1", "occurred_at": "2024-01-03",
+         "amount": {"amount": "-5", "currency": "CNY"}},
+        {"id": "T 3\n", "occurred_at": "soon"},
+    ]  # fmt: skip
+    report = analyze([{"id": "C-1"}], rows, as_of="2024-06-01", on_error="collect")
+    assert report.customers[0].historical_value == 5
+    assert report.records["transactions"] == RecordCount(read=3, analysed=1, rejected=2)
+    second, third = report.rejected
+    assert (second.record_id, second.customer_id, second.line) == ("T-2", "C-1", 2)
+    assert second.problem == "field 'amount': amount must be greater than or equal to 0"
+    assert (third.record_id, third.customer_id, third.line) == (None, None, 3)
+    assert "field 'customer_id': Field required" in third.problem
+
+
 def test_two_customers_with_one_id_are_refused_or_the_second_is_left_out() -> None:
     with pytest.raises(DuplicateId, match="C-1"):
         analyze([Customer(id="C-1"), Customer(id="C-1")], as_of="2024-06-01")
