@@ -10,7 +10,6 @@ amounts. Bad records are raised or kept, as ``on_error`` says.
 from __future__ import annotations
 
 import itertools
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from hashlib import blake2b
 from typing import Any, Literal
@@ -153,16 +152,16 @@ def _ids(record: Any) -> tuple[str | None, str | None]:
 class Counts:
     """The running counts of one kind of record (see `RecordCount`)."""
 
-    __slots__ = ("after_as_of", "analysed", "duplicate_ids", "rejected", "unknown_customer")
+    __slots__ = ("after_as_of", "duplicate_ids", "rejected", "unknown_customer")
 
     def __init__(self) -> None:
-        self.analysed = self.after_as_of = self.unknown_customer = 0
-        self.rejected = self.duplicate_ids = 0
+        self.after_as_of = self.unknown_customer = self.rejected = self.duplicate_ids = 0
 
     def result(self, read: int) -> RecordCount:
+        """The counts once ``read`` records were read: the ones not left out were analysed."""
         return RecordCount(
             read=read,
-            analysed=self.analysed,
+            analysed=read - self.after_as_of - self.unknown_customer - self.rejected,
             after_as_of=self.after_as_of,
             unknown_customer=self.unknown_customer,
             rejected=self.rejected,
@@ -188,7 +187,7 @@ class Ids:
 
     def __init__(self, exact: bool) -> None:
         self.exact: set[str] | None = set() if exact else None
-        self.prints = [array("Q") for _ in range(16)]  # by the fingerprint's top 4 bits
+        self.prints = [bytearray() for _ in range(16)]  # by the fingerprint's top 4 bits
 
     def seen(self, record_id: str) -> bool:
         """Whether the id was seen before (always False when counting by fingerprints)."""
@@ -197,23 +196,31 @@ class Ids:
                 return True
             self.exact.add(record_id)
             return False
-        value = int.from_bytes(blake2b(record_id.encode(), digest_size=8).digest(), "big")
-        self.prints[value >> 60].append(value)
+        fingerprint = blake2b(record_id.encode(), digest_size=8).digest()
+        self.prints[fingerprint[0] >> 4] += fingerprint
         return False
 
     def repeats(self) -> int:
         """How many ids were seen again after their first time (by fingerprint)."""
         repeated = 0
         for bucket in self.prints:
-            ordered = sorted(bucket)
+            ordered = sorted(memoryview(bucket).cast("Q"))  # the 8-byte fingerprints
             repeated += sum(1 for a, b in itertools.pairwise(ordered) if a == b)
         return repeated
 
 
-def currencies_of(record: Any) -> set[str]:
-    """The currencies of a record's amounts."""
-    amounts = (getattr(record, name, None) for name in MONEY_FIELDS[type(record)])
-    return {money.currency for money in amounts if money is not None}
+def currency_of(record: Any) -> str | frozenset[str] | None:
+    """The currency of a record's amounts: ``None`` without any, the set of them when several."""
+    if type(record) is Transaction:  # the common case: one amount, its other two agree
+        return record.amount.currency
+    codes = frozenset(
+        money.currency
+        for money in (getattr(record, name) for name in MONEY_FIELDS[type(record)])
+        if money is not None
+    )
+    if len(codes) > 1:
+        return codes
+    return next(iter(codes), None)
 
 
 MONEY_FIELDS: dict[type, tuple[str, ...]] = {
@@ -224,5 +231,5 @@ MONEY_FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
-def mixed(codes: set[str]) -> str:
+def mixed(codes: frozenset[str]) -> str:
     return f"holds amounts in {' and '.join(sorted(codes))}; one record has one currency"

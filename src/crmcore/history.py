@@ -539,8 +539,13 @@ def _seconds(at: datetime) -> int:
 
 
 def _moment(micros: int, offset: int) -> datetime:
-    zone = shared_zone(timedelta(seconds=offset))
+    zone = _OFFSET_ZONES.get(offset)
+    if zone is None:
+        zone = _OFFSET_ZONES.setdefault(offset, shared_zone(timedelta(seconds=offset)))
     return (_EPOCH + timedelta(microseconds=micros)).astimezone(zone)
+
+
+_OFFSET_ZONES: dict[int, timezone] = {}  # by the offset in seconds
 
 
 class ExactSums:

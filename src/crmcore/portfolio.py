@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import cache
+from operator import attrgetter
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -53,7 +54,7 @@ from crmcore._intake import (
     RecordKind,
     RejectedRecord,
     UnknownRecord,
-    currencies_of,
+    currency_of,
     mixed,
 )
 from crmcore._types import Timestamp
@@ -486,13 +487,10 @@ class _Account:
         self.attitude_contact: _SlimContact | None = None
         self.complaints: list[_SlimComplaint] = []
 
-    def currency_problem(self, codes: set[str]) -> str | None:
-        """Why a record with amounts in ``codes`` cannot be taken, if it cannot."""
-        if not codes:
-            return None
-        if len(codes) > 1:
-            return mixed(codes)
-        (code,) = codes
+    def currency_problem(self, code: str | frozenset[str]) -> str | None:
+        """Why a record with amounts in ``code`` (several: a set) cannot be taken, if it cannot."""
+        if isinstance(code, frozenset):
+            return mixed(code)
         if self.currency is None:
             self.currency = code
         elif code != self.currency:
@@ -614,7 +612,7 @@ def analyze(
     people = Intake(customers, Customer, "customers", on_error, progress, rejected)
     future: set[str] = set()  # customers acquired after as_of: not yet customers then
     for customer in people:
-        codes = currencies_of(customer)
+        code = currency_of(customer)
         if customer.acquired_at is not None and customer.acquired_at > moment:
             people.count.after_as_of += 1
             future.add(customer.id)
@@ -623,11 +621,10 @@ def analyze(
             if on_error == "raise":
                 raise DuplicateId("customer", customer.id)
             people.reject(customer, "id", "another customer has the same id")
-        elif len(codes) > 1:
-            people.reject(customer, None, mixed(codes))
+        elif isinstance(code, frozenset):
+            people.reject(customer, None, mixed(code))
         else:
-            accounts[customer.id] = _Account(customer, run, next(iter(codes), None))
-    people.count.analysed = len(accounts)
+            accounts[customer.id] = _Account(customer, run, code)
     counts["customers"] = people.count.result(people.position)
 
     def stream(
@@ -658,26 +655,27 @@ def analyze(
                     )
                 )
                 continue
-            problem = account.currency_problem(currencies_of(record))
-            if problem is not None:
-                source.reject(record, _CURRENCY_FIELD[kind], problem)
-                continue
-            count.analysed += 1
+            code = currency_of(record)
+            if code is not None and code != account.currency:
+                problem = account.currency_problem(code)
+                if problem is not None:
+                    source.reject(record, _CURRENCY_FIELD[kind], problem)
+                    continue
             yield account, record
         if not check_ids:
             count.duplicate_ids = ids.repeats()
         counts[kind] = count.result(source.position)
 
-    for account, sale in stream(transactions, Transaction, "transactions", _sold_at):
+    for account, sale in stream(transactions, Transaction, "transactions", _OCCURRED):
         _take_sale(account, sale, run)
     ratings: dict[str, Counter[int]] = {"recommend": Counter(), "satisfaction": Counter()}
-    for account, contact in stream(touchpoints, CareTouchpoint, "touchpoints", _contacted_at):
+    for account, contact in stream(touchpoints, CareTouchpoint, "touchpoints", _OCCURRED):
         _take_contact(account, contact, run, ratings)
     sla: dict[str, dict[SlaStatus, int]] = {
         "first_response": dict.fromkeys(SlaStatus, 0),
         "resolution": dict.fromkeys(SlaStatus, 0),
     }
-    for account, complaint in stream(complaints, Complaint, "complaints", _received_at):
+    for account, complaint in stream(complaints, Complaint, "complaints", _RECEIVED):
         _take_complaint(account, complaint, run, sla)
     repeated: dict[str, int] = {  # analysed all the same (customers never are)
         k: n.duplicate_ids for k, n in counts.items() if n.duplicate_ids and k != "customers"
@@ -687,16 +685,8 @@ def analyze(
     return _report(accounts, run, counts, unknown, rejected, ratings, sla)
 
 
-def _sold_at(sale: Transaction) -> datetime:
-    return sale.occurred_at
-
-
-def _contacted_at(contact: CareTouchpoint) -> datetime:
-    return contact.occurred_at
-
-
-def _received_at(complaint: Complaint) -> datetime:
-    return complaint.received_at
+_OCCURRED: Callable[[Any], datetime] = attrgetter("occurred_at")
+_RECEIVED: Callable[[Any], datetime] = attrgetter("received_at")
 
 
 _CURRENCY_FIELD: dict[RecordKind, str | None] = {
