@@ -139,7 +139,7 @@ def _cell(value: Any) -> str:
 
 
 def _amount(value: float, currency: str) -> str:
-    places = minor_units(currency) if currency != "XXX" else 2
+    places = minor_units(currency)  # None for XXX and the metals: two places
     return f"{value:,.{2 if places is None else places}f}"
 
 
