@@ -13,7 +13,9 @@ so existing handlers keep working::
     │   └── UnreadableFile           a file that cannot be read (on) from a line
     ├── InvalidTransition            a move the state machine does not allow   (ValueError)
     ├── OutOfOrder                   an event dated before the latest one      (ValueError)
-    └── ModelFitError                a model's likelihood search failed        (RuntimeError)
+    ├── ModelFitError                a model's likelihood search failed        (RuntimeError)
+    ├── UnitMismatch                 a model and a summary in different units  (ValueError)
+    └── UndefinedPrediction          a prediction the fitted model cannot give (ValueError)
 
     CrmWarning                       root of every warning crmcore gives      (UserWarning)
     └── DuplicateIdWarning           record ids seen twice in an analysis
@@ -45,6 +47,8 @@ __all__ = [
     "InvalidTransition",
     "ModelFitError",
     "OutOfOrder",
+    "UndefinedPrediction",
+    "UnitMismatch",
     "UnknownCustomer",
     "UnreadableFile",
 ]
@@ -317,6 +321,59 @@ class ModelFitError(CrmError, RuntimeError):
         self.model = model
         self.iterations = iterations
         super().__init__(f"Cannot fit {model}: {why} (after {iterations} iterations).")
+
+
+class UnitMismatch(CrmError, ValueError):
+    """A model was asked about a summary in another time unit, or about a unit it does not know.
+
+    Purchase summaries count recency and T in days, weeks or months; a model
+    fitted on them holds rates per that unit. Mixing units changes results
+    silently, so crmcore refuses.
+
+    Attributes:
+        operation: What was attempted.
+        model_unit: The unit the model was fitted in; None when it states none.
+        given: The unit of what it was asked about; None when none was stated.
+
+    Examples:
+        >>> str(UnitMismatch("predict purchases", "weeks", "days"))
+        'Cannot predict purchases: the model was fitted in weeks, the summary is in days.'
+    """
+
+    code = "unit_mismatch"
+
+    def __init__(self, operation: str, model_unit: str | None, given: str | None) -> None:
+        self.operation = operation
+        self.model_unit = model_unit
+        self.given = given
+        if model_unit is None:
+            why = (
+                f"the model states no time unit, so {given or 'a period'} cannot be converted "
+                "(fit it on rfm_summary rows, or give it a unit)"
+            )
+        else:
+            why = f"the model was fitted in {model_unit}, the summary is in {given}"
+        super().__init__(f"Cannot {operation}: {why}.")
+
+
+class UndefinedPrediction(CrmError, ValueError):
+    """A fitted model was asked for a quantity that does not exist at its parameters.
+
+    Attributes:
+        model: The model (``"Gamma-Gamma"``, ``"BG/NBD"``).
+        quantity: What was asked for.
+
+    Examples:
+        >>> str(UndefinedPrediction("Gamma-Gamma", "the expected spend", "q is 0.9"))
+        'Cannot predict the expected spend with Gamma-Gamma: q is 0.9.'
+    """
+
+    code = "undefined_prediction"
+
+    def __init__(self, model: str, quantity: str, why: str) -> None:
+        self.model = model
+        self.quantity = quantity
+        super().__init__(f"Cannot predict {quantity} with {model}: {why}.")
 
 
 class CrmWarning(UserWarning):

@@ -103,7 +103,9 @@ def rfm_summary(
 ) -> Any:
     """One frequency / recency / T / monetary row per customer, computed in the table's engine.
 
-    The definitions are those of [`crmcore.value.rfm_summary`][crmcore.value.rfm.rfm_summary].
+    The definitions are those of [`crmcore.value.rfm_summary`][crmcore.value.rfm.rfm_summary]:
+    columns ``customer_id``, ``frequency``, ``recency``, ``T``,
+    ``monetary_value`` and ``total_spend``, counted in ``unit``.
     ``occurred_at`` may be ISO 8601 text (the calendar day is the date written,
     in the timestamp's own zone, as for entities) or a datetime column (its
     calendar day as stored). ``amount`` may be text or numbers. Rows whose
@@ -121,8 +123,8 @@ def rfm_summary(
         ...                       "occurred_at": ["1997-01-01", "1997-01-18", "1997-01-18"],
         ...                       "amount": ["29.33", "29.73", "10.00"]})
         >>> row = rfm_summary(sales, observation_end=date(1997, 9, 30), kind=None).row(0)
-        >>> row[:4], round(row[4], 2)
-        (('C-1', 1, 17.0, 272.0), 39.73)
+        >>> row[:4], round(row[4], 2), round(row[5], 2)
+        (('C-1', 1, 17.0, 272.0), 39.73, 69.06)
     """
     from crmcore.value.rfm import _check, _scale
 
@@ -164,6 +166,7 @@ def rfm_summary(
                 nw.col("_period").max().alias("_last"),
                 nw.col("_period").n_unique().alias("_periods"),
                 nw.col("_later").sum().alias("_repeat_spend"),
+                nw.col("_amount").sum().alias("_all"),
             )
         )
     repeats = nw.col("_periods") - 1
@@ -177,6 +180,7 @@ def rfm_summary(
         .otherwise(0.0)
         .cast(nw.Float64)
         .alias("monetary_value"),
+        nw.col("_all").cast(nw.Float64).alias("total_spend"),
     ).sort(customer_id)
     return nw.to_native(result)
 
@@ -395,8 +399,8 @@ def summarize(
     The result has one row per customer of ``customers``, sorted by id:
     ``customer_id``; ``occasions_total``, ``occasions``, ``repeat_occasions``,
     ``spend``, ``refunds``; the columns [`score`][crmcore.frame.score] reads;
-    and ``frequency``, ``recency``, ``T``, ``monetary_value`` (missing for a
-    customer who never bought).
+    and ``frequency``, ``recency``, ``T``, ``monetary_value``, ``total_spend``
+    (missing for a customer who never bought).
 
     Raises:
         TypeError: A time column holds no datetimes, or ``selection_time``
@@ -511,7 +515,7 @@ def summarize(
     )
     result = result.join(rfm, on="customer_id", how="left")
     keep = ["occasions_total", "occasions", "repeat_occasions", "spend", "refunds"]
-    keep += [*_reads(), "frequency", "recency", "T", "monetary_value"]
+    keep += [*_reads(), "frequency", "recency", "T", "monetary_value", "total_spend"]
     return nw.to_native(result.select("customer_id", *keep).sort("customer_id"))
 
 

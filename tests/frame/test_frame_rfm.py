@@ -41,10 +41,16 @@ def columns(sales: list[Transaction]) -> dict[str, list[str]]:
 
 def as_dicts(rows: object) -> dict[str, tuple[float, ...]]:
     if isinstance(rows, list):
-        return {r.customer_id: tuple(r[1:]) for r in rows}
+        return {r.customer_id: tuple(r[1:6]) for r in rows}
     native = rows.to_dicts() if isinstance(rows, pl.DataFrame) else rows.to_dict("records")  # type: ignore[attr-defined]
     return {
-        r["customer_id"]: (r["frequency"], r["recency"], r["T"], r["monetary_value"])
+        r["customer_id"]: (
+            r["frequency"],
+            r["recency"],
+            r["T"],
+            r["monetary_value"],
+            r["total_spend"],
+        )
         for r in native
     }
 
@@ -65,7 +71,7 @@ def test_the_engine_agrees_with_the_pure_path(
     assert set(got) == set(expected)
     for customer, row in expected.items():
         assert got[customer][:3] == pytest.approx(row[:3])
-        assert got[customer][3] == pytest.approx(row[3], rel=1e-9, abs=1e-6)
+        assert got[customer][3:] == pytest.approx(row[3:], rel=1e-9, abs=1e-6)
 
 
 def test_a_lazy_table_stays_lazy() -> None:
@@ -74,7 +80,7 @@ def test_a_lazy_table_stays_lazy() -> None:
     ).lazy()
     result = frame.rfm_summary(lazy, observation_end=date(2024, 12, 31), kind=None)
     assert isinstance(result, pl.LazyFrame)
-    assert result.collect().row(0) == ("A", 0, 0.0, 365.0, 0.0)
+    assert result.collect().row(0) == ("A", 0, 0.0, 365.0, 0.0, 5.0)
 
 
 def test_a_time_column_of_numbers_is_refused() -> None:

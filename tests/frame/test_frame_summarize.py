@@ -157,7 +157,7 @@ def test_the_engine_summarizes_raw_tables_as_the_pure_path(
         spend = summary.spend.amount if summary.spend is not None else 0
         assert same(row["spend"], spend), cid
         purchase = rfm.get(cid)
-        for name in ("frequency", "recency", "T", "monetary_value"):
+        for name in ("frequency", "recency", "T", "monetary_value", "total_spend"):
             assert same(row[name], None if purchase is None else getattr(purchase, name)), name
 
 

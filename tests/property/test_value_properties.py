@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore import Money, Transaction
+from crmcore import Money, Transaction, TransactionKind
 from crmcore.value import BetaGeo, rfm_summary
 
 UNITS = st.sampled_from(
@@ -76,6 +76,23 @@ def test_a_summary_row_is_consistent(sales: list[Transaction]) -> None:
         assert 0 <= row.recency <= row.T
         assert row.frequency >= 0 and (row.frequency > 0 or row.monetary_value == 0)
         assert row.monetary_value >= 0
+        # the first period's total is what the spend holds beyond the repeat periods
+        first_period = row.total_spend - row.frequency * row.monetary_value
+        assert first_period >= -1e-9 * max(row.total_spend, 1.0)
+        assert row.average_spend == row.total_spend / (row.frequency + 1)
+        assert row.unit == "days"
+
+
+@given(purchases())
+def test_the_spend_is_every_purchase_up_to_the_end(sales: list[Transaction]) -> None:
+    spent: dict[str, Decimal] = {}
+    for sale in sales:
+        if sale.kind is TransactionKind.PURCHASE and sale.occurred_at.date() <= END:
+            spent[sale.customer_id] = spent.get(sale.customer_id, Decimal(0)) + sale.amount.amount
+    rows = rfm_summary(sales, observation_end=END)
+    assert {row.customer_id: row.total_spend for row in rows} == {
+        cid: float(total) for cid, total in spent.items()
+    }
 
 
 positive = st.floats(0.01, 20, allow_nan=False)

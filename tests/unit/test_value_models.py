@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmcore import Customer, CustomerHistory
-from crmcore.errors import ModelFitError
+from crmcore.errors import ModelFitError, UndefinedPrediction, UnitMismatch
 from crmcore.lifecycle import replay
 from crmcore.value import BetaGeo, GammaGamma, RfmRow, lifetime_value, rfm_summary
 from tests.unit.test_value_rfm import cdnow_sales
 
-PUBLISHED = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+PUBLISHED = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="weeks")
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,7 @@ def test_bg_nbd_fits_the_same_from_columns(calibration: list[RfmRow]) -> None:
         [r.frequency for r in calibration],
         [r.recency for r in calibration],
         [r.T for r in calibration],
+        unit="weeks",
     )
     assert columns == BetaGeo.fit(calibration)
 
@@ -152,3 +155,113 @@ def test_the_lifecycle_churns_a_customer_the_model_gives_up_on(calibration: list
     alive = PUBLISHED.p_alive(frequency=row.frequency, recency=row.recency, T=row.T)
     assert replay(history, as_of=as_of, p_alive=alive).stage == "repeat"
     assert replay(history, as_of=as_of, p_alive=alive / 2).transitions[-1].rule == "p_alive"
+
+
+def test_a_model_fitted_on_a_summary_records_its_unit(calibration: list[RfmRow]) -> None:
+    assert BetaGeo.fit(calibration).unit == "weeks"
+    rows = [r._replace(unit="days") for r in calibration]
+    with pytest.raises(UnitMismatch, match="fitted in weeks, the summary is in days"):
+        BetaGeo.fit(rows, unit="weeks")
+    with pytest.raises(UnitMismatch, match="rows in several units"):
+        BetaGeo.fit([*calibration[:10], *rows[10:20]])
+
+
+def test_a_customer_is_worth_the_same_whether_the_model_counts_days_or_weeks() -> None:
+    end = date(1997, 9, 30)
+    sales = cdnow_sales()
+    in_days = rfm_summary(sales, observation_end=end, unit="days", periods="days")
+    in_weeks = rfm_summary(sales, observation_end=end, unit="weeks", periods="days")
+    by_day, by_week = BetaGeo.fit(in_days), BetaGeo.fit(in_weeks)
+    spend = GammaGamma.fit(in_weeks)
+    row_d, row_w = in_days[0], in_weeks[0]
+
+    def value(model: BetaGeo, row: RfmRow, **options: float) -> float:
+        return lifetime_value(
+            model,
+            spend,
+            frequency=row.frequency,
+            recency=row.recency,
+            T=row.T,
+            monetary_value=row.monetary_value,
+            unit=row.unit,
+            **options,
+        )
+
+    # the same 30-day period in each unit: the same value, to the fits' tolerance
+    assert value(by_day, row_d, period_length=30) == pytest.approx(
+        value(by_week, row_w, period_length=30 / 7), rel=1e-4
+    )
+    # a month by default: 30 days, or 4.345 weeks (30.4 days) as lifetimes counts them
+    assert value(by_day, row_d) == pytest.approx(value(by_week, row_w), rel=0.02)
+
+
+def test_a_prediction_in_another_unit_is_refused() -> None:
+    spend = GammaGamma(p=6.25, q=3.74, gamma=15.44)
+    history = {"frequency": 2, "recency": 213.0, "T": 272.0}
+    with pytest.raises(UnitMismatch, match="Cannot compute P\\(alive\\): the model was fitted"):
+        PUBLISHED.p_alive(**history, unit="days")
+    with pytest.raises(UnitMismatch, match="Cannot predict purchases"):
+        PUBLISHED.expected_purchases(30, **history, unit="days")
+    with pytest.raises(UnitMismatch, match="Cannot value a customer: .* in weeks, .* in days"):
+        lifetime_value(PUBLISHED, spend, **history, monetary_value=30.0, unit="days")
+
+
+def test_a_model_without_a_unit_needs_the_period_length_to_value_a_customer() -> None:
+    unstated = PUBLISHED.model_copy(update={"unit": None})
+    spend = GammaGamma(p=6.25, q=3.74, gamma=15.44)
+    history = {"frequency": 2, "recency": 30.43, "T": 38.86, "monetary_value": 30.0}
+    with pytest.raises(UnitMismatch, match="the model states no time unit"):
+        lifetime_value(unstated, spend, **history)
+    assert lifetime_value(unstated, spend, **history, period_length=4.345) == lifetime_value(
+        PUBLISHED, spend, **history
+    )
+    assert lifetime_value(unstated, spend, **history, unit="weeks") == lifetime_value(
+        PUBLISHED, spend, **history
+    )
+
+
+@pytest.mark.parametrize("q", [0.9, 1.0])
+def test_gamma_gamma_refuses_a_population_mean_that_does_not_exist(q: float) -> None:
+    spend = GammaGamma(p=6.25, q=q, gamma=15.44)
+    with pytest.raises(UndefinedPrediction, match=f"exists only for q > 1, and q is {q:g}"):
+        spend.expected_spend(frequency=0, monetary_value=0.0)
+    assert spend.expected_spend(frequency=1, monetary_value=30.0) == pytest.approx(
+        6.25 * (15.44 + 30.0) / (6.25 + q - 1)
+    )
+
+
+def test_gamma_gamma_refuses_a_repeat_buyer_whose_mean_does_not_exist() -> None:
+    spend = GammaGamma(p=0.05, q=0.5, gamma=15.44)
+    with pytest.raises(UndefinedPrediction, match="p x \\+ q is 0.55"):
+        spend.expected_spend(frequency=1, monetary_value=30.0)
+
+
+def test_bg_nbd_expectations_at_a_equal_to_1_are_the_limit_of_their_neighbours() -> None:
+    at_one = PUBLISHED.model_copy(update={"a": 1.0})
+    history = {"frequency": 2, "recency": 30.43, "T": 38.86}
+    for epsilon in (1e-5, -1e-5):
+        near = PUBLISHED.model_copy(update={"a": 1.0 + epsilon})
+        assert at_one.expected_purchases(39) == pytest.approx(near.expected_purchases(39), rel=1e-4)
+        assert at_one.expected_purchases(39, **history) == pytest.approx(
+            near.expected_purchases(39, **history), rel=1e-4
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    r=st.floats(0.05, 5),
+    alpha=st.floats(0.5, 50),
+    b=st.floats(0.2, 10),
+    t=st.floats(0.5, 100),
+    frequency=st.integers(0, 10),
+)
+def test_bg_nbd_expectations_are_continuous_through_a_equal_to_1(
+    r: float, alpha: float, b: float, t: float, frequency: int
+) -> None:
+    history = {"frequency": frequency, "recency": 10.0 * (frequency > 0), "T": 20.0}
+    model = BetaGeo(r=r, alpha=alpha, a=1.0, b=b)
+    at_one = model.expected_purchases(t, **history)
+    below = model.model_copy(update={"a": 1 - 1e-4}).expected_purchases(t, **history)
+    above = model.model_copy(update={"a": 1 + 1e-4}).expected_purchases(t, **history)
+    assert at_one > 0
+    assert min(below, above) - 1e-9 <= at_one <= max(below, above) + 1e-9

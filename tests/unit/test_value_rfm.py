@@ -46,14 +46,16 @@ END = date(1997, 9, 30)
 
 
 def test_days_count_distinct_purchase_days() -> None:
-    assert rfm_summary(SALES, observation_end=END) == [RfmRow("C-1", 1, 17.0, 272.0, 39.73)]
+    assert rfm_summary(SALES, observation_end=END) == [
+        RfmRow("C-1", 1, 17.0, 272.0, 39.73, 69.06, "days")
+    ]
 
 
 def test_calendar_weeks_run_monday_to_sunday() -> None:
     # 1 January 1997 was a Wednesday (week of 30 December), 18 January a
     # Saturday (week of 13 January), 30 September a Tuesday (week of 29 September)
     assert rfm_summary(SALES, observation_end=END, unit="weeks") == [
-        RfmRow("C-1", 1, 2.0, 39.0, 39.73)
+        RfmRow("C-1", 1, 2.0, 39.0, 39.73, 69.06, "weeks")
     ]
 
 
@@ -64,13 +66,31 @@ def test_weeks_counted_in_days_are_fractional() -> None:
 
 def test_calendar_months_put_january_purchases_in_one_period() -> None:
     assert rfm_summary(SALES, observation_end=END, unit="months") == [
-        RfmRow("C-1", 0, 0.0, 8.0, 0.0)
+        RfmRow("C-1", 0, 0.0, 8.0, 0.0, 69.06, "months")
     ]
 
 
-def test_the_first_period_is_left_out_of_the_monetary_value() -> None:
+def test_the_first_period_is_left_out_of_the_monetary_value_but_not_of_the_spend() -> None:
     sales = [sale(1, "1997-01-01", "500"), sale(2, "1997-02-01", "20"), sale(3, "1997-03-01", "40")]
-    assert rfm_summary(sales, observation_end=END)[0].monetary_value == 30.0
+    (row,) = rfm_summary(sales, observation_end=END)
+    assert row.monetary_value == 30.0
+    assert (row.total_spend, row.average_spend) == (560.0, 560.0 / 3)
+
+
+def test_a_one_time_buyer_has_no_monetary_value_but_spends_what_he_paid() -> None:
+    (row,) = rfm_summary([sale(1, "1997-01-01", "250")], observation_end=END)
+    assert (row.frequency, row.monetary_value, row.total_spend, row.average_spend) == (
+        0,
+        0.0,
+        250.0,
+        250.0,
+    )
+
+
+@pytest.mark.parametrize("unit", ["days", "weeks", "months"])
+def test_every_row_states_the_unit_of_its_recency_and_t(unit: str) -> None:
+    rows = rfm_summary(SALES, observation_end=END, unit=unit)  # type: ignore[arg-type]
+    assert {row.unit for row in rows} == {unit}
 
 
 def test_refunds_and_purchases_after_the_end_are_left_out() -> None:
@@ -120,7 +140,9 @@ def test_the_cdnow_calibration_summary_matches_the_published_one() -> None:
     assert len(rows) == 2357
     assert sum(r.frequency for r in rows) == 2457  # repeat purchases in the 39 calibration weeks
     assert max(r.T for r in rows) == pytest.approx(38.86, abs=0.005)
-    assert rows[0] == RfmRow("00004", 2, 213 / 7, 272 / 7, (29.73 + 14.96) / 2)
+    # 29.33 + 29.73 + 14.96: the total is summed exactly, in decimals
+    expected = RfmRow("00004", 2, 213 / 7, 272 / 7, (29.73 + 14.96) / 2, 74.02, "weeks")
+    assert rows[0] == expected
 
 
 def test_calibration_and_holdout_split_a_customer_s_purchases() -> None:

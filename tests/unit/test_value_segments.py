@@ -12,7 +12,9 @@ from crmcore.value import SEGMENT_GRID, RfmRow, RfmSegment, rfm_scores
 def row(
     customer: str, frequency: int, since_last: float, monetary: float, observed: float = 400.0
 ) -> RfmRow:
-    return RfmRow(customer, frequency, observed - since_last, observed, monetary)
+    """A summary whose spend per purchase period, the first included, is ``monetary``."""
+    total = monetary * (frequency + 1)
+    return RfmRow(customer, frequency, observed - since_last, observed, monetary, total, "days")
 
 
 def test_ten_customers_fill_each_quintile_twice() -> None:

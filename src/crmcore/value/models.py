@@ -23,29 +23,81 @@ from typing import Any
 from pydantic import Field
 
 from crmcore.entities._base import Value
-from crmcore.errors import ModelFitError
+from crmcore.errors import ModelFitError, UndefinedPrediction, UnitMismatch
 from crmcore.value._optimize import Minimum, bfgs, digamma, nelder_mead
-from crmcore.value.rfm import RfmRow
+from crmcore.value.rfm import RfmRow, Unit
 
-__all__ = ["BetaGeo", "GammaGamma", "lifetime_value"]
+__all__ = ["MONTH", "BetaGeo", "GammaGamma", "lifetime_value"]
 
 _Positive = Field(gt=0, allow_inf_nan=False)
+
+#: A month in each unit, as lifetimes counts it (30 days, 4.345 weeks).
+MONTH: dict[str, float] = {"days": 30.0, "weeks": 4.345, "months": 1.0}
+
+#: How close to 1 the BG/NBD ``a`` must be for the expectation to use its limit at a = 1.
+_NEAR_ONE = 1e-8
 
 
 def _columns(
     first: Iterable[Any], others: Sequence[Sequence[float] | None], names: Sequence[str]
-) -> list[tuple[float, ...]]:
-    """Rows from equal-length columns, or from `RfmRow`s given alone."""
+) -> tuple[list[tuple[float, ...]], set[str]]:
+    """Rows from equal-length columns, or from `RfmRow`s given alone; and the rows' units."""
     if all(column is None for column in others):
         rows = list(first)
         if not all(isinstance(r, RfmRow) for r in rows):
             raise TypeError(f"Give {', '.join(names)} as equal-length sequences, or RfmRow rows.")
         picks = {"frequency": 1, "recency": 2, "T": 3, "monetary_value": 4}
-        return [tuple(float(r[picks[n]]) for n in names) for r in rows]
+        return [tuple(float(r[picks[n]]) for n in names) for r in rows], {r.unit for r in rows}
     columns = [list(first), *[list(c) for c in others if c is not None]]
     if any(c is None for c in others) or len({len(c) for c in columns}) != 1:
         raise ValueError(f"{', '.join(names)} must be sequences of equal length.")
-    return [tuple(float(v) for v in row) for row in zip(*columns, strict=True)]
+    return [tuple(float(v) for v in row) for row in zip(*columns, strict=True)], set()
+
+
+def _fitted_unit(stated: Unit | None, found: set[str]) -> Unit | None:
+    """The unit of a fit: the rows' one unit, or the one stated for plain columns.
+
+    Raises:
+        UnitMismatch: The rows are in several units, or not in the one stated.
+    """
+    if len(found) > 1:
+        first, second = sorted(found)[:2]
+        raise UnitMismatch("fit BG/NBD on rows in several units", first, second)
+    if found:
+        (unit,) = found
+        if stated is not None and stated != unit:
+            raise UnitMismatch("fit BG/NBD", stated, unit)
+        return unit  # type: ignore[return-value]  # an RfmRow's unit is a Unit
+    return stated
+
+
+def _limit_series(r: float, b: float, z: float) -> float:
+    """Σ_k (r)_k z^k / k! · Σ_{j<k} 1 / (b + j): the derivative of 2F1(r, b; c; z) in c, at c = b.
+
+    The BG/NBD expectation has the factor 1 / (a − 1) in front of a bracket
+    that vanishes at a = 1; its limit there is ``b (1 − z)^r`` times this sum.
+    """
+    term, harmonic, total = 1.0, 0.0, 0.0
+    for k in range(200_000):
+        harmonic += 1.0 / (b + k)
+        term *= (r + k) / (k + 1) * z
+        total += term * harmonic
+        if term * harmonic <= 1e-16 * total:
+            return total
+    raise ArithmeticError(f"the a = 1 series of BG/NBD did not converge at z = {z}")
+
+
+def _growth(r: float, b: float, a: float, base: float, t: float) -> float:
+    """(c / (a − 1)) · (1 − (base / (base + t))^r · 2F1(r, b; c; z)).
+
+    With c = a + b − 1 and z = t / (base + t). At a = 1 the bracket and
+    a − 1 vanish together: there, the limit.
+    """
+    z = t / (base + t)
+    if abs(a - 1.0) <= _NEAR_ONE:
+        return b * math.pow(1.0 - z, r) * _limit_series(r, b, z)
+    c = a + b - 1
+    return c / (a - 1) * (1 - math.pow(base / (base + t), r) * _hyp2f1(r, b, c, z))
 
 
 def _simplex(
@@ -143,12 +195,15 @@ class _BetaGeoLikelihood:
 class BetaGeo(Value):
     """A fitted BG/NBD model: purchase rates gamma(r, α), dropout probabilities beta(a, b).
 
-    Times are in the unit of the data it was fitted on (weeks for the CDNOW
-    estimates).
+    Rates are per ``unit``, the unit of the summary it was fitted on (weeks
+    for the CDNOW estimates); α is in that unit too. A model built from
+    published parameters may leave the unit out, but then `lifetime_value`
+    needs the period length in its unit. Predictions given a ``unit`` other
+    than the model's raise `UnitMismatch`.
 
     Examples:
-        >>> model = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> round(model.p_alive(frequency=2, recency=30.43, T=38.86), 3)
+        >>> model = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="weeks")
+        >>> round(model.p_alive(frequency=2, recency=30.43, T=38.86, unit="weeks"), 3)
         0.727
         >>> model.p_alive(frequency=0, recency=0, T=38.86)
         1.0
@@ -162,6 +217,10 @@ class BetaGeo(Value):
         default=None, description="The maximised log-likelihood, when fitted."
     )
     customers: int | None = Field(default=None, description="Customers fitted on.")
+    unit: Unit | None = Field(
+        default=None,
+        description="The time unit of recency, T and α (None: not stated).",
+    )
 
     @classmethod
     def fit(
@@ -170,16 +229,34 @@ class BetaGeo(Value):
         recency: Sequence[float] | None = None,
         T: Sequence[float] | None = None,  # noqa: N803 - the literature's name
         *,
+        unit: Unit | None = None,
         max_iterations: int = 20_000,
     ) -> BetaGeo:
         """Fit by maximum likelihood on frequency, recency and T (or on `RfmRow` rows).
 
+        The fitted model records the rows' unit; for plain columns, give it as
+        ``unit`` (a model without one can predict, but not value customers by
+        the month).
+
         Raises:
             ValueError: The columns differ in length, are empty, or hold
                 impossible values (negative, recency above T, repeats in no time).
+            UnitMismatch: The rows are in several units, or not in ``unit``.
             ModelFitError: The likelihood search did not converge.
+
+        Examples:
+            >>> from datetime import date
+            >>> from crmcore.value import rfm_summary
+            >>> from crmcore.datasets import load_sample
+            >>> sample = load_sample()
+            >>> rows = rfm_summary(sample.transactions, observation_end=date(2025, 1, 1),
+            ...                    unit="weeks")
+            >>> model = BetaGeo.fit(rows)
+            >>> model.unit, model.customers == len(rows)
+            ('weeks', True)
         """
-        rows = _columns(frequency, (recency, T), ("frequency", "recency", "T"))
+        rows, units = _columns(frequency, (recency, T), ("frequency", "recency", "T"))
+        fitted_unit = _fitted_unit(unit, units)
         if not rows:
             raise ValueError("Cannot fit BG/NBD on no customers.")
         for n, (x, t_x, t) in enumerate(rows):
@@ -196,15 +273,37 @@ class BetaGeo(Value):
             best = _simplex("BG/NBD", likelihood.value, best.x, max_iterations)
         r, alpha, a, b = (math.exp(v) for v in best.x)
         return cls(
-            r=r, alpha=alpha, a=a, b=b, log_likelihood=-best.value * len(rows), customers=len(rows)
+            r=r,
+            alpha=alpha,
+            a=a,
+            b=b,
+            log_likelihood=-best.value * len(rows),
+            customers=len(rows),
+            unit=fitted_unit,
         )
 
-    def p_alive(self, *, frequency: float, recency: float, T: float) -> float:  # noqa: N803
+    def _check_unit(self, operation: str, unit: str | None) -> None:
+        if unit is not None and self.unit is not None and unit != self.unit:
+            raise UnitMismatch(operation, self.unit, unit)
+
+    def p_alive(
+        self,
+        *,
+        frequency: float,
+        recency: float,
+        T: float,  # noqa: N803
+        unit: Unit | None = None,
+    ) -> float:
         """The probability that a customer with this history is still alive at T.
 
         1 for a customer without repeat purchases (the model lets a customer
-        die only just after a purchase).
+        die only just after a purchase). ``unit`` states the unit of recency
+        and T (the row's ``unit``); it must be the model's.
+
+        Raises:
+            UnitMismatch: ``unit`` is not the model's unit.
         """
+        self._check_unit("compute P(alive)", unit)
         if frequency == 0:
             return 1.0
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
@@ -222,29 +321,31 @@ class BetaGeo(Value):
         frequency: float | None = None,
         recency: float | None = None,
         T: float | None = None,  # noqa: N803
+        unit: Unit | None = None,
     ) -> float:
-        """Expected purchases in the next ``t`` time units.
+        """Expected purchases in the next ``t`` time units (of the model's unit).
 
         For a customer with the given history (frequency, recency, T); without
-        one, for a new customer over ``(0, t]``.
+        one, for a new customer over ``(0, t]``. At ``a = 1`` exactly, where the
+        closed form reads 0 / 0, the value is its limit. ``unit`` states the
+        unit of ``t``, recency and T; it must be the model's.
+
+        Raises:
+            UnitMismatch: ``unit`` is not the model's unit.
 
         Examples:
             >>> model = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
             >>> round(model.expected_purchases(39, frequency=2, recency=30.43, T=38.86), 3)
             1.226
         """
+        self._check_unit("predict purchases", unit)
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         if frequency is None or recency is None or T is None:
-            z = t / (alpha + t)
-            hyp = _hyp2f1(r, b, a + b - 1, z)
-            return (a + b - 1) / (a - 1) * (1 - math.pow(alpha / (alpha + t), r) * hyp)
+            return _growth(r, b, a, alpha, t)
         x = frequency
-        z = t / (alpha + T + t)
-        hyp = _hyp2f1(r + x, b + x, a + b + x - 1, z)
-        first = (a + b + x - 1) / (a - 1)
-        second = 1 - hyp * math.pow((alpha + T) / (alpha + T + t), r + x)
+        grown = _growth(r + x, b + x, a, alpha + T, t)
         odds = (a / (b + x - 1)) * math.pow((alpha + T) / (alpha + recency), r + x) if x else 0.0
-        return first * second / (1 + odds)
+        return grown / (1 + odds)
 
 
 class GammaGamma(Value):
@@ -280,9 +381,9 @@ class GammaGamma(Value):
             ModelFitError: The likelihood search did not converge.
         """
         if monetary_value is None:
-            rows = _columns(frequency, (None,), ("frequency", "monetary_value"))
+            rows, _ = _columns(frequency, (None,), ("frequency", "monetary_value"))
         else:
-            rows = _columns(frequency, (monetary_value,), ("frequency", "monetary_value"))
+            rows, _ = _columns(frequency, (monetary_value,), ("frequency", "monetary_value"))
         buyers = [(x, m) for x, m in rows if x > 0]
         if not buyers:
             raise ValueError("Cannot fit Gamma-Gamma: no customer has a repeat purchase.")
@@ -319,10 +420,36 @@ class GammaGamma(Value):
     def expected_spend(self, *, frequency: float, monetary_value: float) -> float:
         """The expected spend per purchase of a customer, given the repeat purchases' mean.
 
-        Without a repeat purchase, the population mean ``p γ / (q − 1)``.
-        """
+        ``p (γ + x m̄) / (p x + q − 1)``; without a repeat purchase, the
+        population mean ``p γ / (q − 1)``. Both are means of an inverse gamma
+        and exist only where the denominator is above 0: for every customer
+        when ``q > 1``, and for none without a repeat purchase when ``q ≤ 1``
+        (a fit can end there when spend varies little between customers).
+
+        Raises:
+            UndefinedPrediction: ``p x + q ≤ 1``: the mean does not exist.
+
+        Examples:
+            >>> GammaGamma(p=6.25, q=0.9, gamma=15.44).expected_spend(frequency=0,
+            ...                                                      monetary_value=0)
+            Traceback (most recent call last):
+            ...
+            crmcore.errors.UndefinedPrediction: Cannot predict the expected spend of a customer with 0 repeat purchases with Gamma-Gamma: the population mean p γ / (q − 1) exists only for q > 1, and q is 0.9.
+        """  # noqa: E501
         p, q, gamma = self.p, self.q, self.gamma
-        return p * (gamma + frequency * monetary_value) / (p * frequency + q - 1)
+        denominator = p * frequency + q - 1
+        if denominator <= 0:
+            why = (
+                f"the population mean p γ / (q − 1) exists only for q > 1, and q is {q:g}"
+                if frequency == 0
+                else f"the mean exists only for p x + q > 1, and p x + q is {denominator + 1:g}"
+            )
+            raise UndefinedPrediction(
+                "Gamma-Gamma",
+                f"the expected spend of a customer with {frequency:g} repeat purchases",
+                why,
+            )
+        return p * (gamma + frequency * monetary_value) / denominator
 
 
 def lifetime_value(
@@ -333,36 +460,50 @@ def lifetime_value(
     recency: float,
     T: float,  # noqa: N803
     monetary_value: float,
+    unit: Unit | None = None,
     periods: int = 12,
-    period_length: float = 4.345,
+    period_length: float | None = None,
     discount_rate: float = 0.01,
     margin: float = 1.0,
 ) -> float:
-    """Discounted expected margin of a customer over the next ``periods`` periods.
+    """Discounted expected margin of a customer over the next ``periods`` months.
 
     Each period's expected purchases (from the BG/NBD model) times the expected
     spend per purchase (Gamma-Gamma) times ``margin``, discounted at
     ``discount_rate`` per period: Σ_k ΔE[purchases]_k · spend · margin / (1 + d)^k.
-    ``period_length`` is a period in the models' time unit (4.345 weeks a
-    month, the default; 30 for days).
+
+    A period is a month unless ``period_length`` says otherwise, in the
+    model's unit: 30 days, 4.345 weeks or 1 month (`MONTH`, lifetimes'
+    lengths). ``unit`` states the unit of recency and T (the row's ``unit``);
+    it must be the model's.
 
     Raises:
         ValueError: ``periods`` below 1, or a non-positive period length.
+        UnitMismatch: ``unit`` is not the model's unit, or neither the model
+            nor ``unit`` states a unit and no ``period_length`` is given.
+        UndefinedPrediction: The Gamma-Gamma mean does not exist for the customer.
 
     Examples:
-        >>> bg = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> bg = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="weeks")
         >>> gg = GammaGamma(p=6.25, q=3.74, gamma=15.44)
         >>> round(lifetime_value(bg, gg, frequency=2, recency=30.43, T=38.86,
         ...                      monetary_value=30.0, periods=12), 2)
         45.52
     """
+    purchases._check_unit("value a customer", unit)
+    if period_length is None:
+        known = purchases.unit or unit
+        if known is None:
+            raise UnitMismatch("value a customer by the month", None, None)
+        period_length = MONTH[known]
     if periods < 1 or period_length <= 0:
         raise ValueError("periods must be 1 or more and period_length above 0.")
-    history = {"frequency": frequency, "recency": recency, "T": T}
     value_per_purchase = spend.expected_spend(frequency=frequency, monetary_value=monetary_value)
     total, before = 0.0, 0.0
     for k in range(1, periods + 1):
-        upto = purchases.expected_purchases(k * period_length, **history)
+        upto = purchases.expected_purchases(
+            k * period_length, frequency=frequency, recency=recency, T=T
+        )
         total += (upto - before) * value_per_purchase * margin / (1 + discount_rate) ** k
         before = upto
     return total

@@ -11,7 +11,13 @@ not change when users switch:
 * ``recency`` = last purchase period − first purchase period;
 * ``T`` = the observation end's period − first purchase period;
 * ``monetary_value`` = the mean of the period totals of the repeat periods
-  (the first period left out), 0 without a repeat.
+  (the first period left out), 0 without a repeat — the input of the
+  Gamma-Gamma spend model, which learns a customer's spend from repeats only;
+* ``total_spend`` = the total of every purchase period, the first included —
+  what RFM scoring reads (`RfmRow.average_spend` divides it by the purchase
+  periods);
+* ``unit`` = the unit recency and T are counted in. A model fitted on the
+  rows records it, and its predictions refuse rows in another unit.
 
 With ``periods="days"`` purchases are grouped by day whatever the unit, and
 recency and T are expressed in the unit, fractionally (days / 7 for weeks):
@@ -67,7 +73,16 @@ class RfmRow(NamedTuple):
     T: float
     """From the first purchase period to the observation end, in the unit."""
     monetary_value: float
-    """The mean total of the repeat periods, 0 without a repeat."""
+    """The mean total of the repeat periods, 0 without a repeat (the Gamma-Gamma input)."""
+    total_spend: float
+    """The total of every purchase period, the first included."""
+    unit: Unit
+    """The unit of recency and T: ``"days"``, ``"weeks"`` or ``"months"``."""
+
+    @property
+    def average_spend(self) -> float:
+        """The mean total of every purchase period, the first included (0 without purchases)."""
+        return self.total_spend / (self.frequency + 1)
 
 
 class HoldoutRow(NamedTuple):
@@ -84,6 +99,8 @@ class HoldoutRow(NamedTuple):
     """The mean total of those periods, 0 without any."""
     duration_holdout: float
     """The length of the holdout period, in the unit."""
+    unit: Unit
+    """The unit of the recency, T and duration columns."""
 
 
 def _period(day: date, unit: Unit, periods: Periods) -> int:
@@ -186,8 +203,11 @@ def rfm_summary(
         ...                        amount=Money(amount, "USD"))
         >>> rows = rfm_summary([sale(1, "1997-01-01", "29.33"), sale(2, "1997-01-18", "29.73"),
         ...                     sale(3, "1997-01-18", "10.00")], observation_end=date(1997, 9, 30))
-        >>> rows[0]
-        RfmRow(customer_id='C-1', frequency=1, recency=17.0, T=272.0, monetary_value=39.73)
+        >>> rows[0]  # doctest: +NORMALIZE_WHITESPACE
+        RfmRow(customer_id='C-1', frequency=1, recency=17.0, T=272.0, monetary_value=39.73,
+               total_spend=69.06, unit='days')
+        >>> round(rows[0].average_spend, 2)
+        34.53
     """
     _check(unit, periods)
     end = _period(_day(observation_end), unit, periods)
@@ -197,7 +217,8 @@ def rfm_summary(
         totals = customer.totals
         first, last = min(totals), max(totals)
         frequency = len(totals) - 1
-        repeat_total = sum(totals.values(), _ZERO) - totals[first]
+        total = sum(totals.values(), _ZERO)
+        repeat_total = total - totals[first]
         rows.append(
             RfmRow(
                 customer_id,
@@ -205,6 +226,8 @@ def rfm_summary(
                 (last - first) / scale,
                 (end - first) / scale,
                 float(repeat_total / frequency) if frequency else 0.0,
+                float(total),
+                unit,
             )
         )
     return rows
@@ -253,10 +276,15 @@ def calibration_holdout(
         later = [total for period, total in after[row.customer_id].totals.items() if period > cut]
         rows.append(
             HoldoutRow(
-                *row,
+                row.customer_id,
+                row.frequency,
+                row.recency,
+                row.T,
+                row.monetary_value,
                 len(later),
                 float(sum(later, _ZERO) / len(later)) if later else 0.0,
                 duration,
+                unit,
             )
         )
     return rows

@@ -5,8 +5,11 @@ Each customer gets three scores from 1 to 5 by rank within the portfolio:
 * **R** from the time since the last purchase (``T − recency`` of the
   purchase summary): the most recent customers score 5;
 * **F** from ``frequency`` (repeat purchase periods): the most frequent score 5;
-* **M** from ``monetary_value`` (the mean repeat-period spend): the highest
-  spenders score 5.
+* **M** from the spend over every purchase period, the first included: the
+  mean per period (``average_spend``, the default) or the total
+  (``total_spend``); the highest spenders score 5. (The Gamma-Gamma input
+  ``monetary_value`` leaves the first purchase out, so it would score every
+  one-time buyer alike whatever they spent; RFM does not use it.)
 
 A score is ``1 + ⌊5 × position / n⌋``, the position being the rank, from 0,
 of the first customer with the same value in ascending order of merit: equal
@@ -26,7 +29,7 @@ The segment comes from the R and F scores, by this grid:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from crmcore.entities.enums import _Vocabulary
 from crmcore.value.rfm import RfmRow
@@ -109,39 +112,55 @@ def _scores(values: Sequence[float], bins: int) -> list[int]:
     return [1 + first_position[v] * bins // n for v in values]
 
 
-def rfm_scores(rows: Iterable[RfmRow], *, bins: int = 5) -> list[RfmScore]:
+Monetary = Literal["average", "total"]
+
+
+def rfm_scores(
+    rows: Iterable[RfmRow], *, bins: int = 5, monetary: Monetary = "average"
+) -> list[RfmScore]:
     """Score customers from their purchase summaries, in the order given.
 
     Args:
         rows: Purchase summaries, from `rfm_summary`.
         bins: How many scores (5: quintiles).
+        monetary: What M ranks: ``"average"`` spend per purchase period or
+            ``"total"`` spend, both with the first purchase.
 
     Raises:
-        ValueError: Fewer than 2 bins, or bins other than 5 with segments asked
-            for (the grid is for quintiles).
+        ValueError: Bins other than 5 (the segment grid is for quintiles), or
+            an unknown ``monetary``.
 
     Examples:
         >>> from crmcore.value import RfmRow
-        >>> rows = [RfmRow("A", 6, 300.0, 310.0, 80.0), RfmRow("B", 0, 0.0, 200.0, 0.0),
-        ...         RfmRow("C", 2, 100.0, 400.0, 30.0), RfmRow("D", 9, 390.0, 400.0, 55.0),
-        ...         RfmRow("E", 1, 20.0, 100.0, 10.0)]
+        >>> rows = [RfmRow("A", 6, 300.0, 310.0, 80.0, 560.0, "days"),
+        ...         RfmRow("B", 0, 0.0, 200.0, 0.0, 900.0, "days"),
+        ...         RfmRow("C", 2, 100.0, 400.0, 30.0, 75.0, "days"),
+        ...         RfmRow("D", 9, 390.0, 400.0, 55.0, 990.0, "days"),
+        ...         RfmRow("E", 1, 20.0, 100.0, 10.0, 20.0, "days")]
         >>> for score in rfm_scores(rows):
         ...     print(score.customer_id, score.code, score.segment)
-        A 445 loyal_customers
-        B 211 hibernating
-        C 133 at_risk
+        A 443 loyal_customers
+        B 215 hibernating
+        C 132 at_risk
         D 454 loyal_customers
-        E 322 about_to_sleep
+        E 321 about_to_sleep
+        >>> [score.m for score in rfm_scores(rows, monetary="total")]
+        [3, 4, 2, 5, 1]
     """
     if bins != 5:
         raise ValueError("The segment grid is for quintiles: bins must be 5.")
+    if monetary not in ("average", "total"):
+        raise ValueError(f"monetary must be 'average' or 'total', not {monetary!r}.")
     table = list(rows)
     if not table:
         return []
+    spend: Callable[[RfmRow], float] = (
+        (lambda row: row.average_spend) if monetary == "average" else (lambda row: row.total_spend)
+    )
     merit: tuple[Callable[[RfmRow], float], ...] = (
         lambda row: -(row.T - row.recency),
         lambda row: float(row.frequency),
-        lambda row: row.monetary_value,
+        spend,
     )
     r, f, m = (_scores([measure(row) for row in table], bins) for measure in merit)
     return [
