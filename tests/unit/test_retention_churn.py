@@ -14,7 +14,14 @@ from crmcore import (
 )
 from crmcore.errors import InvalidTransition
 from crmcore.lifecycle import RecordedEvent, replay
-from crmcore.retention import VISIT_STEPS, WinBackPolicy, at_risk, churn_reasons, win_back_plan
+from crmcore.retention import (
+    VISIT_STEPS,
+    RiskSignal,
+    WinBackPolicy,
+    at_risk,
+    churn_reasons,
+    win_back_plan,
+)
 
 AS_OF = "2024-06-01T00:00:00+00:00"
 
@@ -71,15 +78,28 @@ def test_customers_still_buying_are_ranked_by_value_at_risk() -> None:
     assert ranked[0].value_at_risk == pytest.approx(2000 * 121 / 180)
 
 
-def test_a_probability_alive_replaces_the_hiatus_risk_and_values_can_be_given() -> None:
+def test_a_probability_alive_above_the_hiatus_risk_ranks_and_values_can_be_given() -> None:
     (ranked,) = at_risk(
-        [history("A", "2024-05-01")], as_of=AS_OF, p_alive={"A": 0.25}, values={"A": 40.0}
+        [history("A", "2024-05-01")], as_of=AS_OF, p_alive={"A": 0.75}, values={"A": 40.0}
     )
-    assert (ranked.risk, ranked.value_at_risk, ranked.signals[0]) == (
-        0.75,
-        30.0,
-        "probability alive 0.25",
+    assert (ranked.risk, ranked.value_at_risk, ranked.ranked_by, ranked.signals[:2]) == (
+        0.25,
+        10.0,
+        RiskSignal.PROBABILITY_ALIVE,
+        ("probability alive 0.75", "no purchase for 31 days of 180"),
     )
+
+
+def test_a_silent_one_time_buyer_is_at_risk_though_the_model_holds_him_alive() -> None:
+    # BG/NBD gives every customer without a repeat purchase P(alive) = 1
+    (ranked,) = at_risk([history("A", "2023-12-15")], as_of=AS_OF, p_alive={"A": 1.0})
+    assert ranked.risk == pytest.approx(169 / 180)
+    assert ranked.ranked_by is RiskSignal.HIATUS
+    assert ranked.signals[:2] == ("no purchase for 169 days of 180", "probability alive 1.00")
+
+
+def test_a_customer_the_model_churns_is_not_listed_as_still_buying() -> None:
+    assert at_risk([history("A", "2024-05-01")], as_of=AS_OF, p_alive={"A": 0.25}) == []
 
 
 def test_open_complaints_and_a_wandering_eye_are_signals() -> None:

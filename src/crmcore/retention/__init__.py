@@ -33,6 +33,7 @@ from crmcore.retention.care import (
 from crmcore.retention.churn import (
     VISIT_STEPS,
     AtRisk,
+    RiskSignal,
     WinBack,
     WinBackPolicy,
     at_risk,
@@ -65,6 +66,7 @@ __all__ = [
     "LevelPolicy",
     "LevelSuggestion",
     "RelationshipFunnel",
+    "RiskSignal",
     "WinBack",
     "WinBackPolicy",
     "at_risk",

@@ -1,7 +1,8 @@
 """Churn and win-back: who is at risk, why customers left, and what to do about those who did.
 
 * [`at_risk`][crmcore.retention.churn.at_risk] ranks the customers still buying
-  by value at risk: value × churn risk;
+  by value at risk: value × churn risk, the risk taken from P(alive) or the
+  purchase hiatus, whichever is higher;
 * [`churn_reasons`][crmcore.retention.churn.churn_reasons] counts why customers
   left, by reason and by side (the firm's or the customer's);
 * [`win_back_plan`][crmcore.retention.churn.win_back_plan] plans, for each
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from crmcore._types import Timestamp
 from crmcore.entities._base import Value
-from crmcore.entities.enums import ChurnReason, ChurnSide, CompetitorAttitude
+from crmcore.entities.enums import ChurnReason, ChurnSide, CompetitorAttitude, _Vocabulary
 from crmcore.history import CustomerHistory
 from crmcore.lifecycle import (
     LifecyclePolicy,
@@ -35,6 +36,7 @@ from crmcore.value.pyramid import pyramid
 __all__ = [
     "VISIT_STEPS",
     "AtRisk",
+    "RiskSignal",
     "WinBack",
     "WinBackPolicy",
     "at_risk",
@@ -78,6 +80,15 @@ def _values(
     return {h.customer_id: float(historical_value(h, as_of=moment).value) for h in histories}
 
 
+class RiskSignal(_Vocabulary):
+    """Which signal gave a customer's churn risk."""
+
+    PROBABILITY_ALIVE = "probability_alive"
+    """1 − P(alive) of a fitted purchase model."""
+    HIATUS = "hiatus"
+    """The time since the last purchase over the lifecycle's hiatus threshold."""
+
+
 class AtRisk(Value):
     """A customer still buying, the churn risk, and the value that rides on it."""
 
@@ -86,7 +97,10 @@ class AtRisk(Value):
     value: float
     risk: float = Field(description="The churn risk, 0 to 1.")
     value_at_risk: float = Field(description="value × risk.")
-    signals: tuple[str, ...] = Field(description="What makes the customer look at risk.")
+    ranked_by: RiskSignal = Field(description="The signal the risk comes from.")
+    signals: tuple[str, ...] = Field(
+        description="What makes the customer look at risk, the ranking signal first."
+    )
 
 
 def at_risk(
@@ -100,11 +114,16 @@ def at_risk(
 ) -> list[AtRisk]:
     """Rank the customers still buying (first-time, repeat, loyal) by value at risk.
 
-    The risk is 1 − P(alive) when ``p_alive`` gives one for the customer (from
-    a fitted `BetaGeo`); otherwise the hiatus since the last purchase over the
-    lifecycle's hiatus threshold, at most 1. The value is ``values`` (a
-    predicted lifetime value, say) or else the historical value. Highest value
-    at risk first, ties by customer id.
+    Two signals measure the risk: the hiatus — the time since the last
+    purchase over the lifecycle's hiatus threshold, at most 1 — and, when
+    ``p_alive`` gives one for the customer (from a fitted `BetaGeo`),
+    1 − P(alive). The risk is the higher of the two, and ``ranked_by`` says
+    which: a model alone would never rank a one-time buyer (BG/NBD holds
+    them alive until a repeat purchase), however long the silence. Stages
+    come from the lifecycle replay with that P(alive), so a customer the
+    model churns is not listed. The value is ``values`` (a predicted
+    lifetime value, say) or else the historical value. Highest value at
+    risk first, ties by customer id.
 
     Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction
@@ -116,6 +135,9 @@ def at_risk(
         ...                   history("B", "2024-04-01", "2024-05-01")], as_of="2024-06-01")
         >>> [(r.customer_id, round(r.risk, 2), r.signals[0]) for r in ranked]
         [('A', 0.67, 'no purchase for 121 days of 180'), ('B', 0.17, 'no purchase for 31 days of 180')]
+        >>> ranked = at_risk([history("C", "2024-01-01")], as_of="2024-06-01", p_alive={"C": 1.0})
+        >>> ranked[0].ranked_by, round(ranked[0].risk, 2)
+        (<RiskSignal.HIATUS: 'hiatus'>, 0.84)
     """  # noqa: E501
     moment = _AT.validate_python(as_of)
     rules = policy or LifecyclePolicy()
@@ -123,18 +145,21 @@ def at_risk(
     worth = _values(records, moment, values)
     ranked = []
     for history in records:
-        state = replay(history, as_of=moment, policy=rules)
+        alive = None if p_alive is None else p_alive.get(history.customer_id)
+        state = replay(history, as_of=moment, policy=rules, p_alive=alive)
         if not state.stage.is_buying or state.last_purchase_at is None:
             continue
         hiatus = moment - state.last_purchase_at
         threshold = hiatus_threshold(state.occasions, rules)
         signals = [f"no purchase for {hiatus // _DAY} days of {threshold // _DAY}"]
-        alive = None if p_alive is None else p_alive.get(history.customer_id)
+        risk, ranked_by = min(hiatus / threshold, 1.0), RiskSignal.HIATUS
         if alive is not None:
-            risk = 1.0 - alive
-            signals.insert(0, f"probability alive {alive:.2f}")
-        else:
-            risk = min(hiatus / threshold, 1.0)
+            model_signal = f"probability alive {alive:.2f}"
+            if 1.0 - alive >= risk:
+                risk, ranked_by = 1.0 - alive, RiskSignal.PROBABILITY_ALIVE
+                signals.insert(0, model_signal)
+            else:
+                signals.append(model_signal)
         open_complaints = sum(
             1 for k in history.complaints if k.received_at <= moment and k.is_open
         )
@@ -151,6 +176,7 @@ def at_risk(
                 value=value,
                 risk=risk,
                 value_at_risk=value * risk,
+                ranked_by=ranked_by,
                 signals=tuple(signals),
             )
         )
