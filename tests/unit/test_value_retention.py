@@ -35,6 +35,31 @@ def test_a_value_is_the_margin_times_the_multiple() -> None:
     assert retention_value(150.0, retention=0.8, discount_rate=0.1) == pytest.approx(400.0)
 
 
+@given(
+    margin=st.floats(0, 1000),
+    r=st.floats(0, 0.95),
+    i=st.floats(0, 0.5),
+    keep=st.floats(0, 100),
+    win=st.floats(0, 1000),
+)
+def test_a_net_value_takes_the_keeping_cost_each_period_and_the_winning_cost_once(
+    margin: float, r: float, i: float, keep: float, win: float
+) -> None:
+    # every period the customer is kept brings margin − keep; winning him costs win, today
+    expected = sum((margin - keep) * (r / (1 + i)) ** t for t in range(1, 3000)) - win
+    got = retention_value(
+        margin, retention=r, discount_rate=i, retention_cost=keep, acquisition_cost=win
+    )
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("cost", ["retention_cost", "acquisition_cost"])
+@pytest.mark.parametrize("amount", [-1.0, float("inf"), float("nan")])
+def test_a_negative_or_endless_cost_is_refused(cost: str, amount: float) -> None:
+    with pytest.raises(ValueError, match=f"{cost} must be a finite amount of 0 or more"):
+        retention_value(100.0, retention=0.8, discount_rate=0.1, **{cost: amount})  # type: ignore[arg-type]
+
+
 def test_certain_retention_at_no_discount_needs_a_horizon() -> None:
     with pytest.raises(ValueError, match="has no end; give a horizon"):
         retention_multiple(1.0, 0.0)

@@ -12,6 +12,13 @@ explicit:
   Σ_{t≥0} m rᵗ / (1 + i)ᵗ = m (1 + i) / (1 + i − r).
 
 With a ``horizon`` of N periods the sum stops after N margins.
+
+A customer's lifetime value is net of what winning and keeping the customer
+costs: ``(margin − retention cost) × multiple − acquisition cost``, the
+retention cost spent each period the customer is kept, the acquisition cost
+once, today. For a customer already won the acquisition cost is spent;
+leave it at 0 to value the relationship from here on, or give it to judge
+whether winning such a customer pays.
 """
 
 from __future__ import annotations
@@ -81,14 +88,36 @@ def retention_value(
     discount_rate: float,
     timing: Timing = "after",
     horizon: int | None = None,
+    retention_cost: float = 0.0,
+    acquisition_cost: float = 0.0,
 ) -> float:
-    """A customer's lifetime value: ``margin`` times the retention multiple.
+    """A customer's net lifetime value: the retained margins less the costs of keeping and winning.
+
+    ``(margin − retention_cost) × retention_multiple(...) − acquisition_cost``.
+
+    Args:
+        margin: The profit contribution of a period the customer is kept.
+        retention: As `retention_multiple`.
+        discount_rate: As `retention_multiple`.
+        timing: As `retention_multiple`.
+        horizon: As `retention_multiple`.
+        retention_cost: What keeping the customer costs each such period
+            (care contacts, loyalty benefits), 0 or more.
+        acquisition_cost: What winning the customer costs, once and today, 0
+            or more.
 
     Raises:
-        ValueError: As `retention_multiple`.
+        ValueError: As `retention_multiple`, or a cost below 0 or not finite.
 
     Examples:
         >>> round(retention_value(150.0, retention=0.8, discount_rate=0.1), 2)
         400.0
+        >>> round(retention_value(150.0, retention=0.8, discount_rate=0.1,
+        ...                       retention_cost=30.0, acquisition_cost=100.0), 2)
+        220.0
     """
-    return margin * retention_multiple(retention, discount_rate, timing=timing, horizon=horizon)
+    for name, cost in (("retention_cost", retention_cost), ("acquisition_cost", acquisition_cost)):
+        if not (math.isfinite(cost) and cost >= 0):
+            raise ValueError(f"{name} must be a finite amount of 0 or more, not {cost!r}.")
+    multiple = retention_multiple(retention, discount_rate, timing=timing, horizon=horizon)
+    return (margin - retention_cost) * multiple - acquisition_cost
