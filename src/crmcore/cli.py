@@ -191,7 +191,7 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
     )
     for part in report.currencies:
         code = part.currency
-        out += ["", f"Customer pyramid in {code} (historical value)"]
+        out += ["", f"Customer pyramid in {code} (net value to date)"]
         out += _table(
             ("tier", "customers", f"value {code}", "value share", ""),
             [
@@ -206,10 +206,19 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
             ],
             (False, True, True, True, False),
         )
-        out.append(
-            f"{part.customers:,} customers; historical value "
-            f"{_amount(float(part.historical_value), code)} {code}, "
-            f"profit {_amount(float(part.profit), code)} {code}"
+        out.append(f"{part.customers:,} customers:")
+        out += _table(
+            ("value", code, "what it is"),
+            [
+                ("gross", _amount(float(part.gross_value), code), "paid less refunds"),
+                ("contribution", _amount(float(part.contribution), code), "less cost of goods"),
+                (
+                    "net",
+                    _amount(float(part.net_value), code),
+                    "less acquisition and retention costs",
+                ),
+            ],
+            (False, True, False),
         )
         if part.pareto is not None:
             out.append(f"the top 20 % of customers hold {part.pareto:.1%} of the value")
@@ -237,24 +246,25 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
     else:
         out.append(
             f"r {model.r:.3f}, alpha {model.alpha:.3f}, a {model.a:.3f}, b {model.b:.3f} "
-            f"on {model.customers:,} customers"
+            f"on {model.customers:,} customers; time in {model.unit or 'an unstated unit'}"
         )
     for part in report.currencies:
         code = part.currency
         out += ["", f"Top {len(part.at_risk)} customers at risk, {code}"]
         out += _table(
-            ("customer", "stage", f"value {code}", "risk", f"value at risk {code}"),
+            ("customer", "stage", f"value {code}", "risk", "risk from", f"value at risk {code}"),
             [
                 (
                     r.customer_id,
                     r.stage,
                     _amount(r.value, code),
                     f"{r.risk:.2f}",
+                    r.ranked_by.value.replace("_", " "),
                     _amount(r.value_at_risk, code),
                 )
                 for r in part.at_risk
             ],
-            (False, False, True, True, True),
+            (False, False, True, True, False, True),
         )
     plan = report.care_plan
     out += ["", f"Care plan {plan.start} to {plan.end}: {len(plan.tasks):,} tasks "
@@ -299,7 +309,8 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="the portfolio report of a folder of files",
         description="Analyse a portfolio folder: lifecycle stages, satisfaction and loyalty, "
-        "quadrants, value and profit, pyramid tiers, RFM segments, P(alive), value at risk, "
+        "quadrants, gross value, contribution and net value, pyramid tiers, RFM segments, "
+        "P(alive), value at risk, "
         "complaint SLAs and the care plan. PATH holds customers, transactions, touchpoints "
         "and complaints files (.csv or .jsonl, optionally .gz); any but customers may be "
         "missing. Bad rows are reported on stderr (file, line, field), counted, and left "

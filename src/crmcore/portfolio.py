@@ -140,6 +140,10 @@ class ValueSettings(BaseModel):
     )
     rfm_unit: Literal["days", "weeks", "months"] = "days"
     rfm_periods: Literal["calendar", "days"] = "calendar"
+    rfm_monetary: Literal["average", "total"] = Field(
+        default="average",
+        description="What the RFM M score ranks: spend per purchase period, or total spend.",
+    )
     fit_model: bool = Field(
         default=True, description="Fit BG/NBD on the portfolio's RFM summary to get P(alive)."
     )
@@ -218,9 +222,20 @@ class CustomerReport(Value):
     loyalty_coverage: float
     quadrant: Quadrant
     currency: str | None
-    historical_value: Decimal
-    profit: Decimal
-    profitable: bool
+    gross_value: Decimal = Field(
+        description="Gross historical value: what the customer paid for purchases, less refunds."
+    )
+    contribution: Decimal = Field(
+        description="Profit contribution: the gross value less the cost of goods."
+    )
+    net_value: Decimal = Field(
+        description=(
+            "Net lifetime value to date: the contribution less the acquisition cost and the "
+            "retention costs (care contacts, complaint handling, compensation). The pyramid "
+            "tiers and the value at risk read it."
+        )
+    )
+    profitable: bool = Field(description="Whether the net value is 0 or more.")
     tier: int | None = Field(description="The pyramid tier, 1 for the top.")
     tier_name: str | None
     rfm_code: str | None = Field(
@@ -229,7 +244,7 @@ class CustomerReport(Value):
     rfm_segment: RfmSegment | None
     p_alive: float | None = Field(description="From the fitted BG/NBD model; None without one.")
     value_at_risk: float | None = Field(
-        description="Historical value × churn risk, for customers still buying."
+        description="Net value × churn risk, for customers still buying."
     )
     next_care_due: date | None
     next_care_purpose: str | None
@@ -241,8 +256,9 @@ class CurrencyReport(Value):
 
     currency: str = Field(description="ISO 4217 code; XXX for customers with no amount.")
     customers: int
-    historical_value: Decimal = Field(description="The customers' historical value, summed.")
-    profit: Decimal = Field(description="The customers' profit, summed.")
+    gross_value: Decimal = Field(description="The customers' gross value, summed.")
+    contribution: Decimal = Field(description="The customers' profit contribution, summed.")
+    net_value: Decimal = Field(description="The customers' net value to date, summed.")
     tiers: tuple[Tier, ...]
     pareto: float | None = Field(description="Share of value held by the top 20 % of customers.")
     at_risk: tuple[AtRisk, ...] = Field(description="The top customers by value at risk.")
@@ -295,7 +311,7 @@ class PortfolioReport(BaseModel):
             >>> data = generate(customers=20, seed=3)
             >>> report = analyze(data.customers, data.transactions, as_of=data.end)
             >>> sorted(report.to_dicts()[0])[:4]
-            ['currency', 'customer_id', 'historical_value', 'loyalty']
+            ['contribution', 'currency', 'customer_id', 'gross_value']
         """
         return [_plain(line) for line in self.customers]
 
@@ -540,7 +556,8 @@ def analyze(
     Each input is read once, in any order; records may be entities or
     mappings (validated here). Per customer: the lifecycle stage and since
     when, the satisfaction and loyalty indices with their coverage, the
-    quadrant, historical value and profit, the pyramid tier, the RFM scores
+    quadrant, the gross value, the profit contribution and the net value to
+    date (see `CustomerReport`), the pyramid tier, the RFM scores
     and segment, P(alive) from a BG/NBD model fitted on the portfolio (when
     ``config.value.fit_model`` and there are enough buyers), the value at
     risk, and the next care task. For the portfolio: counts per stage; per
@@ -862,14 +879,18 @@ def _report(
         inside = set(members)
         scores |= {
             s.customer_id: (s.code, s.segment)
-            for s in rfm_scores([r for r in rows if r.customer_id in inside])
+            for s in rfm_scores(
+                [r for r in rows if r.customer_id in inside], monetary=settings.rfm_monetary
+            )
         }
     model = _fit(rows, settings)
     alive: dict[str, float] = {}
     if model.fitted is not None:
         fitted = model.fitted
         alive = {
-            r.customer_id: fitted.p_alive(frequency=r.frequency, recency=r.recency, T=r.T)
+            r.customer_id: fitted.p_alive(
+                frequency=r.frequency, recency=r.recency, T=r.T, unit=r.unit
+            )
             for r in rows
         }
     del rows  # not needed any more: memory for the lines
@@ -938,8 +959,9 @@ def _report(
                     "loyalty_coverage": loyal.coverage,
                     "quadrant": quadrant(happy, loyal, thresholds=config.quadrants),
                     "currency": historical.currency,
-                    "historical_value": historical.value,
-                    "profit": profit.profit,
+                    "gross_value": historical.revenue - historical.refunds,
+                    "contribution": historical.contribution,
+                    "net_value": historical.value,
                     "profitable": profit.profitable,
                     "tier": tier,
                     "tier_name": None if tier is None else _tier_name(tiers, tier),
@@ -959,13 +981,18 @@ def _report(
 
     stages = dict.fromkeys(LifecycleStage, 0)
     quadrants = dict.fromkeys(Quadrant, 0)
-    totals = dict.fromkeys(groups, (0, _ZERO, _ZERO))
+    totals = dict.fromkeys(groups, (0, _ZERO, _ZERO, _ZERO))
     for line in lines:
         stages[line.stage] += 1
         quadrants[line.quadrant] += 1
         code = group_of[line.customer_id]
-        number, worth, gain = totals[code]
-        totals[code] = (number + 1, worth + line.historical_value, gain + line.profit)
+        number, gross, contribution, net = totals[code]
+        totals[code] = (
+            number + 1,
+            gross + line.gross_value,
+            contribution + line.contribution,
+            net + line.net_value,
+        )
     recommend, stars = ratings["recommend"], ratings["satisfaction"]
     return PortfolioReport(
         as_of=moment,
@@ -978,8 +1005,9 @@ def _report(
             CurrencyReport(
                 currency=code,
                 customers=totals[code][0],
-                historical_value=totals[code][1],
-                profit=totals[code][2],
+                gross_value=totals[code][1],
+                contribution=totals[code][2],
+                net_value=totals[code][3],
                 tiers=pyramids[code].levels,
                 pareto=pyramids[code].pareto,
                 at_risk=tuple(sorted(ranked[code], key=by_risk)[: config.top_at_risk]),

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from crmcore import Complaint, Customer, Money, Transaction
+from crmcore import CareTouchpoint, Complaint, Customer, Money, Transaction
 from crmcore.datasets import generate, load_sample
 from crmcore.errors import DuplicateId, DuplicateIdWarning, InvalidRecord
 from crmcore.io import read_csv, write_csv
@@ -39,7 +39,38 @@ def test_records_of_customers_not_in_the_list_are_reported_not_analysed() -> Non
         ("transaction", "T-2", "C-9")
     ]
     assert report.records["transactions"] == RecordCount(read=2, analysed=1, unknown_customer=1)
-    assert [line.historical_value for line in report.customers] == [100]
+    assert [line.net_value for line in report.customers] == [100]
+
+
+def test_each_line_says_what_was_paid_what_it_contributed_and_what_it_is_worth_net() -> None:
+    people = [Customer(id="C-1", acquisition_cost=Money("30", "CNY"))]
+    sales = [
+        Transaction(id="T-1", customer_id="C-1", occurred_at="2024-01-02",
+                    amount=Money("200", "CNY"), cost=Money("120", "CNY")),
+        Transaction(id="T-2", customer_id="C-1", occurred_at="2024-01-09",
+                    amount=Money("50", "CNY"), kind="refund"),
+    ]  # fmt: skip
+    call = CareTouchpoint(
+        id="P-1", customer_id="C-1", occurred_at="2024-01-05", stage="post_purchase",
+        channel="phone", function="care", direction="outbound", cost=Money("8", "CNY"),
+    )  # fmt: skip
+    (line,) = analyze(people, sales, [call], as_of="2024-06-01").customers
+    assert (line.gross_value, line.contribution, line.net_value) == (150, 30, -8)
+    assert not line.profitable
+
+
+def test_rfm_monetary_scores_count_the_first_purchase_and_can_rank_the_total() -> None:
+    people = [Customer(id=f"C-{n}") for n in range(5)]
+    # C-0 bought once, for the most; the others twice, for less each time
+    sales = [_sale(0, "C-0", "2024-03-01", "700")]
+    for n in range(1, 5):
+        sales += [_sale(10 * n, f"C-{n}", "2024-03-01", str(100 * n)),
+                  _sale(10 * n + 1, f"C-{n}", "2024-04-01", str(100 * n))]  # fmt: skip
+    average = analyze(people, sales, as_of="2024-06-01")
+    assert [line.rfm_code[2] for line in average.customers if line.rfm_code] == list("51234")
+    config = PortfolioConfig.model_validate({"value": {"rfm_monetary": "total"}})
+    total = analyze(people, sales, as_of="2024-06-01", config=config)
+    assert [line.rfm_code[2] for line in total.customers if line.rfm_code] == list("41235")
 
 
 def test_mappings_are_validated_and_a_bad_one_is_named_by_its_position() -> None:
@@ -62,7 +93,7 @@ def test_a_bad_mapping_is_left_out_and_listed_when_collecting() -> None:
         {"id": "T 3\n", "occurred_at": "soon"},
     ]  # fmt: skip
     report = analyze([{"id": "C-1"}], rows, as_of="2024-06-01", on_error="collect")
-    assert report.customers[0].historical_value == 5
+    assert report.customers[0].net_value == 5
     assert report.records["transactions"] == RecordCount(read=3, analysed=1, rejected=2)
     second, third = report.rejected
     assert (second.record_id, second.customer_id, second.line) == ("T-2", "C-1", 2)
@@ -87,7 +118,7 @@ def test_repeated_record_ids_are_counted_and_warned_about_and_analysed() -> None
     sales = [_sale(1, "C-1", "2024-01-02"), _sale(1, "C-1", "2024-01-05")]
     with pytest.warns(DuplicateIdWarning, match="1 transactions whose id an earlier one"):
         report = analyze([Customer(id="C-1")], sales, as_of="2024-06-01")
-    assert report.customers[0].historical_value == 200
+    assert report.customers[0].net_value == 200
     assert report.records["transactions"].duplicate_ids == 1
 
 
@@ -97,7 +128,7 @@ def test_check_ids_refuses_repeated_record_ids_as_bad_records() -> None:
         analyze([Customer(id="C-1")], sales, as_of="2024-06-01", check_ids=True)
     report = analyze([Customer(id="C-1")], sales, as_of="2024-06-01", check_ids=True,
                      on_error="collect")  # fmt: skip
-    assert report.customers[0].historical_value == 100
+    assert report.customers[0].net_value == 100
     assert report.records["transactions"] == RecordCount(read=2, analysed=1, rejected=1,
                                                           duplicate_ids=1)  # fmt: skip
     assert report.rejected[0].problem == "field 'id': another transaction has the same id"
@@ -107,7 +138,7 @@ def test_records_after_as_of_are_left_out_and_counted() -> None:
     sales = [_sale(1, "C-1", "2024-01-02"), _sale(2, "C-1", "2024-07-05")]
     report = analyze([Customer(id="C-1")], sales, as_of="2024-06-01")
     (line,) = report.customers
-    assert (line.stage, line.historical_value) == (LifecycleStage.FIRST_TIME, 100)
+    assert (line.stage, line.net_value) == (LifecycleStage.FIRST_TIME, 100)
     assert report.records["transactions"] == RecordCount(read=2, analysed=1, after_as_of=1)
 
 
@@ -123,8 +154,8 @@ def test_a_portfolio_in_several_currencies_is_analysed_per_currency() -> None:
              _sold(4, "C-4", "30", "CNY")]  # fmt: skip
     report = analyze(people, sales, as_of="2024-06-01")
     cny, jpy, nothing = report.currencies
-    assert (cny.currency, cny.customers, cny.historical_value) == ("CNY", 3, 150)
-    assert (jpy.currency, jpy.customers, jpy.historical_value) == ("JPY", 2, 5100)
+    assert (cny.currency, cny.customers, cny.net_value) == ("CNY", 3, 150)
+    assert (jpy.currency, jpy.customers, jpy.net_value) == ("JPY", 2, 5100)
     # a customer with no amount has no currency of its own among several
     assert (nothing.currency, nothing.customers) == ("XXX", 1)
     # the tiers of each currency hold its customers and its value only
@@ -161,7 +192,7 @@ def test_an_amount_in_a_second_currency_of_one_customer_is_a_bad_record(tmp_path
     (bad,) = report.rejected
     assert (bad.source, bad.line, bad.record_id, bad.customer_id) == (str(path), 3, "T-2", "C-1")
     assert report.records["transactions"] == RecordCount(read=3, analysed=2, rejected=1)
-    assert [(c.currency, c.historical_value) for c in report.currencies] == [
+    assert [(c.currency, c.net_value) for c in report.currencies] == [
         ("CNY", 100),
         ("USD", 100),
     ]
@@ -220,8 +251,8 @@ def test_the_report_lines_become_plain_dicts_and_dataframes(sample_report: Portf
     pandas_frame = sample_report.to_pandas()
     polars_frame = sample_report.to_polars()
     assert pandas_frame.shape == polars_frame.shape == (500, len(rows[0]))
-    assert pandas_frame["historical_value"].sum() == pytest.approx(
-        float(sum(line.historical_value for line in sample_report.customers))
+    assert pandas_frame["net_value"].sum() == pytest.approx(
+        float(sum(line.net_value for line in sample_report.customers))
     )
 
 
@@ -246,7 +277,8 @@ def test_the_portfolio_aggregates_add_up(sample_report: PortfolioReport) -> None
     (yuan,) = report.currencies
     assert sum(t.count for t in yuan.tiers) == yuan.customers == 500
     assert sum(t.value_share or 0 for t in yuan.tiers) == pytest.approx(1)
-    assert yuan.historical_value == sum(line.historical_value for line in report.customers)
+    for total in ("gross_value", "contribution", "net_value"):
+        assert getattr(yuan, total) == sum(getattr(line, total) for line in report.customers)
     assert report.nps_ratings > 0 and report.nps is not None
     assert sum(report.sla["resolution"].values()) == report.records["complaints"].analysed
     assert [r.value_at_risk for r in yuan.at_risk] == sorted(

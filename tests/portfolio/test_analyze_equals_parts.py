@@ -75,8 +75,10 @@ def _check(data: Dataset, as_of: datetime, config: PortfolioConfig, seed: int) -
         assert (line.satisfaction, line.satisfaction_coverage) == (happy.value, happy.coverage)
         assert (line.loyalty, line.loyalty_coverage) == (loyal.value, loyal.coverage)
         assert line.quadrant is quadrant(happy, loyal)
-        assert line.historical_value == historical_value(history, as_of=as_of).value
-        assert line.profit == profitability(history, as_of=as_of).profit
+        value = historical_value(history, as_of=as_of)
+        assert line.gross_value == value.revenue - value.refunds
+        assert line.contribution == value.contribution
+        assert line.net_value == value.value == profitability(history, as_of=as_of).profit
         assert line.tier == tiers.get(cid)
         score = scores.get(cid)
         assert line.rfm_code == (None if score is None else score.code)

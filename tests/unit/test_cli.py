@@ -34,7 +34,10 @@ def test_without_arguments_it_prints_the_sample_portfolio_report() -> None:
     ):
         assert section in text  # fmt: skip
     assert any(line.split()[:3] == ["customers", "500", "500"] for line in text.splitlines())
-    assert "Customer pyramid in CNY (historical value)" in text
+    assert "Customer pyramid in CNY (net value to date)" in text
+    assert "paid less refunds" in text and "less acquisition and retention costs" in text
+    assert "time in days" in text  # the unit of the BG/NBD parameters
+    assert "risk from" in text
     # the tier table carries a text histogram of the value shares
     assert any(line.startswith("1 key") and "#" in line for line in text.splitlines())
 
