@@ -307,7 +307,7 @@ def score(
         >>> import polars as pl
         >>> table = pl.DataFrame({"customer_id": ["C-1"], "reputation": [0.9],
         ...                       "designation_share": [None], "window_repeat_occasions": [4],
-        ...                       "complaints_per_occasion": [0.0], "net_spend": [2000.0],
+        ...                       "complaint_share": [0.0], "net_spend": [2000.0],
         ...                       "price_dependence": [None], "repeat_occasions_total": [4],
         ...                       "selection_minutes": [None], "attitude": ["rejects"],
         ...                       "quality_tolerance": [None], "share_of_wallet": [None]})
@@ -432,7 +432,7 @@ def summarize(
         result = people.select(key, nw.col("wallet").cast(nw.Float64))
     else:
         result = people.select(key, nw.lit(None, nw.Float64).alias("wallet"))
-    bought = _purchase_columns(transactions, as_of, start)
+    bought, starts = _purchase_columns(transactions, as_of, start)
     result = result.join(bought, on="customer_id", how="left")
     if touchpoints is None:
         result = result.with_columns(
@@ -445,12 +445,18 @@ def summarize(
         result = result.join(heard, on="customer_id", how="left")
     if complaints is None:
         result = result.with_columns(
-            nw.lit(0).alias("complaints"), nw.lit(0).alias("quality"), nw.lit(0).alias("tolerated")
+            nw.lit(0).alias("complaints"),
+            nw.lit(0).alias("quality"),
+            nw.lit(0).alias("tolerated"),
+            nw.lit(0).alias("complained_occasions"),
         )
     else:
         last = bought.select("customer_id", "last_purchase_at")
         told = _complaint_columns(complaints, last, as_of, start)
-        result = result.join(told, on="customer_id", how="left")
+        followed = _complained_occasions(complaints, starts, as_of, start)
+        result = result.join(told, on="customer_id", how="left").join(
+            followed, on="customer_id", how="left"
+        )
     zero: tuple[str, ...] = ("occasions_total", "occasions", "first_in_window", "refund_rows")
     zero += (
         "complaints",
@@ -460,6 +466,7 @@ def summarize(
         "designated",
         "quality",
         "signals",
+        "complained_occasions",
     )
     result = result.with_columns(nw.col(c).fill_null(0).cast(nw.Int64) for c in zero)
     result = result.with_columns(
@@ -481,9 +488,9 @@ def summarize(
         nw.when(ever)
         .then(nw.col("repeat_occasions").cast(nw.Float64))
         .alias("window_repeat_occasions"),
-        nw.when((nw.col("complaints") > 0) | (nw.col("occasions") > 0))
-        .then(nw.col("complaints") / nw.col("occasions").clip(1))
-        .alias("complaints_per_occasion"),
+        nw.when(nw.col("occasions") > 0)
+        .then(nw.col("complained_occasions") / nw.col("occasions"))
+        .alias("complaint_share"),
         net.cast(nw.Float64).alias("net_spend"),
         nw.when(nw.col("known") > 0)
         .then(
@@ -534,7 +541,8 @@ def _purchases(transactions: Any, as_of: datetime) -> Any:
     return rows
 
 
-def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> Any:
+def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> tuple[Any, Any]:
+    """Per customer the purchase columns; and every purchase occasion's first instant."""
     frame = _keyed(transactions)
     schema = frame.collect_schema()
     at, moment = _instant("occurred_at", schema, as_of)
@@ -605,7 +613,28 @@ def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> An
     occasions = occasions.with_columns(
         (nw.col("_first_ever") > since).cast(nw.Int64).alias("first_in_window")
     ).join(last, on="customer_id")
-    return money.join(occasions, on="customer_id", how="left")
+    starts = days.select(
+        "customer_id", _utc(nw.col("_first"), schema["occurred_at"], frame.implementation)
+    )
+    return money.join(occasions, on="customer_id", how="left"), starts
+
+
+def _utc(column: nw.Expr, dtype: Any, engine: Any) -> nw.Expr:
+    """Instants as naive UTC datetimes, comparable across tables whatever their zones.
+
+    Naive columns mean UTC already; SQL engines keep aware instants in one
+    zone, the connection's, and compare them as they are.
+    """
+    if getattr(dtype, "time_zone", None) is None or _is_sql(engine):
+        return column
+    return column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+
+
+def _utc_moment(moment: datetime, dtype: Any, engine: Any) -> datetime:
+    """``moment`` in the form `_utc` gives a column of ``dtype``."""
+    if getattr(dtype, "time_zone", None) is not None and _is_sql(engine):
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _feedback_columns(touchpoints: Any, as_of: datetime, start: datetime) -> Any:
@@ -618,17 +647,26 @@ def _feedback_columns(touchpoints: Any, as_of: datetime, start: datetime) -> Any
         column = _FEEDBACK + name
         return nw.col(column).cast(dtype) if column in schema else nw.lit(None, dtype)
 
+    from crmcore.history import PASSIVE_MIN, PROMOTER_MIN
+
     rows = frame.filter(at <= moment)
     recommend = feedback("recommend", nw.Float64)
     praise = _flag(_FEEDBACK + "praise", schema)
-    referral = _flag(_FEEDBACK + "referral", schema).fill_null(False)
+    referral = _flag(_FEEDBACK + "referral", schema)
     recent = at > since
+    rating_points = (
+        nw.when(recommend >= PROMOTER_MIN)
+        .then(1.0)
+        .when(recommend >= PASSIVE_MIN)
+        .then(0.5)
+        .otherwise(0.0)
+    )
     scored = rows.with_columns(
         nw.when(recent)
         .then(
-            recommend.fill_null(0.0) / 10
+            rating_points.fill_null(0.0)
             + praise.fill_null(False).cast(nw.Float64)
-            + referral.cast(nw.Float64)
+            + referral.fill_null(False).cast(nw.Float64)
         )
         .otherwise(0.0)
         .alias("_points"),
@@ -636,7 +674,7 @@ def _feedback_columns(touchpoints: Any, as_of: datetime, start: datetime) -> Any
         .then(
             (~recommend.is_null()).cast(nw.Int64)
             + (~praise.is_null()).cast(nw.Int64)
-            + referral.cast(nw.Int64)
+            + (~referral.is_null()).cast(nw.Int64)
         )
         .otherwise(0)
         .alias("_signals"),
@@ -653,6 +691,28 @@ def _feedback_columns(touchpoints: Any, as_of: datetime, start: datetime) -> Any
     attitude = at_latest.join(last_id, on="customer_id").filter(nw.col("id") == nw.col("_id"))
     attitude = attitude.select("customer_id", nw.col("_attitude").alias("attitude"))
     return points.join(attitude, on="customer_id", how="left")
+
+
+def _complained_occasions(complaints: Any, starts: Any, as_of: datetime, start: datetime) -> Any:
+    """Per customer, the window occasions a complaint followed before the next occasion.
+
+    Each window complaint follows the latest occasion that began at or before
+    it was received; an occasion counts once however many complaints follow it.
+    """
+    frame = _keyed(complaints)
+    schema = frame.collect_schema()
+    dtype, engine = schema["received_at"], frame.implementation
+    at, moment = _instant("received_at", schema, as_of)
+    _, since = _instant("received_at", schema, start)
+    received = _utc(at, dtype, engine).alias("_received")
+    window = frame.filter((at <= moment) & (at > since)).select("customer_id", received)
+    after = window.join(starts, on="customer_id").filter(nw.col("_first") <= nw.col("_received"))
+    followed = after.group_by("customer_id", "_received").agg(nw.col("_first").max())
+    return (
+        followed.filter(nw.col("_first") > _utc_moment(start, dtype, engine))
+        .group_by("customer_id")
+        .agg(nw.col("_first").n_unique().alias("complained_occasions"))
+    )
 
 
 def _complaint_columns(complaints: Any, last: Any, as_of: datetime, start: datetime) -> Any:

@@ -15,6 +15,7 @@ replay, summaries, scores). Its invariants:
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -31,7 +32,19 @@ from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer
 from crmcore.money import Money
 from crmcore.period import Period
 
-__all__ = ["CustomerHistory", "CustomerSummary", "build_histories", "summarize"]
+__all__ = [
+    "PASSIVE_MIN",
+    "PROMOTER_MIN",
+    "CustomerHistory",
+    "CustomerSummary",
+    "build_histories",
+    "summarize",
+]
+
+#: The lowest likelihood-to-recommend rating (0-10) of a promoter, as NPS counts them.
+PROMOTER_MIN = 9
+#: The lowest rating of a passive; below it, a detractor.
+PASSIVE_MIN = 7
 
 _Record = TypeVar("_Record", Transaction, CareTouchpoint, Complaint)
 
@@ -262,6 +275,11 @@ class CustomerSummary(BaseModel):
         default=None, description="Median selection time in the window."
     )
     complaints: int = Field(default=0, ge=0, description="Complaints received in the window.")
+    complained_occasions: int = Field(
+        default=0,
+        ge=0,
+        description="Window purchase occasions a complaint followed, before the next occasion.",
+    )
     complaints_by_category: dict[ComplaintCategory, int] = Field(default_factory=dict)
     complaints_by_outcome: dict[str, int] = Field(
         default_factory=dict,
@@ -277,11 +295,16 @@ class CustomerSummary(BaseModel):
     )
     recommend_ratings: int = Field(default=0, ge=0, description="Window 0-10 ratings.")
     recommend_total: int = Field(default=0, ge=0)
+    promoters: int = Field(default=0, ge=0, description="Of those, ratings of 9 or 10.")
+    passives: int = Field(default=0, ge=0, description="Of those, ratings of 7 or 8.")
     satisfaction_ratings: int = Field(default=0, ge=0, description="Window 1-5 ratings.")
     satisfaction_total: int = Field(default=0, ge=0)
     praise: int = Field(default=0, ge=0, description="Window contacts with praise.")
     no_praise: int = Field(default=0, ge=0, description="Window contacts recording no praise.")
     referrals: int = Field(default=0, ge=0, description="Window contacts with a referral.")
+    no_referrals: int = Field(
+        default=0, ge=0, description="Window contacts recording that the customer referred no one."
+    )
     competitor_attitude: CompetitorAttitude | None = Field(
         default=None, description="The latest attitude to competing brands recorded."
     )
@@ -293,13 +316,22 @@ class CustomerSummary(BaseModel):
     def reputation(self) -> float | None:
         """The mean word-of-mouth signal in the window, 0 to 1; ``None`` without signals.
 
-        A 0-10 likelihood-to-recommend rating r counts r/10, praise 1, a
-        contact recording no praise 0, a referral 1.
+        How much the customer praises the firm (美誉度), from what he said
+        and did: a likelihood-to-recommend rating counts by its class — a
+        promoter (9-10) 1, a passive (7-8) ½, a detractor (0-6) 0 — praise 1
+        and a contact recording no praise 0, a referral 1 and a contact
+        recording that he referred no one 0.
         """
-        signals = self.recommend_ratings + self.praise + self.no_praise + self.referrals
+        signals = (
+            self.recommend_ratings
+            + self.praise
+            + self.no_praise
+            + self.referrals
+            + self.no_referrals
+        )
         if not signals:
             return None
-        return (self.recommend_total / 10 + self.praise + self.referrals) / signals
+        return (self.promoters + self.passives / 2 + self.praise + self.referrals) / signals
 
     @property
     def designation_share(self) -> float | None:
@@ -307,14 +339,16 @@ class CustomerSummary(BaseModel):
         return self.designated / self.designation_known if self.designation_known else None
 
     @property
-    def complaints_per_occasion(self) -> float | None:
-        """Window complaints per window occasion (per one occasion when there was none).
+    def complaint_share(self) -> float | None:
+        """The share of window purchase occasions followed by a complaint (投诉率), 0 to 1.
 
-        ``None`` without complaints and without occasions.
+        A complaint follows the latest occasion that began at or before it was
+        received; an occasion counts once however many complaints follow it.
+        ``None`` without occasions in the window (no purchase to complain about).
         """
-        if not self.complaints and not self.occasions:
+        if not self.occasions:
             return None
-        return self.complaints / max(self.occasions, 1)
+        return self.complained_occasions / self.occasions
 
     @property
     def window_repeat_occasions(self) -> int | None:
@@ -599,11 +633,14 @@ _COUNTS = (
     "complaints",
     "recommend_ratings",
     "recommend_total",
+    "promoters",
+    "passives",
     "satisfaction_ratings",
     "satisfaction_total",
     "praise",
     "no_praise",
     "referrals",
+    "no_referrals",
 )
 _SUMS = (
     "spend",
@@ -632,6 +669,7 @@ class _SummaryBuilder:
         "moment",
         "period",
         "quality",
+        "received",
         "selections",
         "start",
         "wallet",
@@ -645,11 +683,14 @@ class _SummaryBuilder:
     complaints: int
     recommend_ratings: int
     recommend_total: int
+    promoters: int
+    passives: int
     satisfaction_ratings: int
     satisfaction_total: int
     praise: int
     no_praise: int
     referrals: int
+    no_referrals: int
 
     def __init__(self, customer: Customer, moment: datetime, period: Period) -> None:
         self.customer_id = customer.id
@@ -660,6 +701,7 @@ class _SummaryBuilder:
         self.sums = ExactSums(len(_SUMS))
         self.selections: array[int] | None = None  # microseconds
         self.quality: list[tuple[datetime, bool]] | None = None
+        self.received: list[datetime] | None = None  # window complaints
         self.attitude: tuple[datetime, str, CompetitorAttitude] | None = None
         self.by_category: Counter[ComplaintCategory] | None = None
         self.by_outcome: Counter[str] | None = None
@@ -709,6 +751,9 @@ class _SummaryBuilder:
             self.quality.append((received, bool(complaint.accepted)))
         if received > self.start:
             self.complaints += 1
+            if self.received is None:
+                self.received = []
+            self.received.append(received)
             if self.by_category is None or self.by_outcome is None:
                 self.by_category, self.by_outcome = Counter(), Counter()
             self.by_category[complaint.category] += 1
@@ -725,9 +770,14 @@ class _SummaryBuilder:
                 self.attitude = seen
         if at <= self.start:
             return
-        if feedback.recommend is not None:
+        rating = feedback.recommend
+        if rating is not None:
             self.recommend_ratings += 1
-            self.recommend_total += feedback.recommend
+            self.recommend_total += rating
+            if rating >= PROMOTER_MIN:
+                self.promoters += 1
+            elif rating >= PASSIVE_MIN:
+                self.passives += 1
         if feedback.satisfaction is not None:
             self.satisfaction_ratings += 1
             self.satisfaction_total += feedback.satisfaction
@@ -736,7 +786,11 @@ class _SummaryBuilder:
                 self.praise += 1
             else:
                 self.no_praise += 1
-        self.referrals += bool(feedback.referral)
+        if feedback.referral is not None:
+            if feedback.referral:
+                self.referrals += 1
+            else:
+                self.no_referrals += 1
 
     def finish(self, occasions: Sequence[Occasion]) -> CustomerSummary:
         """The summary, given the customer's occasions up to the moment (in time order)."""
@@ -765,6 +819,8 @@ class _SummaryBuilder:
             values["occasions"] = recent
             values["repeat_occasions"] = recent - (occasions[0].first > start)
             values |= {"first_purchase_at": occasions[0].first, "last_purchase_at": last}
+            if self.received:
+                values["complained_occasions"] = _followed(occasions, self.received, start)
         if self.selections:
             values["selections"] = len(self.selections)
             values["selection_time"] = _median([timedelta(microseconds=m) for m in self.selections])
@@ -777,6 +833,17 @@ class _SummaryBuilder:
 
 
 _OUTCOMES = {True: "accepted", False: "not_accepted", None: "undecided"}
+
+
+def _followed(occasions: Sequence[Occasion], received: Sequence[datetime], start: datetime) -> int:
+    """How many occasions after ``start`` a complaint followed (before the next occasion)."""
+    firsts = sorted(o.first for o in occasions)
+    followed = set()
+    for moment in received:
+        latest = bisect_right(firsts, moment) - 1
+        if latest >= 0 and firsts[latest] > start:
+            followed.add(latest)
+    return len(followed)
 
 
 def summarize(

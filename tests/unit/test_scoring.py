@@ -101,7 +101,7 @@ def test_the_worked_example_scores_as_the_formulas_say() -> None:
     raws = {name: m.raw for name, m in result.metrics.items()}
     assert raws == pytest.approx(
         {
-            "reputation": (0.8 + 1) / 2,
+            "reputation": (0.5 + 1) / 2,  # a passive's rating (8) and praise
             "designation": 2 / 3,
             "return_rate": 2,
             "complaint_rate": 1 / 3,
@@ -110,7 +110,7 @@ def test_the_worked_example_scores_as_the_formulas_say() -> None:
         }
     )
     expected_scores = {
-        "reputation": 90.0,
+        "reputation": 75.0,
         "designation": 100 * 2 / 3,
         "return_rate": 100 * 2 / (2 + 1),  # k = 4 x 20 / 80 = 1
         "complaint_rate": 100 * (0.5 - 1 / 3) / 0.5,
@@ -145,8 +145,8 @@ def test_too_few_metrics_give_no_value_with_the_reason() -> None:
 def test_min_metrics_is_configurable() -> None:
     config = SatisfactionConfig(min_metrics=1)
     assert (
-        satisfaction(summary_of(contact(1, 10, recommend=9)), as_of=AS_OF, config=config).value
-        == 90.0
+        satisfaction(summary_of(contact(1, 10, recommend=8)), as_of=AS_OF, config=config).value
+        == 50.0  # a passive
     )
 
 
@@ -171,9 +171,15 @@ def test_weights_change_the_value_and_references_move_the_anchor() -> None:
     ].score == pytest.approx(100 * 2000 / (2000 + 2000))
 
 
-def test_a_customer_with_complaints_but_no_purchase_scores_0_on_complaint_rate() -> None:
+def test_a_customer_with_complaints_but_no_purchase_has_no_complaint_rate() -> None:
+    # the rate is a share of purchases: without one in the window there is nothing to share
     result = satisfaction(summary_of(complaint(1, 10)), as_of=AS_OF)
-    assert result.metrics["complaint_rate"].score == 0.0
+    assert not result.metrics["complaint_rate"].available
+
+
+def test_half_the_purchases_followed_by_a_complaint_score_0_on_the_default_scale() -> None:
+    s = summary_of(sale(1, 100), complaint(1, 90), sale(2, 50))
+    assert satisfaction(s, as_of=AS_OF).metrics["complaint_rate"].score == 0.0
 
 
 def test_a_history_is_summarized_on_the_fly() -> None:

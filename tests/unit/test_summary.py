@@ -141,12 +141,32 @@ def test_complaints_are_counted_by_category_and_outcome() -> None:
     assert s.complaints == 3
     assert s.complaints_by_category == {"delivery": 1, "price": 2}
     assert s.complaints_by_outcome == {"accepted": 1, "not_accepted": 1, "undecided": 1}
-    assert s.complaints_per_occasion == 3.0
+    # three complaints after the one purchase: one occasion, and it was complained about
+    assert (s.complained_occasions, s.complaint_share) == (1, 1.0)
 
 
-def test_complaints_without_a_purchase_count_per_one_occasion() -> None:
-    assert summary_of(complaint(1, 10), complaint(2, 5)).complaints_per_occasion == 2.0
-    assert summary_of().complaints_per_occasion is None
+def test_the_complaint_rate_is_the_share_of_purchases_followed_by_a_complaint() -> None:
+    s = summary_of(
+        sale(1, 200),
+        complaint(1, 190),  # follows the first purchase
+        complaint(2, 150),  # the first purchase again: it counts once
+        sale(2, 100),  # no complaint before the next purchase
+        sale(3, 50),
+        complaint(3, 50),  # received at the moment of the third purchase: follows it
+        sale(4, 10),
+    )
+    assert (s.occasions, s.complaints, s.complained_occasions) == (4, 3, 2)
+    assert s.complaint_share == 0.5
+
+
+def test_a_complaint_about_a_purchase_before_the_window_is_no_window_purchase_s() -> None:
+    s = summary_of(sale(1, 400), complaint(1, 300), sale(2, 100))
+    assert (s.occasions, s.complaints, s.complaint_share) == (1, 1, 0.0)
+
+
+def test_without_a_purchase_in_the_window_there_is_no_complaint_rate() -> None:
+    assert summary_of(complaint(1, 10), complaint(2, 5)).complaint_share is None
+    assert summary_of().complaint_share is None
 
 
 def test_quality_tolerance_counts_settled_quality_complaints_followed_by_a_purchase() -> None:
@@ -174,8 +194,23 @@ def test_word_of_mouth_signals_and_the_latest_attitude_are_gathered() -> None:
         1,
     )
     assert (s.satisfaction_ratings, s.satisfaction_total) == (1, 4)
-    assert s.reputation == pytest.approx((0.9 + 1 + 0 + 1) / 4)
+    assert s.reputation == pytest.approx((1 + 1 + 0 + 1) / 4)  # a promoter, praise, none, referral
     assert s.attitude == "interested"
+
+
+@pytest.mark.parametrize(
+    ("rating", "points"), [(10, 1.0), (9, 1.0), (8, 0.5), (7, 0.5), (6, 0.0), (0, 0.0)]
+)
+def test_a_recommendation_rating_counts_by_its_promoter_class(rating: int, points: float) -> None:
+    s = summary_of(contact(1, 50, recommend=rating))
+    assert s.reputation == points
+    assert (s.promoters, s.passives) == (int(points == 1.0), int(points == 0.5))
+
+
+def test_a_customer_who_referred_no_one_says_something_about_his_word_of_mouth() -> None:
+    s = summary_of(contact(1, 50, praise=True), contact(2, 40, referral=False))
+    assert (s.referrals, s.no_referrals) == (0, 1)
+    assert s.reputation == 0.5
 
 
 def test_share_of_wallet_is_net_spend_over_the_wallet_at_most_one() -> None:

@@ -254,7 +254,10 @@ SATISFACTION_METRICS: Mapping[str, Metric] = _declare(
         term="美誉度",
         reads="reputation",
         scale=Proportion(Better.HIGHER),
-        description="mean word-of-mouth signal: rating/10, praise 1, no praise 0, referral 1",
+        description=(
+            "mean word-of-mouth signal: promoter 1, passive 0.5, detractor 0; praise 1, "
+            "no praise 0; referral 1, no referral 0"
+        ),
     ),
     Metric(
         name="designation",
@@ -273,9 +276,9 @@ SATISFACTION_METRICS: Mapping[str, Metric] = _declare(
     Metric(
         name="complaint_rate",
         term="投诉率",
-        reads="complaints_per_occasion",
+        reads="complaint_share",
         scale=Linear(reference=0.5),
-        description="complaints per purchase occasion in the window",
+        description="share of the window's purchase occasions followed by a complaint",
     ),
     Metric(
         name="purchase_amount",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from crmcore.history import PASSIVE_MIN, PROMOTER_MIN
+
 __all__ = ["ces", "csat", "nps"]
 
 
@@ -44,8 +46,8 @@ def nps(ratings: Iterable[int]) -> float | None:
     values = _checked(ratings, 0, 10, "an NPS")
     if not values:
         return None
-    promoters = sum(1 for r in values if r >= 9)
-    detractors = sum(1 for r in values if r <= 6)
+    promoters = sum(1 for r in values if r >= PROMOTER_MIN)
+    detractors = sum(1 for r in values if r < PASSIVE_MIN)
     return 100.0 * (promoters - detractors) / len(values)
 
 
