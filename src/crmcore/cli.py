@@ -35,7 +35,14 @@ from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.errors import CrmError, DuplicateIdWarning
 from crmcore.io import RecordReader, read_csv, read_jsonl
 from crmcore.money import minor_units
-from crmcore.portfolio import PortfolioConfig, PortfolioReport, RecordKind, analyze
+from crmcore.portfolio import (
+    NO_CURRENCY,
+    CustomerReport,
+    PortfolioConfig,
+    PortfolioReport,
+    RecordKind,
+    analyze,
+)
 from crmcore.retention.churn import AtRisk
 
 __all__ = ["format_overview", "format_report", "main"]
@@ -193,18 +200,19 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         code = part.currency
         out += ["", f"Customer pyramid in {code} (net value to date)"]
         out += _table(
-            ("tier", "customers", f"value {code}", "value share", ""),
+            ("tier", "customers", "group", f"value {code}", "value share", ""),
             [
                 (
                     f"{t.number} {t.name}",
                     t.count,
+                    t.group,
                     _amount(t.value, code),
                     "-" if t.value_share is None else f"{t.value_share:.1%}",
                     _bar(t.value_share),
                 )
                 for t in part.tiers
             ],
-            (False, True, True, True, False),
+            (False, True, False, True, True, False),
         )
         out.append(f"{part.customers:,} customers:")
         out += _table(
@@ -222,6 +230,17 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         )
         if part.pareto is not None:
             out.append(f"the top 20 % of customers hold {part.pareto:.1%} of the value")
+        judged = [
+            line.upgrade_potential
+            for line in report.customers
+            if line.upgrade_potential is not None and _in_group(line, code, report)
+        ]
+        if judged:
+            out.append(
+                f"{sum(judged):,} of {len(judged):,} ordinary customers with a wallet estimate "
+                "have upgrade potential (the category spend not yet with us is at least the "
+                "median yearly spend of a key customer)"
+            )
     out += ["", "Satisfaction x loyalty"]
     out += _table(
         ("quadrant", "customers"),
@@ -277,6 +296,13 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
     if len(plan.tasks) > lines:
         out.append(f"... and {len(plan.tasks) - lines:,} more (see --format json or csv)")
     return printable("\n".join(out))
+
+
+def _in_group(line: CustomerReport, code: str, report: PortfolioReport) -> bool:
+    """Whether a customer line belongs to the currency section ``code`` (see `analyze`)."""
+    if line.currency is not None:
+        return line.currency == code
+    return len(report.currencies) == 1 or code == NO_CURRENCY
 
 
 def _write_csv(report: PortfolioReport, stream: TextIO) -> None:

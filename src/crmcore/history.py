@@ -390,15 +390,38 @@ class CustomerSummary(BaseModel):
         return self.quality_tolerated / self.quality_complaints
 
     @property
+    def yearly_spend(self) -> float | None:
+        """Window net spend, annualised over the window; ``None`` if never bought."""
+        if self.net_spend is None:
+            return None
+        year = (self.as_of - YEAR.before(self.as_of)) / (self.as_of - self.window_start)
+        return self.net_spend * year
+
+    @property
     def share_of_wallet(self) -> float | None:
         """Window net spend, annualised over the window, ÷ the wallet estimate, at most 1."""
         if self.wallet is None or not self.wallet.amount:
             return None
-        spend = self.net_spend or 0.0
+        spend = self._wallet_spend()
+        return min(max(spend / float(self.wallet.amount), 0.0), 1.0)
+
+    @property
+    def wallet_left(self) -> float | None:
+        """The yearly category spend not yet with us: the wallet less the yearly spend, at least 0.
+
+        What the customer could still bring, were all of it won (the room an
+        ordinary customer has to become a key one); ``None`` without a wallet
+        estimate.
+        """
+        if self.wallet is None:
+            return None
+        return max(float(self.wallet.amount) - self._wallet_spend(), 0.0)
+
+    def _wallet_spend(self) -> float:
+        assert self.wallet is not None  # callers check
         if self.spend is not None and self.spend.currency != self.wallet.currency:
             raise CurrencyMismatch("compare", self.spend.currency, self.wallet.currency)
-        year = (self.as_of - YEAR.before(self.as_of)) / (self.as_of - self.window_start)
-        return min(max(spend * year / float(self.wallet.amount), 0.0), 1.0)
+        return self.yearly_spend or 0.0
 
     @property
     def selection_minutes(self) -> float | None:

@@ -32,6 +32,7 @@ portfolio's currency when there is one, or the group ``XXX`` (ISO 4217's
 from __future__ import annotations
 
 import math
+import statistics
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -86,7 +87,7 @@ from crmcore.scoring.matrix import Quadrant, QuadrantThresholds, quadrant
 from crmcore.scoring.surveys import csat, nps
 from crmcore.value.models import BetaGeo
 from crmcore.value.profit import ProfitabilityPolicy, _historical, _Ledger, _profitability
-from crmcore.value.pyramid import Pyramid, Tier, pyramid
+from crmcore.value.pyramid import Pyramid, Tier, TierGroup, pyramid
 from crmcore.value.rfm import RfmRow, rfm_summary
 from crmcore.value.segments import RfmSegment, rfm_scores
 
@@ -238,6 +239,22 @@ class CustomerReport(Value):
     profitable: bool = Field(description="Whether the net value is 0 or more.")
     tier: int | None = Field(description="The pyramid tier, 1 for the top.")
     tier_name: str | None
+    tier_group: TierGroup | None = Field(
+        description="key (关键客户, the tiers of the top 20 %) or ordinary (普通客户)."
+    )
+    wallet_left: float | None = Field(
+        description=(
+            "The yearly category spend not yet with us (the wallet less the yearly spend of "
+            "the loyalty window); None without a wallet estimate."
+        )
+    )
+    upgrade_potential: bool | None = Field(
+        description=(
+            "For an ordinary customer with a wallet estimate: whether the wallet left is at "
+            "least the median yearly spend of the currency's key customers (won, it would "
+            "make a key customer of him); None otherwise."
+        )
+    )
     rfm_code: str | None = Field(
         description="The R, F and M scores, as '545'; None if no purchase."
     )
@@ -898,6 +915,10 @@ def _report(
         code: pyramid({cid: values[cid] for cid in members}, shares=settings.pyramid_shares)
         for code, members in groups.items()
     }
+    key_spend = {
+        code: _key_yearly_spend(accounts, levels, config.loyalty.window)
+        for code, levels in pyramids.items()
+    }
     lines: list[CustomerReport] = []
     ranked: dict[str, list[AtRisk]] = {code: [] for code in groups}  # the top ones so far
 
@@ -921,6 +942,11 @@ def _report(
         group = group_of[cid]
         tiers = pyramids[group]
         tier = tiers.tiers.get(cid)
+        tier_group = tiers.group_of(cid)
+        wallet_left = summaries[config.loyalty.window].wallet_left
+        potential = None
+        if tier_group == "ordinary" and wallet_left is not None:
+            potential = wallet_left >= key_spend[group]
         risk = at_risk(
             [history],
             as_of=moment,
@@ -965,6 +991,9 @@ def _report(
                     "profitable": profit.profitable,
                     "tier": tier,
                     "tier_name": None if tier is None else _tier_name(tiers, tier),
+                    "tier_group": tier_group,
+                    "wallet_left": wallet_left,
+                    "upgrade_potential": potential,
                     "rfm_code": None if score is None else score[0],
                     "rfm_segment": None if score is None else score[1],
                     "p_alive": p_alive,
@@ -1042,6 +1071,18 @@ def _groups(currencies: Mapping[str, str | None]) -> dict[str, list[str]]:
     for cid, code in currencies.items():
         groups.setdefault(code or fallback, []).append(cid)
     return groups
+
+
+def _key_yearly_spend(accounts: Mapping[str, _Account], tiers: Pyramid, window: Period) -> float:
+    """The median yearly spend of a pyramid's key customers over ``window`` (0 without any)."""
+    spends = []
+    for cid, number in tiers.tiers.items():
+        if tiers.levels[number - 1].group != "key":
+            continue
+        account = accounts[cid]
+        builder = next(b for b in account.builders if b.period == window)
+        spends.append(builder.finish(account.occasions.finish()).yearly_spend or 0.0)
+    return statistics.median(spends) if spends else 0.0
 
 
 def _tier_name(tiers: Pyramid, number: int) -> str:

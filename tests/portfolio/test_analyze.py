@@ -59,6 +59,24 @@ def test_each_line_says_what_was_paid_what_it_contributed_and_what_it_is_worth_n
     assert not line.profitable
 
 
+def test_an_ordinary_customer_whose_wallet_left_matches_a_key_customer_has_upgrade_potential() -> (
+    None
+):
+    # ten customers: C-0 and C-1 are the key fifth, spending 1,000 in the year
+    wallets = {"C-2": "5000", "C-3": "600"}
+    people = [Customer(id=f"C-{n}", wallet=Money(wallets[f"C-{n}"], "CNY"))
+              if f"C-{n}" in wallets else Customer(id=f"C-{n}") for n in range(10)]  # fmt: skip
+    amounts = ["1000", "1000", "100", "100", "50", "40", "30", "20", "10", "5"]
+    sales = [_sale(n, f"C-{n}", "2024-03-01", amount) for n, amount in enumerate(amounts)]
+    report = analyze(people, sales, as_of="2024-06-01")
+    lines = {line.customer_id: line for line in report.customers}
+    assert [lines[c].tier_group for c in ("C-0", "C-1", "C-2")] == ["key", "key", "ordinary"]
+    assert (lines["C-2"].wallet_left, lines["C-2"].upgrade_potential) == (4900.0, True)
+    assert (lines["C-3"].wallet_left, lines["C-3"].upgrade_potential) == (500.0, False)
+    assert (lines["C-4"].wallet_left, lines["C-4"].upgrade_potential) == (None, None)
+    assert lines["C-0"].upgrade_potential is None  # key customers are not upgraded
+
+
 def test_rfm_monetary_scores_count_the_first_purchase_and_can_rank_the_total() -> None:
     people = [Customer(id=f"C-{n}") for n in range(5)]
     # C-0 bought once, for the most; the others twice, for less each time

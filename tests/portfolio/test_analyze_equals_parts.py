@@ -55,7 +55,8 @@ def _check(data: Dataset, as_of: datetime, config: PortfolioConfig, seed: int) -
         alive = {r.customer_id: model.p_alive(frequency=r.frequency, recency=r.recency, T=r.T)
                  for r in rows}  # fmt: skip
     scores = {s.customer_id: s for s in rfm_scores(rows)}
-    tiers = pyramid(values).tiers
+    tiered = pyramid(values)
+    tiers = tiered.tiers
     first = as_of.date()
     plan = plan_care(
         histories,
@@ -80,6 +81,7 @@ def _check(data: Dataset, as_of: datetime, config: PortfolioConfig, seed: int) -
         assert line.contribution == value.contribution
         assert line.net_value == value.value == profitability(history, as_of=as_of).profit
         assert line.tier == tiers.get(cid)
+        assert line.tier_group == tiered.group_of(cid)
         score = scores.get(cid)
         assert line.rfm_code == (None if score is None else score.code)
         assert line.p_alive == alive.get(cid)

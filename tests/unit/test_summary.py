@@ -220,6 +220,14 @@ def test_share_of_wallet_is_net_spend_over_the_wallet_at_most_one() -> None:
     assert summary_of(sale(1, 10)).share_of_wallet is None
 
 
+def test_the_wallet_left_is_the_yearly_category_spend_not_yet_with_us() -> None:
+    s = summary_of(sale(1, 10, "1500"), wallet=Money("6000", "CNY"))
+    assert (s.yearly_spend, s.wallet_left) == (1500.0, 4500.0)
+    assert summary_of(sale(1, 10, "9000"), wallet=Money("6000", "CNY")).wallet_left == 0.0
+    assert summary_of(sale(1, 10)).wallet_left is None
+    assert summary_of(wallet=Money("6000", "CNY")).wallet_left == 6000.0  # never bought
+
+
 def test_share_of_wallet_annualises_a_shorter_window() -> None:
     s = summary_of(sale(1, 10, "500"), wallet=Money("6000", "CNY"), window="P6M")
     assert s.share_of_wallet == pytest.approx(1000 / 6000, rel=0.02)

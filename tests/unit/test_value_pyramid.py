@@ -14,16 +14,32 @@ from crmcore.value import pyramid, tier_counts
 def test_a_thousand_customers_split_one_19_30_50_percent() -> None:
     values = {f"C-{n:04d}": float(n) for n in range(1000)}
     result = pyramid(values)
-    assert [(t.name, t.count) for t in result.levels] == [
-        ("key", 10),
-        ("major", 190),
-        ("ordinary", 300),
-        ("small", 500),
+    assert [(t.name, t.group, t.count) for t in result.levels] == [
+        ("top", "key", 10),
+        ("second", "key", 190),
+        ("third", "ordinary", 300),
+        ("bottom", "ordinary", 500),
     ]
     assert result.tiers["C-0999"] == 1 and result.tiers["C-0000"] == 4
     top = sum(range(990, 1000)) / sum(range(1000))
     assert result.levels[0].value_share == pytest.approx(top)
     assert result.pareto == pytest.approx(sum(range(800, 1000)) / sum(range(1000)))
+
+
+def test_key_customers_are_the_tiers_of_the_top_fifth_and_at_least_the_top_tier() -> None:
+    values = {f"C-{n}": n for n in range(100)}
+    tens = pyramid(values, shares=(0.1,) * 10)
+    assert [t.group for t in tens.levels] == ["key"] * 2 + ["ordinary"] * 8
+    halves = pyramid(values, shares=(0.5, 0.5), names=("upper", "lower"))
+    assert [t.group for t in halves.levels] == ["key", "ordinary"]
+    assert [t.group for t in pyramid(values, key_share=0.5).levels] == [
+        "key",
+        "key",
+        "key",
+        "ordinary",
+    ]
+    with pytest.raises(ValueError, match="key_share must be a share from 0 to 1"):
+        pyramid(values, key_share=1.5)
 
 
 def test_seven_customers_are_tiered_by_the_largest_remainder_rule() -> None:

@@ -1,10 +1,14 @@
 """The customer pyramid: customers tiered by value, and how concentrated value is.
 
 Tiering by value (客户分级) is not segmentation by attributes: it decides
-where resources go. The default pyramid has four tiers: the top 1 % are key
-customers (关键客户), the next 19 % major customers (主要客户), the next 30 %
-ordinary customers (普通客户) and the bottom 50 % small customers (小客户).
-About 80 % of the value usually comes from the top 20 % (Pareto).
+where resources go [003 ch.6]. The default pyramid has the texts' four
+levels: the top 1 % (最高层), the next 19 % (次高层), the next 30 % (第三层)
+and the bottom 50 % (最底层). The top two levels, the top 20 % of
+customers, are the **key customers** (关键客户), who bring about 80 % of the
+value (Pareto) and get concentrated resources; the other two are the
+**ordinary customers** (普通客户), many and of small value each, to be
+developed where they have upgrade potential and served at lower cost where
+they have none.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import Field
 
@@ -19,10 +24,15 @@ from crmcore.entities._base import Value
 from crmcore.errors import CurrencyMismatch
 from crmcore.money import Money
 
-__all__ = ["TIER_NAMES", "Pyramid", "Tier", "pyramid", "tier_counts"]
+__all__ = ["KEY_SHARE", "TIER_NAMES", "Pyramid", "Tier", "TierGroup", "pyramid", "tier_counts"]
 
-#: The names of the default pyramid's tiers, top first.
-TIER_NAMES = ("key", "major", "ordinary", "small")
+#: The names of the default pyramid's levels, top first (最高层, 次高层, 第三层, 最底层).
+TIER_NAMES = ("top", "second", "third", "bottom")
+
+#: The share of customers, from the top, whose tiers make the key customers.
+KEY_SHARE = 0.2
+
+TierGroup = Literal["key", "ordinary"]
 
 
 class Tier(Value):
@@ -30,6 +40,9 @@ class Tier(Value):
 
     number: int = Field(description="1 for the top tier.")
     name: str
+    group: TierGroup = Field(
+        description="key customers (关键客户: the tiers of the top 20 %) or ordinary (普通客户)."
+    )
     share: float = Field(description="The share of customers the tier is meant to hold.")
     count: int
     value: float = Field(description="The tier's total value.")
@@ -46,6 +59,17 @@ class Pyramid(Value):
     pareto: float | None = Field(
         description="The share of total value held by the top 20 % of customers."
     )
+
+    def group_of(self, customer_id: str) -> TierGroup | None:
+        """Whether a customer is a key or an ordinary customer (None if not tiered).
+
+        Examples:
+            >>> result = pyramid({f"C-{n}": n for n in range(10)})
+            >>> result.group_of("C-9"), result.group_of("C-0"), result.group_of("C-X")
+            ('key', 'ordinary', None)
+        """
+        number = self.tiers.get(customer_id)
+        return None if number is None else self.levels[number - 1].group
 
 
 def tier_counts(customers: int, shares: Sequence[float]) -> tuple[int, ...]:
@@ -94,22 +118,28 @@ def pyramid(
     *,
     shares: Sequence[float] = (0.01, 0.19, 0.30, 0.50),
     names: Sequence[str] | None = None,
+    key_share: float = KEY_SHARE,
 ) -> Pyramid:
     """Tier customers by value, the most valuable first.
 
     Customers are ranked by value, highest first, ties by customer id; negative
     values (unprofitable customers) are allowed and rank last. Tier sizes
-    follow `tier_counts`. An empty portfolio gives empty tiers.
+    follow `tier_counts`. An empty portfolio gives empty tiers. The tiers
+    whose shares, added from the top, stay within ``key_share`` are the key
+    customers' (the top tier at least); the others are ordinary.
 
     Args:
         values: Customer id → value (a number, or `Money` in one currency).
         shares: The share of customers in each tier, top first; they must sum to 1.
-        names: The tiers' names (default: key, major, ordinary, small for four tiers,
-            tier 1, tier 2... otherwise).
+        names: The tiers' names (default: top, second, third, bottom for four
+            tiers, tier 1, tier 2... otherwise).
+        key_share: The share of customers, from the top, that key customers
+            may make (20 % by default).
 
     Raises:
         ValueError: Shares not positive or not summing to 1, names not one per
-            tier, or a value that is not a finite number.
+            tier, a ``key_share`` outside 0 to 1, or a value that is not a
+            finite number.
         CurrencyMismatch: Values in more than one currency.
 
     Examples:
@@ -117,8 +147,8 @@ def pyramid(
         ...                  names=("top", "rest"))
         >>> result.tiers
         {'C-1': 1, 'C-2': 2, 'C-3': 2, 'C-4': 2}
-        >>> [(t.name, t.count, t.value_share) for t in result.levels]
-        [('top', 1, 0.9), ('rest', 3, 0.1)]
+        >>> [(t.name, t.group, t.count, t.value_share) for t in result.levels]
+        [('top', 'key', 1, 0.9), ('rest', 'ordinary', 3, 0.1)]
     """
     if not shares or any(not (s > 0) for s in shares) or not math.isclose(sum(shares), 1.0):
         raise ValueError("shares must be positive and sum to 1.")
@@ -126,6 +156,8 @@ def pyramid(
         names = TIER_NAMES if len(shares) == 4 else [f"tier {n}" for n in range(1, len(shares) + 1)]
     if len(names) != len(shares):
         raise ValueError("names must give one name per tier.")
+    if not 0 <= key_share <= 1:
+        raise ValueError(f"key_share must be a share from 0 to 1, not {key_share!r}.")
     amounts = _amounts(values)
     ranked = sorted(amounts, key=lambda c: (-amounts[c], c))
     counts = tier_counts(len(ranked), shares)
@@ -133,7 +165,10 @@ def pyramid(
     tiers: dict[str, int] = {}
     levels = []
     start = 0
+    above = 0.0  # the share of customers in the tiers above
     for number, (count, share, name) in enumerate(zip(counts, shares, names, strict=True), 1):
+        above += share
+        group: TierGroup = "key" if number == 1 or above <= key_share + 1e-9 else "ordinary"
         members = ranked[start : start + count]
         start += count
         tiers.update(dict.fromkeys(members, number))
@@ -142,6 +177,7 @@ def pyramid(
             Tier(
                 number=number,
                 name=name,
+                group=group,
                 share=share,
                 count=count,
                 value=float(value),
