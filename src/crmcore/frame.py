@@ -308,7 +308,7 @@ def score(
         >>> table = pl.DataFrame({"customer_id": ["C-1"], "reputation": [0.9],
         ...                       "designation_share": [None], "window_repeat_occasions": [4],
         ...                       "complaint_share": [0.0], "net_spend": [2000.0],
-        ...                       "price_dependence": [None], "repeat_occasions_total": [4],
+        ...                       "price_elasticity": [None], "repeat_occasions_total": [4],
         ...                       "selection_minutes": [None], "attitude": ["rejects"],
         ...                       "quality_tolerance": [None], "share_of_wallet": [None]})
         >>> result = score(table)
@@ -433,7 +433,9 @@ def summarize(
     else:
         result = people.select(key, nw.lit(None, nw.Float64).alias("wallet"))
     bought, starts = _purchase_columns(transactions, as_of, start)
-    result = result.join(bought, on="customer_id", how="left")
+    result = result.join(bought, on="customer_id", how="left").join(
+        _price_rise_columns(transactions, as_of, start), on="customer_id", how="left"
+    )
     if touchpoints is None:
         result = result.with_columns(
             nw.lit(0.0).alias("reputation_points"),
@@ -467,6 +469,7 @@ def summarize(
         "quality",
         "signals",
         "complained_occasions",
+        "price_rises",
     )
     result = result.with_columns(nw.col(c).fill_null(0).cast(nw.Int64) for c in zero)
     result = result.with_columns(
@@ -498,13 +501,16 @@ def summarize(
             .then(nw.when(nw.col("dependent_rows") > 0).then(1.0).otherwise(0.0))
             .otherwise(dependent / known_spend)
         )
-        .alias("price_dependence"),
+        .alias("promotion_dependence"),
         nw.when(ever)
         .then(nw.col("occasions_total").cast(nw.Float64) - 1)
         .alias("repeat_occasions_total"),
         nw.when(nw.col("quality") > 0)
         .then(nw.col("tolerated") / nw.col("quality"))
         .alias("quality_tolerance"),
+        nw.when(nw.col("price_rises") > 0)
+        .then(nw.col("_fall") / nw.col("_rise"))
+        .alias("price_elasticity"),
     )
     wallet = nw.col("wallet")
     result = result.with_columns(
@@ -522,7 +528,8 @@ def summarize(
     )
     result = result.join(rfm, on="customer_id", how="left")
     keep = ["occasions_total", "occasions", "repeat_occasions", "spend", "refunds"]
-    keep += [*_reads(), "frequency", "recency", "T", "monetary_value", "total_spend"]
+    keep += [*_reads(), "price_rises", "promotion_dependence"]
+    keep += ["frequency", "recency", "T", "monetary_value", "total_spend"]
     return nw.to_native(result.select("customer_id", *keep).sort("customer_id"))
 
 
@@ -617,6 +624,76 @@ def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> tu
         "customer_id", _utc(nw.col("_first"), schema["occurred_at"], frame.implementation)
     )
     return money.join(occasions, on="customer_id", how="left"), starts
+
+
+def _price_rise_columns(transactions: Any, as_of: datetime, start: datetime) -> Any:
+    """Per customer, the window's list-price rises: count, quantity falls and price rises summed.
+
+    The rule of ``crmcore.history``: per product and purchase day, the list
+    total and quantity; each day against the customer's previous purchase
+    day of the product.
+    """
+    from crmcore.history import PRICE_RISE_MIN
+
+    frame = _keyed(transactions)
+    schema = frame.collect_schema()
+    if "product" not in schema or "list_amount" not in schema:
+        return (
+            frame.select("customer_id")
+            .unique()
+            .with_columns(
+                nw.lit(0).alias("price_rises"),
+                nw.lit(0.0).alias("_fall"),
+                nw.lit(0.0).alias("_rise"),
+            )
+        )
+    at, moment = _instant("occurred_at", schema, as_of)
+    _, since = _instant("occurred_at", schema, start)
+    purchase = nw.col("kind") == "purchase" if "kind" in schema else nw.lit(True)
+    quantity = nw.col("quantity").cast(nw.Int64).fill_null(1) if "quantity" in schema else nw.lit(1)
+    listed = nw.col("list_amount").cast(nw.Float64)
+    rows = frame.filter(
+        (at <= moment) & purchase & ~nw.col("product").is_null() & ~listed.is_null()
+    )
+    key = ["customer_id", "product"]
+    days = (
+        rows.with_columns(
+            nw.col("product").cast(nw.String),
+            _day_number(at, schema["occurred_at"], frame.implementation).alias("_day"),
+            quantity.alias("_q"),
+            listed.alias("_list"),
+            at.alias("_last"),
+        )
+        .group_by(*key, "_day")
+        .agg(nw.col("_list").sum(), nw.col("_q").sum(), nw.col("_last").max())
+    )
+    earlier = days.select(
+        *key,
+        nw.col("_day").alias("_day0"),
+        nw.col("_list").alias("_list0"),
+        nw.col("_q").alias("_q0"),
+    )
+    previous = (
+        days.select(*key, "_day")
+        .join(earlier.select(*key, "_day0"), on=key)
+        .filter(nw.col("_day0") < nw.col("_day"))
+        .group_by(*key, "_day")
+        .agg(nw.col("_day0").max())
+    )
+    paired = days.join(previous, on=[*key, "_day"]).join(earlier, on=[*key, "_day0"])
+    grown = nw.col("_list") * nw.col("_q0")
+    before = nw.col("_list0") * nw.col("_q")
+    rises = paired.filter(
+        (nw.col("_last") > since) & (nw.col("_list0") > 0) & (grown > (1 + PRICE_RISE_MIN) * before)
+    )
+    return (
+        rises.with_columns(
+            ((nw.col("_q0") - nw.col("_q")) / nw.col("_q0")).alias("_fall"),
+            (grown / before - 1).alias("_rise"),
+        )
+        .group_by("customer_id")
+        .agg(nw.len().alias("price_rises"), nw.col("_fall").sum(), nw.col("_rise").sum())
+    )
 
 
 def _utc(column: nw.Expr, dtype: Any, engine: Any) -> nw.Expr:

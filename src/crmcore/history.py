@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import MAX_PREC, Context, Decimal
+from itertools import pairwise
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -34,6 +35,7 @@ from crmcore.period import Period
 
 __all__ = [
     "PASSIVE_MIN",
+    "PRICE_RISE_MIN",
     "PROMOTER_MIN",
     "CustomerHistory",
     "CustomerSummary",
@@ -45,6 +47,10 @@ __all__ = [
 PROMOTER_MIN = 9
 #: The lowest rating of a passive; below it, a detractor.
 PASSIVE_MIN = 7
+#: A price rise: a unit list price more than this share above the previous one
+#: (smaller changes are rounding, such as 3 for 10.00 against 3.33 each).
+PRICE_RISE_MIN = 0.01
+_RISE = Decimal(1) + Decimal(str(PRICE_RISE_MIN))
 
 _Record = TypeVar("_Record", Transaction, CareTouchpoint, Complaint)
 
@@ -233,7 +239,7 @@ class CustomerSummary(BaseModel):
         ...                    amount=Money("80", "CNY"), list_amount=Money("100", "CNY"))
         >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[sale])
         >>> s = summarize(history, as_of=datetime(2024, 12, 31, tzinfo=timezone.utc))
-        >>> s.occasions, s.spend, s.price_dependence
+        >>> s.occasions, s.spend, s.promotion_dependence
         (1, Money('80', 'CNY'), 1.0)
     """
 
@@ -262,6 +268,21 @@ class CustomerSummary(BaseModel):
     promoted_spend: Money | None = None
     price_dependent_spend: Money | None = Field(
         default=None, description="Window spend below list price or on promotion."
+    )
+    price_rises: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Window purchase days of a product at a unit list price more than 1 % above the "
+            "customer's previous purchase day of it."
+        ),
+    )
+    price_elasticity: float | None = Field(
+        default=None,
+        description=(
+            "Over those rises, the relative fall in quantity bought per relative rise in "
+            "unit list price; None without a rise."
+        ),
     )
     designation_known: int = Field(
         default=0, ge=0, description="Window purchases recording whether we were asked for."
@@ -368,11 +389,13 @@ class CustomerSummary(BaseModel):
         return float(spent - refunded)
 
     @property
-    def price_dependence(self) -> float | None:
+    def promotion_dependence(self) -> float | None:
         """The share of window spend bought below list price or on promotion, 0 to 1.
 
-        Among purchases that record a list price or a promotion flag; ``None``
-        when none does (a free purchase counts by number instead of amount).
+        How much the customer waits for a deal — not the same as price
+        sensitivity (`price_elasticity`, the response to a price rise). Among
+        purchases that record a list price or a promotion flag; ``None`` when
+        none does (a free purchase counts by number instead of amount).
         """
         known = self.price_known_spend
         if known is None:
@@ -691,6 +714,7 @@ class _SummaryBuilder:
         "customer_id",
         "moment",
         "period",
+        "priced",
         "quality",
         "received",
         "selections",
@@ -723,6 +747,8 @@ class _SummaryBuilder:
             setattr(self, name, 0)
         self.sums = ExactSums(len(_SUMS))
         self.selections: array[int] | None = None  # microseconds
+        # per (product, purchase day): list total, quantity, last purchase
+        self.priced: dict[tuple[str, int], list[Any]] | None = None
         self.quality: list[tuple[datetime, bool]] | None = None
         self.received: list[datetime] | None = None  # window complaints
         self.attitude: tuple[datetime, str, CompetitorAttitude] | None = None
@@ -735,7 +761,12 @@ class _SummaryBuilder:
     def sale(self, sale: Transaction) -> None:
         """Count a transaction up to the moment (its occasion is counted by `Occasions`)."""
         at = sale.occurred_at
-        if at > self.moment or at <= self.start:
+        if at > self.moment:
+            return
+        product, listed = sale.product, sale.list_amount
+        if product is not None and listed is not None and sale.is_purchase:
+            self._priced(product, listed.amount, sale.quantity, at)
+        if at <= self.start:
             return
         amount, spend = sale.amount, self._spend
         if sale.kind is not TransactionKind.PURCHASE:
@@ -762,6 +793,14 @@ class _SummaryBuilder:
             if self.selections is None:
                 self.selections = array("q")
             self.selections.append(sale.selection_time // _MICROSECOND)
+
+    def _priced(self, product: str, listed: Decimal, quantity: int, at: datetime) -> None:
+        if self.priced is None:
+            self.priced = {}
+        day = self.priced.setdefault((product, at.toordinal()), [Decimal(0), 0, at])
+        day[0] += listed
+        day[1] += quantity
+        day[2] = max(day[2], at)
 
     def complaint(self, complaint: Complaint) -> None:
         """Count a complaint received up to the moment."""
@@ -847,6 +886,11 @@ class _SummaryBuilder:
         if self.selections:
             values["selections"] = len(self.selections)
             values["selection_time"] = _median([timedelta(microseconds=m) for m in self.selections])
+        if self.priced:
+            rises, fall, rise = _price_rises(self.priced, start)
+            if rises:
+                values["price_rises"] = rises
+                values["price_elasticity"] = fall / rise
         if self.quality:
             values["quality_complaints"] = len(self.quality)
             values["quality_tolerated"] = sum(
@@ -867,6 +911,31 @@ def _followed(occasions: Sequence[Occasion], received: Sequence[datetime], start
         if latest >= 0 and firsts[latest] > start:
             followed.add(latest)
     return len(followed)
+
+
+def _price_rises(
+    priced: dict[tuple[str, int], list[Any]], start: datetime
+) -> tuple[int, float, float]:
+    """The window's price rises: how many, the sum of quantity falls and of price rises.
+
+    For each product, each purchase day is compared with the customer's
+    previous purchase day of it: a rise is a unit list price more than
+    `PRICE_RISE_MIN` above a positive previous one, on a day whose last
+    purchase of the product is in the window. Its quantity fall is
+    ``(q0 - q1) / q0`` and its price rise ``p1 / p0 - 1``.
+    """
+    by_product: dict[str, list[tuple[int, Decimal, int, datetime]]] = {}
+    for (product, day), (listed, quantity, last) in priced.items():
+        by_product.setdefault(product, []).append((day, listed, quantity, last))
+    rises, fall, rise = 0, 0.0, 0.0
+    for product in sorted(by_product):
+        days = sorted(by_product[product])
+        for (_, list0, q0, _), (_, list1, q1, last) in pairwise(days):
+            if last > start and list0 > 0 and list1 * q0 > _RISE * list0 * q1:
+                rises += 1
+                fall += (q0 - q1) / q0
+                rise += float(list1 * q0 / (list0 * q1)) - 1
+    return rises, fall, rise
 
 
 def summarize(

@@ -46,6 +46,8 @@ def tables(data: Dataset) -> dict[str, dict[str, list[Any]]]:
                 None if t.list_amount is None else float(t.list_amount.amount) for t in sales
             ],
             "promotion": [t.promotion for t in sales],
+            "product": [t.product for t in sales],
+            "quantity": [t.quantity for t in sales],
             "designated": [t.designated for t in sales],
             "selection_time": [
                 None if t.selection_time is None else t.selection_time.total_seconds()
@@ -79,7 +81,7 @@ def tables(data: Dataset) -> dict[str, dict[str, list[Any]]]:
 FLOATS = ("wallet", "amount", "list_amount", "selection_time", "feedback.recommend",
           "feedback.satisfaction")  # fmt: skip
 FLAGS = ("promotion", "designated", "feedback.praise", "feedback.referral", "accepted")
-TEXTS = ("feedback.competitor_attitude",)
+TEXTS = ("feedback.competitor_attitude", "product")
 
 
 def native(library: str, columns: dict[str, list[Any]], times: tuple[str, ...]) -> Any:

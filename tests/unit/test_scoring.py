@@ -28,6 +28,8 @@ from crmcore.scoring import (
 )
 from crmcore.scoring.metrics import (
     LOYALTY_METRICS,
+    PRICE_SENSITIVITY,
+    PROMOTION_DEPENDENCE,
     SATISFACTION_METRICS,
     Decay,
     Linear,
@@ -83,14 +85,39 @@ def test_the_metrics_are_the_contracted_ones_and_price_sensitivity_is_shared() -
     assert SATISFACTION_METRICS["complaint_rate"].better == "lower"
 
 
+def test_promotion_dependence_is_its_own_metric_outside_the_indices() -> None:
+    assert PRICE_SENSITIVITY.reads == "price_elasticity"
+    assert PROMOTION_DEPENDENCE not in (*SATISFACTION_METRICS.values(), *LOYALTY_METRICS.values())
+    s = summary_of(sale(1, 30, "80", list_amount=Money("100", "CNY")), sale(2, 10, "20"))
+    assert PROMOTION_DEPENDENCE.scale.score(s.promotion_dependence) == pytest.approx(0.0)
+    assert satisfaction(s, as_of=AS_OF).metrics["price_sensitivity"].available is False
+
+
 # -- the satisfaction index ---------------------------------------------------------------
 
 
 def rich_summary() -> CustomerSummary:
     return summary_of(
-        sale(1, 300, "1000", designated=True, list_amount=Money("1000", "CNY")),
-        sale(2, 200, "600", designated=False, promotion=True),
-        sale(3, 100, "400", designated=True, list_amount=Money("500", "CNY")),
+        sale(
+            1,
+            300,
+            "1000",
+            designated=True,
+            list_amount=Money("1000", "CNY"),
+            product="Longjing",
+            quantity=10,
+        ),
+        sale(2, 200, "200", designated=False, promotion=True),
+        # the list price rose 20 % (100 -> 120 a pack); 10 % fewer packs bought
+        sale(
+            3,
+            100,
+            "800",
+            designated=True,
+            list_amount=Money("1080", "CNY"),
+            product="Longjing",
+            quantity=9,
+        ),
         complaint(1, 150),
         contact(1, 50, recommend=8, praise=True),
     )
@@ -106,7 +133,7 @@ def test_the_worked_example_scores_as_the_formulas_say() -> None:
             "return_rate": 2,
             "complaint_rate": 1 / 3,
             "purchase_amount": 2000.0,
-            "price_sensitivity": 1000 / 2000,
+            "price_sensitivity": (1 - 9 / 10) / (120 / 100 - 1),
         }
     )
     expected_scores = {
@@ -239,9 +266,26 @@ def test_an_invalid_configuration_is_refused_clearly(
 def test_the_loyalty_index_reads_its_six_metrics() -> None:
     s = summary_of(
         sale(1, 900, selection_time=timedelta(minutes=30)),
-        sale(2, 200, "600", selection_time=timedelta(minutes=5), promotion=False),
+        sale(
+            2,
+            200,
+            "600",
+            selection_time=timedelta(minutes=5),
+            promotion=True,
+            product="Gaiwan",
+            list_amount=Money("600", "CNY"),
+        ),
         complaint(1, 150, "product_quality", accepted=True),
-        sale(3, 100, "900", selection_time=timedelta(minutes=10), promotion=False),
+        # dearer than before, bought as much: not price sensitive, whatever the promotions
+        sale(
+            3,
+            100,
+            "900",
+            selection_time=timedelta(minutes=10),
+            promotion=True,
+            product="Gaiwan",
+            list_amount=Money("900", "CNY"),
+        ),
         contact(1, 50, competitor_attitude="rejects"),
         wallet=Money("6000", "CNY"),
     )

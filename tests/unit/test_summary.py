@@ -102,7 +102,7 @@ def test_a_customer_who_never_bought_has_no_spend_and_no_return_rate() -> None:
     assert (s.net_spend, s.window_repeat_occasions, s.repeat_occasions_total) == (None, None, None)
 
 
-def test_price_dependence_is_the_share_of_spend_below_list_price_or_on_promotion() -> None:
+def test_promotion_dependence_is_the_share_of_spend_below_list_price_or_on_promotion() -> None:
     s = summary_of(
         sale(1, 30, "80", list_amount=Money("100", "CNY")),
         sale(2, 20, "120", promotion=False, list_amount=Money("120", "CNY")),
@@ -111,11 +111,62 @@ def test_price_dependence_is_the_share_of_spend_below_list_price_or_on_promotion
     )
     assert (s.discounted, s.promoted) == (1, 1)
     assert s.price_known_spend == Money("300", "CNY")
-    assert s.price_dependence == pytest.approx(180 / 300)
+    assert s.promotion_dependence == pytest.approx(180 / 300)
 
 
-def test_price_dependence_is_unknown_when_no_purchase_records_price_facts() -> None:
-    assert summary_of(sale(1, 10)).price_dependence is None
+def test_promotion_dependence_is_unknown_when_no_purchase_records_price_facts() -> None:
+    assert summary_of(sale(1, 10)).promotion_dependence is None
+
+
+def listed(
+    n: int, days_before: float, unit_price: str, quantity: int = 1, **fields: object
+) -> Transaction:
+    total = Money(unit_price, "CNY") * quantity
+    return sale(n, days_before, str(total.amount), list_amount=total, quantity=quantity,
+                product=fields.pop("product", "Longjing"), **fields)  # fmt: skip
+
+
+def test_price_elasticity_is_the_quantity_fall_per_price_rise_of_the_same_product() -> None:
+    s = summary_of(
+        listed(1, 300, "100", quantity=4),
+        listed(2, 200, "110", quantity=3),  # +10 %, a quarter fewer
+        listed(3, 100, "121", quantity=3),  # +10 %, as many
+    )
+    assert s.price_rises == 2
+    assert s.price_elasticity == pytest.approx((0.25 + 0.0) / (0.10 + 0.10))
+
+
+def test_a_customer_who_keeps_buying_as_much_after_a_rise_is_not_price_sensitive() -> None:
+    s = summary_of(listed(1, 300, "50", quantity=2), listed(2, 100, "60", quantity=2))
+    assert (s.price_rises, s.price_elasticity) == (1, 0.0)
+
+
+def test_price_cuts_rounding_and_other_products_are_no_price_rise() -> None:
+    s = summary_of(
+        listed(1, 300, "100"),
+        listed(2, 200, "90"),  # a cut
+        listed(3, 150, "90.50"),  # 0.56 % up: rounding, not a rise
+        listed(4, 100, "200", product="Gaiwan"),  # first purchase of another product
+        sale(5, 50, "300", product="Longjing"),  # no list price recorded
+    )
+    assert (s.price_rises, s.price_elasticity) == (0, None)
+
+
+def test_a_price_rise_counts_in_the_window_of_the_purchase_after_it() -> None:
+    before = listed(1, 500, "100", quantity=2)
+    s = summary_of(before, listed(2, 400, "120", quantity=1))  # both before the window
+    assert s.price_rises == 0
+    s = summary_of(before, listed(2, 30, "120", quantity=1))  # against a purchase before it
+    assert (s.price_rises, s.price_elasticity) == (1, pytest.approx(0.5 / 0.2))
+
+
+def test_purchases_of_one_product_on_one_day_make_one_price_point() -> None:
+    s = summary_of(
+        listed(1, 200, "100"),
+        listed(2, 100.2, "110"),
+        listed(3, 100.1, "130"),  # the day's unit list price is 120, bought 2
+    )
+    assert (s.price_rises, s.price_elasticity) == (1, pytest.approx(-1.0 / 0.2))
 
 
 def test_designation_counts_only_purchases_that_record_it() -> None:

@@ -31,6 +31,8 @@ from typing import Any, Protocol
 __all__ = [
     "LOYALTY_METRICS",
     "PLAIN",
+    "PRICE_SENSITIVITY",
+    "PROMOTION_DEPENDENCE",
     "SATISFACTION_METRICS",
     "Better",
     "Decay",
@@ -238,11 +240,28 @@ def _declare(*metrics: Metric) -> Mapping[str, Metric]:
     return MappingProxyType({m.name: m for m in metrics})
 
 
-#: Price sensitivity, shared by both indices: one definition, reused.
+#: Price sensitivity, shared by both indices: one definition, reused. The
+#: texts define it as the tolerance of price rises, so it reads the response
+#: to the rises the records show: an elasticity of 0 (bought as much) scores
+#: 100, one of 1 or more (cut the quantity in proportion) 0.
 PRICE_SENSITIVITY = Metric(
     name="price_sensitivity",
     term="价格敏感度",
-    reads="price_dependence",
+    reads="price_elasticity",
+    scale=Linear(reference=1.0),
+    description=(
+        "relative fall in quantity per relative rise in unit list price, over the window's "
+        "list-price rises of products the customer bought before"
+    ),
+)
+
+#: Promotion dependence: how much of the spend waits for a deal. Its own
+#: metric, outside the two indices (the texts' price sensitivity is the
+#: response to price rises); score it with ``PROMOTION_DEPENDENCE.scale``.
+PROMOTION_DEPENDENCE = Metric(
+    name="promotion_dependence",
+    term="促销依赖",
+    reads="promotion_dependence",
     scale=Proportion(Better.LOWER),
     description="share of spend bought below list price or on promotion",
 )
