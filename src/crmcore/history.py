@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from crmcore._types import DerivedTimestamp, Id, NonNegativeDuration, Timestamp, shared_zone
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
+from crmcore.entities._base import trusted
 from crmcore.entities.enums import CompetitorAttitude, ComplaintCategory, TransactionKind
 from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer
 from crmcore.money import Money
@@ -39,6 +40,7 @@ __all__ = [
     "PROMOTER_MIN",
     "CustomerHistory",
     "CustomerSummary",
+    "LoyaltyTrail",
     "build_histories",
     "summarize",
 ]
@@ -900,6 +902,304 @@ class _SummaryBuilder:
 
 
 _OUTCOMES = {True: "accepted", False: "not_accepted", None: "undecided"}
+
+
+class LoyaltyTrail:
+    """A customer's records as the loyalty index reads them, to summarize them at any moment.
+
+    The lifecycle asks for the loyalty index at each moment a repeat buyer
+    meets the criteria of promotion (loyal "by preference", not only by
+    purchases). The trail keeps, per record, only what the six loyalty
+    metrics read — purchase time and amount, selection time, the product's
+    list price and quantity, refunds, competitor attitudes, quality
+    complaints — fed one record at a time in any order, and `summary` gives
+    at any moment the summary `summarize` would give from the records up to
+    it, in the fields the loyalty index reads (the others keep their
+    defaults).
+
+    Examples:
+        >>> from crmcore import Customer, Money, Transaction
+        >>> from crmcore.period import Period
+        >>> trail = LoyaltyTrail(Customer(id="C-1"), Period.parse("P1Y"))
+        >>> for n, day in enumerate(["2024-01-05", "2024-03-01", "2024-06-01"]):
+        ...     trail.sale(Transaction(id=f"T-{n}", customer_id="C-1", occurred_at=day,
+        ...                            amount=Money("50", "CNY")))
+        >>> s = trail.summary(datetime(2024, 4, 1, tzinfo=timezone.utc))
+        >>> s.repeat_occasions_total, s.spend
+        (1, Money('100', 'CNY'))
+    """
+
+    __slots__ = (
+        "_attitudes",
+        "_customer_id",
+        "_days",
+        "_firsts",
+        "_pending",
+        "_priced",
+        "_purchases",
+        "_quality",
+        "_refunds",
+        "_selections",
+        "_sorted",
+        "_wallet",
+        "_window",
+        "currency",
+    )
+
+    def __init__(self, customer: Customer, window: Period) -> None:
+        self._customer_id = customer.id
+        self._wallet = customer.wallet
+        self._window = window
+        self.currency: str | None = None
+        self._days: dict[int, datetime] = {}  # each purchase day's first purchase
+        self._firsts: list[datetime] | None = None
+        self._purchases: list[tuple[datetime, Decimal]] = []
+        self._refunds: list[tuple[datetime, Decimal]] = []
+        self._selections: list[tuple[datetime, int]] = []
+        self._priced: list[tuple[datetime, str, Decimal, int]] = []
+        self._attitudes: list[tuple[datetime, str, CompetitorAttitude]] = []
+        self._quality: list[tuple[datetime, bool]] = []
+        self._sorted = True
+        self._pending: CustomerHistory | None = None  # records not read yet
+
+    def sale(self, sale: Transaction) -> None:
+        """Keep what the loyalty index reads of a transaction.
+
+        Raises:
+            CurrencyMismatch: Its amount is in another currency than the
+                customer's other amounts.
+        """
+        amount = sale.amount
+        if self.currency is None:
+            self.currency = amount.currency
+        elif amount.currency != self.currency:
+            raise CurrencyMismatch("add", self.currency, amount.currency)
+        at, self._sorted, self._firsts = sale.occurred_at, False, None
+        if not sale.is_purchase:
+            self._refunds.append((at, amount.amount))
+            return
+        day = at.toordinal()  # an occasion is a calendar day, in the purchase's own zone
+        first = self._days.get(day)
+        if first is None or at < first:
+            self._days[day] = at
+        self._purchases.append((at, amount.amount))
+        chosen, product, listed = sale.selection_time, sale.product, sale.list_amount
+        if chosen is not None:
+            self._selections.append((at, chosen // _MICROSECOND))
+        if product is not None and listed is not None:
+            self._priced.append((at, product, listed.amount, sale.quantity))
+
+    def complaint(self, complaint: Complaint) -> None:
+        """Keep a product-quality complaint (the only kind the loyalty index reads)."""
+        if _quality(complaint):
+            self._quality.append((complaint.received_at, bool(complaint.accepted)))
+
+    def contact(self, contact: CareTouchpoint) -> None:
+        """Keep a contact's recorded attitude to competing brands."""
+        feedback = contact.feedback
+        attitude = None if feedback is None else feedback.competitor_attitude
+        if attitude is not None:
+            self._attitudes.append((contact.occurred_at, contact.id, attitude))
+
+    @classmethod
+    def of(cls, history: CustomerHistory, window: Period) -> LoyaltyTrail:
+        """The trail of a customer's history, for summaries over ``window``.
+
+        The records are read when first needed: a replay that never asks
+        for the index, or whose index can have no value, does not pay for
+        them.
+
+        Raises:
+            CurrencyMismatch: The history's amounts are in more than one
+                currency (when the records are read).
+        """
+        trail = cls(history.customer, window)
+        trail._pending = history
+        return trail
+
+    def _load(self, history: CustomerHistory) -> None:
+        self._pending = None
+        sales = history.transactions
+        currencies = {t.amount.currency for t in sales}
+        if len(currencies) > 1:
+            first, other = sorted(currencies)[:2]
+            raise CurrencyMismatch("add", first, other)
+        self.currency = next(iter(currencies), None)
+        bought = [t for t in sales if t.kind is TransactionKind.PURCHASE]
+        self._purchases = [(t.occurred_at, t.amount.amount) for t in bought]
+        self._refunds = [
+            (t.occurred_at, t.amount.amount)
+            for t in sales
+            if t.kind is not TransactionKind.PURCHASE
+        ]
+        self._selections = [
+            (t.occurred_at, t.selection_time // _MICROSECOND)
+            for t in bought
+            if t.selection_time is not None
+        ]
+        self._priced = [
+            (t.occurred_at, t.product, t.list_amount.amount, t.quantity)
+            for t in bought
+            if t.product is not None and t.list_amount is not None
+        ]
+        days = self._days
+        for at, _ in self._purchases:  # in time order: the first of a day is met first
+            days.setdefault(at.toordinal(), at)
+        for complaint in history.complaints:
+            self.complaint(complaint)
+        for contact in history.touchpoints:
+            self.contact(contact)
+        self._sorted = False
+
+    @property
+    def window(self) -> Period:
+        """The window of the summaries."""
+        return self._window
+
+    def readable(self) -> frozenset[str]:
+        """The summary attributes the loyalty index reads that have a value at some moment.
+
+        An upper bound, from the kinds of records kept: a caller can tell
+        that an index needing more metrics has no value at any moment
+        without summarizing.
+        """
+        found = set()
+        history = self._pending
+        if history is None:
+            bought: Sequence[Any] = self._purchases
+            kinds = (
+                bool(self._selections),
+                len(self._priced) > 1,
+                bool(self._attitudes),
+                bool(self._quality),
+            )
+        else:
+            sales = history.transactions
+            bought = [t for t in sales if t.kind is TransactionKind.PURCHASE]
+            kinds = (
+                any(_chosen(t) for t in bought),
+                sum(1 for t in bought if _listed(t)) > 1,
+                any(_stated(p) for p in history.touchpoints),
+                any(_quality(k) for k in history.complaints),
+            )
+        if bought:
+            found.add("repeat_occasions_total")
+            if self._wallet is not None and self._wallet.amount:
+                found.add("share_of_wallet")
+        names = ("selection_minutes", "price_elasticity", "attitude", "quality_tolerance")
+        found.update(name for name, kept in zip(names, kinds, strict=True) if kept)
+        return frozenset(found)
+
+    def _sort(self) -> None:
+        for records in (self._purchases, self._refunds, self._selections, self._priced):
+            records.sort(key=lambda record: record[0])
+        self._firsts = sorted(self._days.values())
+        self._sorted = True
+
+    def summary(self, at: datetime) -> CustomerSummary:
+        """The summary as of ``at`` in the fields the loyalty index reads.
+
+        Those fields equal `summarize`'s over the trail's window ending at
+        ``at``: the occasions, first and last purchase, spend and refunds in
+        the window, selection times, price rises, the latest competitor
+        attitude and the quality complaints tolerated.
+        """
+        if self._pending is not None:
+            self._load(self._pending)
+        if not self._sorted or self._firsts is None:
+            self._sort()
+        firsts = self._firsts
+        assert firsts is not None  # sorted above
+        start = self._window.before(at)
+        values: dict[str, Any] = {
+            "customer_id": self._customer_id,
+            "as_of": at,
+            "window": self._window,
+            "window_start": start,
+            "wallet": self._wallet,
+        }
+        count = bisect_right(firsts, at)
+        last = None
+        if count:
+            bought = self._purchases[: _upto(self._purchases, at)]
+            last = max(when for when, _ in bought)
+            recent = count - bisect_right(firsts, start)
+            values |= {
+                "occasions_total": count,
+                "occasions": recent,
+                "repeat_occasions": recent - (firsts[0] > start),
+                "first_purchase_at": firsts[0],
+                "last_purchase_at": last,
+            }
+        sums = ExactSums(2, self.currency)
+        for index, records in enumerate((self._purchases, self._refunds)):
+            for when, amount in records[: _upto(records, at)]:
+                if when > start:
+                    sums.add(index, amount, self.currency or "")
+        for index, name in enumerate(("spend", "refunds")):
+            total = sums.get(index)
+            if total is not None and self.currency is not None:
+                values[name] = Money(total, self.currency)
+        chosen = [
+            timedelta(microseconds=micros)
+            for when, micros in self._selections[: _upto(self._selections, at)]
+            if when > start
+        ]
+        if chosen:
+            values |= {"selections": len(chosen), "selection_time": _median(chosen)}
+        priced: dict[tuple[str, int], list[Any]] = {}
+        for when, product, listed, quantity in self._priced[: _upto(self._priced, at)]:
+            day = priced.setdefault((product, when.toordinal()), [Decimal(0), 0, when])
+            day[0] += listed
+            day[1] += quantity
+            day[2] = max(day[2], when)
+        rises, fall, rise = _price_rises(priced, start)
+        if rises:
+            values |= {"price_rises": rises, "price_elasticity": fall / rise}
+        seen = [(when, cid, attitude) for when, cid, attitude in self._attitudes if when <= at]
+        if seen:
+            values["competitor_attitude"] = max(seen, key=lambda a: a[:2])[2]
+        quality = [(received, accepted) for received, accepted in self._quality if received <= at]
+        if quality:
+            values["quality_complaints"] = len(quality)
+            values["quality_tolerated"] = sum(
+                1 for received, accepted in quality if accepted and last and last > received
+            )
+        # every value is computed here as the summary's own: built without validating again
+        return trusted(CustomerSummary, {**_SUMMARY_DEFAULTS, **_fresh(), **values})
+
+
+_SUMMARY_DEFAULTS = {
+    name: field.get_default(call_default_factory=True)
+    for name, field in CustomerSummary.model_fields.items()
+    if not field.is_required()
+}
+
+
+def _fresh() -> dict[str, Any]:
+    """New containers for a summary's container fields (never shared between summaries)."""
+    return {"complaints_by_category": {}, "complaints_by_outcome": {}}
+
+
+def _chosen(sale: Transaction) -> bool:
+    return sale.selection_time is not None
+
+
+def _listed(sale: Transaction) -> bool:
+    return sale.product is not None and sale.list_amount is not None
+
+
+def _stated(contact: CareTouchpoint) -> bool:
+    return contact.feedback is not None and contact.feedback.competitor_attitude is not None
+
+
+def _quality(complaint: Complaint) -> bool:
+    return complaint.category is ComplaintCategory.PRODUCT_QUALITY
+
+
+def _upto(records: Sequence[tuple[Any, ...]], at: datetime) -> int:
+    """How many of ``records`` (in time order) are at or before ``at``."""
+    return bisect_right(records, at, key=lambda record: record[0])
 
 
 def _followed(occasions: Sequence[Occasion], received: Sequence[datetime], start: datetime) -> int:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from functools import partial
 from operator import sub
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -48,7 +47,7 @@ from crmcore.entities import CareTouchpoint, Transaction
 from crmcore.entities._base import Value, trusted, tuple_record_schema
 from crmcore.entities.enums import ChurnReason, Direction, TransactionKind, _Vocabulary
 from crmcore.errors import OutOfOrder
-from crmcore.history import CustomerHistory
+from crmcore.history import CustomerHistory, LoyaltyTrail
 from crmcore.period import Period
 
 __all__ = [
@@ -271,11 +270,14 @@ class LifecyclePolicy(BaseModel):
     """When the time- and data-driven moves happen: promotion, demotion, churn, qualification.
 
     The defaults: a repeat buyer becomes loyal with at least 4 purchase
-    occasions, 3 of them within the last 12 months; stays loyal while at least
-    2 occasions fall within the last 12 months; churns after a hiatus longer
-    than the larger of 180 days and 3 times the customer's median gap between
-    occasions, or when a supplied probability alive falls below 0.5; and a
-    potential customer becomes a target when the firm contacts them.
+    occasions, 3 of them within the last 12 months, and — loyal by preference,
+    not only by habit — a loyalty index of at least 60 at that moment (when
+    the index has a value); stays loyal while at least 2 occasions fall within
+    the last 12 months; churns after a hiatus longer than the larger of 180
+    days and 3 times the customer's median gap between occasions, or when a
+    supplied probability alive falls below 0.5. A potential customer becomes
+    a target when the firm decides so (a recorded ``qualify`` event), or on
+    the firm's first outbound contact if ``qualify_on_contact`` is set.
 
     Examples:
         >>> policy = LifecyclePolicy.model_validate_json('{"loyal_window": "P6M"}')
@@ -321,17 +323,21 @@ class LifecyclePolicy(BaseModel):
         description="A supplied probability alive below this churns a buying customer.",
     )
     loyal_min_loyalty: float | None = Field(
-        default=None,
+        default=60.0,
         ge=0,
         le=100,
         description=(
-            "When set, promotion also needs a loyalty index at least this high (when the "
-            "index has a value)."
+            "Promotion also needs a loyalty index at least this high at that moment (when "
+            "the index has a value): loyal by preference, not only by purchases. The "
+            "default is the matrix's loyal threshold; None promotes by purchases alone."
         ),
     )
     qualify_on_contact: bool = Field(
-        default=True,
-        description="An outbound contact with a potential customer makes them a target.",
+        default=False,
+        description=(
+            "When set, the firm's first outbound contact with a potential customer makes "
+            "them a target; otherwise only a recorded qualify event does."
+        ),
     )
 
     @model_validator(mode="after")
@@ -891,10 +897,19 @@ def _days(span: timedelta) -> str:
     return "1 day" if days == 1 else f"{days:g} days"
 
 
-def _loyalty_index(history: CustomerHistory, at: datetime) -> float | None:
-    from crmcore.scoring.indices import loyalty  # scoring builds on the history, not on this
+def _loyalty_of(history: CustomerHistory) -> Callable[[datetime], float | None]:
+    """The loyalty index (default configuration) of the history's records up to a moment."""
+    from crmcore.scoring.indices import _LOYALTY, loyalty_source  # scoring builds on history
 
-    return loyalty(history, as_of=at).value
+    source: Callable[[datetime], float | None] | None = None
+
+    def index(at: datetime) -> float | None:
+        nonlocal source
+        if source is None:  # gathered on the first question: most replays never ask
+            source = loyalty_source(LoyaltyTrail.of(history, _LOYALTY.window), config=_LOYALTY)
+        return source(at)
+
+    return index
 
 
 def _check_p_alive(p_alive: float | None) -> None:
@@ -933,6 +948,7 @@ def replay(
     policy: LifecyclePolicy | None = None,
     events: Iterable[RecordedEvent] = (),
     p_alive: float | None = None,
+    loyalty: Callable[[datetime], float | None] | None = None,
 ) -> LifecycleState:
     """Derive a customer's lifecycle state from the history, as of a moment.
 
@@ -956,6 +972,11 @@ def replay(
         p_alive: The probability, as of ``as_of``, that the customer is still
             active (from a fitted model); below the policy's threshold a
             buying customer churns at ``as_of``.
+        loyalty: The customer's loyalty index at a moment (``None`` without
+            a value), asked when a repeat buyer meets the purchase criteria of
+            promotion and the policy sets ``loyal_min_loyalty``. By default,
+            the [loyalty index][crmcore.scoring.indices.loyalty] (default
+            configuration) of the history's records up to that moment.
 
     Raises:
         InvalidTransition: A recorded event is not legal in the stage reached.
@@ -989,7 +1010,7 @@ def replay(
     # (the acquisition is not an event a later observation could add)
     run = _Run(cid, policy or _DEFAULT_POLICY, acquired)
     if run.policy.loyal_min_loyalty is not None:
-        run.loyalty = partial(_loyalty_index, history)
+        run.loyalty = loyalty or _loyalty_of(history)
     recorded = sorted(events, key=_order) if events else ()
     for event in recorded:
         if event.customer_id != cid:
@@ -1033,7 +1054,8 @@ def observe(
     """Apply one record to a state: the time rules due before it, then the record itself.
 
     Transactions (purchases; refunds change nothing), touchpoints (an outbound
-    contact qualifies a potential customer) and recorded events are accepted.
+    contact qualifies a potential customer when the policy's
+    ``qualify_on_contact`` is set) and recorded events are accepted.
     Feeding a customer's records one by one in time order, then calling
     [`advance`][crmcore.lifecycle.advance], gives the same state as
     [`replay`][crmcore.lifecycle.replay].

@@ -76,13 +76,19 @@ from crmcore.errors import (
     DuplicateIdWarning,
     ModelFitError,
 )
-from crmcore.history import CustomerHistory, Occasion, Occasions, _SummaryBuilder
+from crmcore.history import CustomerHistory, LoyaltyTrail, Occasion, Occasions, _SummaryBuilder
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, replay
 from crmcore.money import Money
 from crmcore.period import Period
 from crmcore.retention.care import CarePlan, CarePolicy, CareTask, plan_care
 from crmcore.retention.churn import AtRisk, at_risk
-from crmcore.scoring.indices import LoyaltyConfig, SatisfactionConfig, loyalty, satisfaction
+from crmcore.scoring.indices import (
+    LoyaltyConfig,
+    SatisfactionConfig,
+    loyalty,
+    loyalty_source,
+    satisfaction,
+)
 from crmcore.scoring.matrix import Quadrant, QuadrantThresholds, quadrant
 from crmcore.scoring.surveys import csat, nps
 from crmcore.value.models import BetaGeo
@@ -504,6 +510,7 @@ class _Account:
         "latest_refund",
         "ledger",
         "occasions",
+        "trail",
     )
 
     def __init__(self, customer: Customer, run: _Run, currency: str | None) -> None:
@@ -514,6 +521,12 @@ class _Account:
         self.occasions = Occasions(keep_ids_from=run.keep_ids_from)
         self.builders = tuple(_SummaryBuilder(customer, run.moment, w) for w in run.windows)
         self.ledger = _Ledger(customer, run.moment, run.config.value.margin_rate)
+        # the loyalty index at each promotion, when the lifecycle asks for it
+        self.trail = (
+            LoyaltyTrail(customer, run.config.loyalty.window)
+            if run.config.lifecycle.loyal_min_loyalty is not None
+            else None
+        )
         self.latest_refund: tuple[datetime, str] | None = None
         self.first_outbound: _SlimContact | None = None
         self.latest_contact: _SlimContact | None = None
@@ -613,8 +626,6 @@ def analyze(
             that is not valid is named by its position).
         DuplicateId: Two records share an id with ``check_ids`` and
             ``on_error="raise"``, or two customers do.
-        ValueError: The lifecycle policy asks for a loyalty index at promotion
-            (``loyal_min_loyalty``), which needs every record kept.
 
     Examples:
         >>> from crmcore.datasets import load_sample
@@ -632,12 +643,6 @@ def analyze(
     config = config or PortfolioConfig()
     if on_error not in ("raise", "collect"):
         raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
-    if config.lifecycle.loyal_min_loyalty is not None:
-        raise ValueError(
-            "Cannot analyze a portfolio with a lifecycle policy that sets loyal_min_loyalty: "
-            "the loyalty index at each promotion needs every record kept; use replay() "
-            "on full histories instead."
-        )
     run = _Run(config, moment)
     accounts: dict[str, _Account] = {}
     unknown, rejected = Kept(), Kept()
@@ -736,6 +741,8 @@ def _take_sale(account: _Account, sale: Transaction, run: _Run) -> None:
     for builder in account.builders:
         builder.sale(sale)
     account.ledger.sale(sale)
+    if account.trail is not None and at <= run.moment:
+        account.trail.sale(sale)
     if sale.kind is TransactionKind.PURCHASE:
         account.occasions.add(at, sale.id, sale.amount.amount)
     elif at < run.opening:
@@ -755,6 +762,8 @@ def _take_contact(
     for builder in account.builders:
         builder.contact(contact)
     account.ledger.contact(contact)
+    if account.trail is not None and at <= run.moment:
+        account.trail.contact(contact)
     compact: _SlimContact | None = None  # one compact copy, however many slots keep it
     if contact.direction is Direction.OUTBOUND:
         first = account.first_outbound
@@ -780,6 +789,8 @@ def _take_complaint(
     for builder in account.builders:
         builder.complaint(complaint)
     account.ledger.complaint(complaint)
+    if account.trail is not None and complaint.received_at <= run.moment:
+        account.trail.complaint(complaint)
     report = sla_status(complaint, as_of=run.moment, policy=run.config.sla)
     sla["first_response"][report.first_response.status] += 1
     sla["resolution"][report.resolution.status] += 1
@@ -927,13 +938,24 @@ def _report(
 
     tasks: list[CareTask] = []
     held: list[CareTask] = []
+    # the care plan reads only whether a customer is buying (and churned, for
+    # win-back), which loyalty by preference does not change
+    care_lifecycle = config.lifecycle.model_copy(update={"loyal_min_loyalty": None})
     # each account is let go once its line is made, so lines replace accounts in memory
     for cid in list(accounts):
         account = accounts.pop(cid)
         occasions = account.occasions.finish()
         history = _condensed(account, occasions)
         p_alive = alive.get(cid)
-        state = replay(history, as_of=moment, policy=config.lifecycle, p_alive=p_alive)
+        state = replay(
+            history,
+            as_of=moment,
+            policy=config.lifecycle,
+            p_alive=p_alive,
+            loyalty=None
+            if account.trail is None
+            else loyalty_source(account.trail, config=config.loyalty),
+        )
         summaries = {b.period: b.finish(occasions) for b in account.builders}
         happy = satisfaction(
             summaries[config.satisfaction.window], as_of=moment, config=config.satisfaction
@@ -953,6 +975,7 @@ def _report(
             values=values,
             p_alive=None if p_alive is None else {cid: p_alive},
             policy=config.lifecycle,
+            states={cid: state},
         )
         ranking = ranked[group]
         ranking += risk
@@ -965,7 +988,7 @@ def _report(
             policy=config.care,
             tiers={} if tier is None else {cid: tier},
             values=values,
-            lifecycle=config.lifecycle,
+            lifecycle=care_lifecycle,
         )
         tasks += plan.tasks
         held += plan.throttled

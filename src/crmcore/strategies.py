@@ -243,7 +243,7 @@ def transactions(  # noqa: D417 - draw is supplied by hypothesis
         list_amount=list_amount,
         cost=draw(st.none() | money(currency, max_amount=50_000)),
         quantity=draw(st.integers(1, 20)),
-        product=draw(st.none() | labels(20)),
+        product=draw(st.none() | st.sampled_from(_PRODUCTS) | labels(20)),
         category=draw(st.none() | labels(12)),
         channel=draw(st.none() | st.sampled_from(["store", "web", "app", "phone"])),
         designated=draw(st.none() | st.booleans()),
@@ -251,6 +251,10 @@ def transactions(  # noqa: D417 - draw is supplied by hypothesis
         selection_time=draw(st.none() | st.timedeltas(timedelta(0), timedelta(hours=3))),
         refund_of=draw(st.none() | _record_ids("T")) if kind is TransactionKind.REFUND else None,
     )
+
+
+#: A few products that come back, so that a customer buys one again (at another price).
+_PRODUCTS = ("Longjing 250g", "Gaiwan set", "Keemun 250g")
 
 
 @st.composite

@@ -216,10 +216,16 @@ def test_an_amount_in_a_second_currency_of_one_customer_is_a_bad_record(tmp_path
     ]
 
 
-def test_a_policy_that_needs_the_loyalty_index_at_promotion_is_refused() -> None:
-    config = PortfolioConfig(lifecycle=LifecyclePolicy(loyal_min_loyalty=50))
-    with pytest.raises(ValueError, match="loyal_min_loyalty"):
-        analyze([], as_of="2024-06-01", config=config)
+def test_loyal_by_preference_holds_back_repeat_buyers_with_a_low_loyalty_index() -> None:
+    data = generate(customers=60, seed=3)
+    records = (data.customers, data.transactions, data.touchpoints, data.complaints)
+    by_habit = PortfolioConfig(lifecycle=LifecyclePolicy(loyal_min_loyalty=None))
+    habit = {c.customer_id: c for c in analyze(*records, as_of=data.end, config=by_habit).customers}
+    preference = analyze(*records, as_of=data.end).customers
+    held = [c for c in preference if c.stage != habit[c.customer_id].stage]
+    assert held, "some customer is loyal by habit and not by preference"
+    for line in held:
+        assert (habit[line.customer_id].stage, line.stage) == ("loyal", "repeat")
 
 
 def test_an_empty_portfolio_gives_an_empty_report_with_every_count_at_zero() -> None:

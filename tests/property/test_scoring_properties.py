@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from crmcore import Complaint, CustomerHistory, Money, Transaction, summarize
 from crmcore import strategies as crm
+from crmcore.history import LoyaltyTrail
 from crmcore.scoring import (
     IndexResult,
     LoyaltyConfig,
@@ -169,3 +170,43 @@ def test_scoring_a_summary_equals_scoring_the_history(case: Case) -> None:
     summary = summarize(history, as_of=as_of)
     assert satisfaction(summary, as_of=as_of) == satisfaction(history, as_of=as_of)
     assert loyalty(summary, as_of=as_of) == loyalty(history, as_of=as_of)
+
+
+LOYALTY_READS = (
+    "occasions_total",
+    "occasions",
+    "repeat_occasions",
+    "first_purchase_at",
+    "last_purchase_at",
+    "spend",
+    "refunds",
+    "selections",
+    "selection_time",
+    "price_rises",
+    "price_elasticity",
+    "competitor_attitude",
+    "quality_complaints",
+    "quality_tolerated",
+    "share_of_wallet",
+)
+
+
+@given(cases())
+def test_the_loyalty_trail_summarizes_a_moment_as_summarize_does(case: Case) -> None:
+    history, as_of = case
+    trail = LoyaltyTrail(history.customer, LoyaltyConfig().window)
+    for record in reversed(history.transactions):  # any order
+        trail.sale(record)
+    for complaint in history.complaints:
+        trail.complaint(complaint)
+    for contact in history.touchpoints:
+        trail.contact(contact)
+    got, expected = trail.summary(as_of), summarize(history, as_of=as_of)
+    assert type(got).model_validate(dict(got)) == got  # built without validation, yet valid
+    for name in LOYALTY_READS:
+        value, wanted = getattr(got, name), getattr(expected, name)
+        if isinstance(wanted, float):
+            assert value == pytest.approx(wanted, rel=1e-12), name
+        else:
+            assert value == wanted, name
+    assert loyalty(got, as_of=as_of) == loyalty(expected, as_of=as_of)

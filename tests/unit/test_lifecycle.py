@@ -323,9 +323,12 @@ def contact(id: str, when: datetime, direction: str = "outbound") -> CareTouchpo
     )
 
 
-def test_an_outbound_contact_makes_a_potential_customer_a_target() -> None:
+def test_an_outbound_contact_makes_a_potential_customer_a_target_when_the_policy_says_so() -> None:
     call = contact("P-1", START - timedelta(days=5))
-    state = replay(history_of(0, touchpoints=[call]), as_of=START + timedelta(days=1))
+    policy = LifecyclePolicy(qualify_on_contact=True)
+    state = replay(
+        history_of(0, touchpoints=[call]), as_of=START + timedelta(days=1), policy=policy
+    )
     assert moves(state)[0] == ("qualify", "target", "contact")
     assert state.transitions[0].cause_id == "P-1"
     assert state.transitions[1].from_stage is LifecycleStage.TARGET
@@ -333,15 +336,18 @@ def test_an_outbound_contact_makes_a_potential_customer_a_target() -> None:
 
 def test_an_inbound_contact_does_not_qualify() -> None:
     call = contact("P-1", START - timedelta(days=5), direction="inbound")
-    state = replay(history_of(touchpoints=[call]), as_of=START)
-    assert state.stage is LifecycleStage.POTENTIAL
-
-
-def test_qualifying_on_contact_can_be_switched_off() -> None:
-    call = contact("P-1", START - timedelta(days=5))
-    policy = LifecyclePolicy(qualify_on_contact=False)
+    policy = LifecyclePolicy(qualify_on_contact=True)
     state = replay(history_of(touchpoints=[call]), as_of=START, policy=policy)
     assert state.stage is LifecycleStage.POTENTIAL
+
+
+def test_the_firm_chooses_its_targets_a_contact_alone_does_not_qualify_by_default() -> None:
+    call = contact("P-1", START - timedelta(days=5))
+    state = replay(history_of(touchpoints=[call]), as_of=START)
+    assert state.stage is LifecycleStage.POTENTIAL
+    chosen = event("qualify", -4, actor="sales")
+    state = replay(history_of(touchpoints=[call]), as_of=START, events=[chosen])
+    assert (state.stage, state.transitions[0].rule) == (LifecycleStage.TARGET, Rule.RECORDED)
 
 
 def event(kind: str, days: float, **fields: object) -> RecordedEvent:
@@ -564,7 +570,8 @@ def test_the_policy_defaults_are_the_documented_ones() -> None:
     assert policy.churn_min_hiatus == timedelta(days=180)
     assert policy.churn_gap_multiple == 3
     assert policy.churn_p_alive_threshold == 0.5
-    assert policy.qualify_on_contact is True
+    assert policy.loyal_min_loyalty == 60
+    assert policy.qualify_on_contact is False
 
 
 def test_a_policy_loads_from_json_with_iso_durations() -> None:

@@ -13,7 +13,7 @@ from crmcore import (
     Transaction,
 )
 from crmcore.errors import InvalidTransition
-from crmcore.lifecycle import RecordedEvent, replay
+from crmcore.lifecycle import LifecyclePolicy, RecordedEvent, replay
 from crmcore.retention import (
     VISIT_STEPS,
     RiskSignal,
@@ -100,6 +100,16 @@ def test_a_silent_one_time_buyer_is_at_risk_though_the_model_holds_him_alive() -
 
 def test_a_customer_the_model_churns_is_not_listed_as_still_buying() -> None:
     assert at_risk([history("A", "2024-05-01")], as_of=AS_OF, p_alive={"A": 0.25}) == []
+
+
+def test_states_replayed_already_are_used_instead_of_replaying_again() -> None:
+    regular = history("A", "2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01")
+    by_habit = replay(regular, as_of=AS_OF, policy=LifecyclePolicy(loyal_min_loyalty=None))
+    (ranked,) = at_risk([regular], as_of=AS_OF, states={"A": by_habit})
+    assert (by_habit.stage, ranked.stage) == (LifecycleStage.LOYAL, LifecycleStage.LOYAL)
+    too_late = replay(regular, as_of="2024-09-01T00:00:00+00:00")
+    with pytest.raises(ValueError, match="with a state updated at"):
+        at_risk([regular], as_of="2024-03-15T00:00:00+00:00", states={"A": too_late})
 
 
 def test_open_complaints_and_a_wandering_eye_are_signals() -> None:

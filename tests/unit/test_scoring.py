@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
 from crmcore import Customer, CustomerHistory, CustomerSummary, LifecyclePolicy, Money
+from crmcore.history import LoyaltyTrail
 from crmcore.lifecycle import LifecycleState, observe, replay
+from crmcore.period import Period
 from crmcore.scoring import (
     IndexResult,
     LoyaltyConfig,
@@ -21,6 +23,7 @@ from crmcore.scoring import (
     delivered_value,
     disconfirmation,
     loyalty,
+    loyalty_source,
     nps,
     quadrant,
     quadrant_counts,
@@ -333,13 +336,49 @@ def test_a_loyalty_threshold_can_hold_back_a_promotion() -> None:
     history = loyal_history(wallet=Money("100000", "CNY"))
     index = loyalty(history, as_of=AS_OF).value
     assert index is not None and index < 40
-    assert replay(history, as_of=AS_OF).stage == "loyal"
+    by_habit = LifecyclePolicy(loyal_min_loyalty=None)
+    assert replay(history, as_of=AS_OF, policy=by_habit).stage == "loyal"
+    assert replay(history, as_of=AS_OF).stage == "repeat"  # 60 by default
     assert (
         replay(history, as_of=AS_OF, policy=LifecyclePolicy(loyal_min_loyalty=40)).stage == "repeat"
     )
     promoted = replay(history, as_of=AS_OF, policy=LifecyclePolicy(loyal_min_loyalty=10))
     assert promoted.stage == "loyal"
     assert "; loyalty index" in promoted.transitions[-1].detail
+
+
+def test_a_loyalty_source_that_can_have_no_value_never_summarizes() -> None:
+    bought = CustomerHistory(
+        customer=Customer(id="C-1"), transactions=[sale(n, 100 - 20 * n) for n in range(5)]
+    )
+    trail = LoyaltyTrail.of(bought, LoyaltyConfig().window)
+    assert trail.readable() == {"repeat_occasions_total"}
+    assert loyalty_source(trail)(AS_OF) is None
+    rich = LoyaltyTrail.of(loyal_history(wallet=Money("5000", "CNY")), LoyaltyConfig().window)
+    assert rich.readable() == {
+        "repeat_occasions_total", "share_of_wallet", "selection_minutes", "attitude",
+    }  # fmt: skip
+    assert loyalty_source(rich)(AS_OF) == loyalty(loyal_history(wallet=Money("5000", "CNY")),
+                                                  as_of=AS_OF).value  # fmt: skip
+    with pytest.raises(ValueError, match="from a trail over P6M"):
+        loyalty_source(LoyaltyTrail.of(bought, Period.parse("P6M")))
+
+
+def test_replay_asks_the_given_loyalty_source_at_the_moment_of_promotion() -> None:
+    history = CustomerHistory(
+        customer=Customer(id="C-1"), transactions=[sale(n, 100 - 20 * n) for n in range(5)]
+    )
+    asked: list[datetime] = []
+
+    def index(at: datetime) -> float:
+        asked.append(at)
+        return 59.0 if len(asked) == 1 else 61.0
+
+    state = replay(history, as_of=AS_OF, loyalty=index)
+    promotion = state.transitions[-1]
+    assert (state.stage, promotion.at) == ("loyal", asked[-1])
+    assert len(asked) == 2  # held back at the fourth occasion, promoted at the fifth
+    assert promotion.detail.endswith("; loyalty index 61.0, at least 60")
 
 
 def test_a_loyalty_index_without_value_does_not_hold_back_a_promotion() -> None:

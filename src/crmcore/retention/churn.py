@@ -26,6 +26,7 @@ from crmcore.history import CustomerHistory
 from crmcore.lifecycle import (
     LifecyclePolicy,
     LifecycleStage,
+    LifecycleState,
     RecordedEvent,
     hiatus_threshold,
     replay,
@@ -111,6 +112,7 @@ def at_risk(
     p_alive: Mapping[str, float] | None = None,
     policy: LifecyclePolicy | None = None,
     limit: int | None = None,
+    states: Mapping[str, LifecycleState] | None = None,
 ) -> list[AtRisk]:
     """Rank the customers still buying (first-time, repeat, loyal) by value at risk.
 
@@ -123,7 +125,12 @@ def at_risk(
     come from the lifecycle replay with that P(alive), so a customer the
     model churns is not listed. The value is ``values`` (a predicted
     lifetime value, say) or else the historical value. Highest value at
-    risk first, ties by customer id.
+    risk first, ties by customer id. A customer whose state as of ``as_of``
+    is in ``states`` (replayed already, with the same policy) is not
+    replayed again.
+
+    Raises:
+        ValueError: A state in ``states`` is not as of ``as_of``.
 
     Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction
@@ -146,7 +153,14 @@ def at_risk(
     ranked = []
     for history in records:
         alive = None if p_alive is None else p_alive.get(history.customer_id)
-        state = replay(history, as_of=moment, policy=rules, p_alive=alive)
+        state = None if states is None else states.get(history.customer_id)
+        if state is None:
+            state = replay(history, as_of=moment, policy=rules, p_alive=alive)
+        elif state.updated_at is not None and state.updated_at > moment:
+            raise ValueError(
+                f"Cannot rank customer {history.customer_id!r} as of {moment.isoformat()} "
+                f"with a state updated at {state.updated_at.isoformat()}."
+            )
         if not state.stage.is_buying or state.last_purchase_at is None:
             continue
         hiatus = moment - state.last_purchase_at

@@ -34,6 +34,7 @@ from crmcore.scoring.indices import (
     MetricScore,
     SatisfactionConfig,
     loyalty,
+    loyalty_source,
     satisfaction,
 )
 from crmcore.scoring.matrix import Quadrant, QuadrantThresholds, quadrant, quadrant_counts
@@ -57,6 +58,7 @@ __all__ = [
     "delivered_value",
     "disconfirmation",
     "loyalty",
+    "loyalty_source",
     "metrics",
     "nps",
     "quadrant",

@@ -11,7 +11,7 @@ Missing data is never scored as zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, NamedTuple
 
@@ -29,7 +29,7 @@ from crmcore._cache import ByIdentity
 from crmcore._types import Timestamp
 from crmcore.entities._base import Value, trusted, tuple_record_schema
 from crmcore.entities.enums import CompetitorAttitude
-from crmcore.history import YEAR, CustomerHistory, CustomerSummary, summarize
+from crmcore.history import YEAR, CustomerHistory, CustomerSummary, LoyaltyTrail, summarize
 from crmcore.period import Period
 from crmcore.scoring.metrics import (
     ATTITUDE_SCORES,
@@ -46,6 +46,7 @@ __all__ = [
     "MetricScore",
     "SatisfactionConfig",
     "loyalty",
+    "loyalty_source",
     "satisfaction",
 ]
 
@@ -350,3 +351,49 @@ def loyalty(
     config = config or _LOYALTY
     summary = _summary_for(history_or_summary, as_of, config.window)
     return _evaluate("loyalty", summary, config)
+
+
+def loyalty_source(
+    trail: LoyaltyTrail, *, config: LoyaltyConfig | None = None
+) -> Callable[[datetime], float | None]:
+    """The loyalty index of a customer's records at any moment, for the lifecycle.
+
+    What [`replay`][crmcore.lifecycle.replay] takes as ``loyalty=`` to decide
+    whether a repeat buyer is loyal by preference: a function of the moment
+    giving the index value (``None`` without one). An index that has too few
+    metrics with data at any moment is known to have no value without
+    summarizing.
+
+    Args:
+        trail: The customer's records (`LoyaltyTrail.of(history, window)`),
+            over the window of ``config``.
+        config: Weights, references, attitude scores, window and minimum coverage.
+
+    Raises:
+        ValueError: The trail's window is not the configuration's.
+
+    Examples:
+        >>> from crmcore.datasets import load_sample
+        >>> from crmcore.history import LoyaltyTrail
+        >>> from crmcore.lifecycle import replay
+        >>> history = load_sample().histories["C-00003"]
+        >>> config = LoyaltyConfig(weights={"share_of_wallet": 2})
+        >>> source = loyalty_source(LoyaltyTrail.of(history, config.window), config=config)
+        >>> state = replay(history, as_of="2025-12-31T23:59:59+08:00", loyalty=source)
+        >>> state.stage.value
+        'loyal'
+    """
+    config = config or _LOYALTY
+    if trail.window != config.window:
+        raise ValueError(
+            f"Cannot score loyalty over {config.window} from a trail over {trail.window}."
+        )
+    readable = trail.readable()
+    counted = sum(1 for metric, weight in _plans(config) if weight > 0 and metric.reads in readable)
+    if counted < config.min_metrics:
+        return lambda _: None
+
+    def index(at: datetime) -> float | None:
+        return _evaluate("loyalty", trail.summary(at), config).value
+
+    return index
