@@ -133,7 +133,8 @@ def run_crmcore_polars(path: Path, end: date) -> dict[str, tuple[float, ...]]:
 
     scan = pl.scan_csv(path, schema_overrides={"amount": pl.String})
     summary = frame.rfm_summary(scan, observation_end=end).collect()
-    return {row[0]: tuple(float(v) for v in row[1:]) for row in summary.iter_rows()}
+    columns = summary.select("customer_id", "frequency", "recency", "T", "monetary_value")
+    return {row[0]: tuple(float(v) for v in row[1:]) for row in columns.iter_rows()}
 
 
 def run_crmcore_analyze(folder: Path, end: date) -> dict[str, Any]:

@@ -14,6 +14,7 @@ replay, summaries, scores). Its invariants:
 
 from __future__ import annotations
 
+import sys
 from array import array
 from bisect import bisect_right
 from collections import Counter
@@ -986,8 +987,8 @@ class LoyaltyTrail:
         chosen, product, listed = sale.selection_time, sale.product, sale.list_amount
         if chosen is not None:
             self._selections.append((at, chosen // _MICROSECOND))
-        if product is not None and listed is not None:
-            self._priced.append((at, product, listed.amount, sale.quantity))
+        if product is not None and listed is not None:  # one copy of each product name
+            self._priced.append((at, sys.intern(product), listed.amount, sale.quantity))
 
     def complaint(self, complaint: Complaint) -> None:
         """Keep a product-quality complaint (the only kind the loyalty index reads)."""

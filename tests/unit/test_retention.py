@@ -8,7 +8,21 @@ from hypothesis import strategies as st
 
 from crmcore import CareTouchpoint, Customer, CustomerHistory, Money, RelationshipLevel, Transaction
 from crmcore import strategies as crm
-from crmcore.retention import LevelPolicy, cohorts, relationship_funnel, suggest_level
+from crmcore.retention import (
+    CHURN_PREVENTION,
+    LOYALTY_DRIVERS,
+    LOYALTY_STRATEGIES,
+    RETENTION_FACTORS,
+    RETENTION_METHODS,
+    LevelPolicy,
+    PhasePolicy,
+    RelationshipPhase,
+    cohorts,
+    practice,
+    relationship_funnel,
+    relationship_phase,
+    suggest_level,
+)
 
 
 def history(cid: str, *days: str, refunds: tuple[str, ...] = ()) -> CustomerHistory:
@@ -147,3 +161,66 @@ def test_tenure_holds_a_customer_back_until_it_is_long_enough() -> None:
     assert (
         suggest_level(h, as_of="2024-06-01", policy=lenient).suggested is RelationshipLevel.FRIEND
     )
+
+
+# -- relationship phases ---------------------------------------------------------------------
+
+
+def monthly(cid: str, first: date, months: int) -> CustomerHistory:
+    days = [(first + timedelta(days=30 * n)).isoformat() for n in range(months)]
+    return history(cid, *days)
+
+
+def test_a_customer_with_few_occasions_is_still_exploring_with_a_low_switching_cost() -> None:
+    reading = relationship_phase(history("A", "2024-01-05", "2024-03-05"), as_of="2024-06-30")
+    assert (reading.phase, reading.occasions) == (RelationshipPhase.EXPLORATION, 2)
+    assert (reading.phase.switching_cost, reading.phase.term) == ("low", "考察期")
+
+
+def test_a_young_regular_relationship_is_forming_and_an_old_steady_one_stable() -> None:
+    young = relationship_phase(monthly("A", date(2024, 3, 1), 6), as_of="2024-09-15")
+    assert (young.phase, young.earlier) == (RelationshipPhase.FORMATION, 0)
+    steady = relationship_phase(monthly("B", date(2023, 1, 1), 24), as_of="2024-12-31")
+    assert (steady.phase, steady.phase.switching_cost) == (RelationshipPhase.STABILITY, "high")
+
+
+def test_buying_less_than_half_as_often_or_not_at_all_is_a_decline() -> None:
+    days = [*(f"2023-{m:02d}-10" for m in range(1, 13)), "2024-02-10", "2024-05-10"]
+    reading = relationship_phase(history("A", *days), as_of="2024-12-31")
+    assert (reading.phase, reading.recent, reading.earlier) == (RelationshipPhase.DECLINE, 2, 12)
+    assert "2 occasion(s) in the last P1Y, against 12" in reading.detail
+    lenient = PhasePolicy(decline_ratio=0.1)
+    assert relationship_phase(history("A", *days), as_of="2024-12-31", policy=lenient).phase is (
+        RelationshipPhase.STABILITY
+    )
+    silent = relationship_phase(history("B", *days), as_of="2026-01-01")
+    assert (silent.phase, silent.recent) == (RelationshipPhase.DECLINE, 0)
+
+
+def test_a_customer_who_never_bought_has_no_phase_and_later_records_do_not_count() -> None:
+    assert relationship_phase(history("A"), as_of="2024-01-01").phase is None
+    later = relationship_phase(history("A", "2025-01-01"), as_of="2024-01-01")
+    assert (later.phase, later.occasions) == (None, 0)
+
+
+# -- the texts' lists --------------------------------------------------------------------------
+
+
+def test_the_lists_are_as_long_as_the_texts_give_them_and_names_are_unique() -> None:
+    lengths = [len(x) for x in (CHURN_PREVENTION, LOYALTY_DRIVERS, LOYALTY_STRATEGIES,
+                                RETENTION_FACTORS, RETENTION_METHODS)]  # fmt: skip
+    assert lengths == [6, 5, 8, 4, 5]
+    for group in (CHURN_PREVENTION, LOYALTY_DRIVERS, LOYALTY_STRATEGIES, RETENTION_FACTORS,
+                  RETENTION_METHODS):  # fmt: skip
+        assert len({p.name for p in group}) == len(group)
+        assert all(p.term and p.description and p.applies_to for p in group)
+    layers = [p.group for p in RETENTION_METHODS]
+    assert layers == ["layer 1", "layer 2", "layer 2", "layer 3", "layer 3"]
+
+
+def test_the_prevention_methods_include_guarantee_personal_service_and_partnership() -> None:
+    names = {p.name for p in CHURN_PREVENTION}
+    assert {"service_guarantee", "personalised_service", "partnership"} <= names
+    assert practice("partnership") is CHURN_PREVENTION[3]
+    with pytest.raises(KeyError, match="No practice named 'charm'"):
+        practice("charm")

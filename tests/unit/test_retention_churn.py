@@ -12,6 +12,7 @@ from crmcore import (
     Money,
     Transaction,
 )
+from crmcore.entities.enums import ChurnSide
 from crmcore.errors import InvalidTransition
 from crmcore.lifecycle import LifecyclePolicy, RecordedEvent, replay
 from crmcore.retention import (
@@ -161,6 +162,19 @@ def test_the_win_back_plan_differs_by_tier_and_lets_unprofitable_customers_go() 
     assert plans[0].steps == (*VISIT_STEPS, "treat the cause on our side: complaint mishandled")
     assert plans[1].action == "low-cost automated offer" and plans[1].steps == VISIT_STEPS
     assert plans[2].action.startswith("let go") and plans[2].steps == ()
+
+
+def test_a_bankrupt_customer_is_let_go_a_declining_one_is_visited() -> None:
+    histories = [history(c, "2022-01-01", amount="900") for c in ("gone", "smaller")]
+    events = [
+        interview("gone", "2023-01-01", "bankruptcy"),
+        interview("smaller", "2023-01-01", "decline"),
+    ]
+    plans = {p.customer_id: p for p in win_back_plan(histories, as_of=AS_OF, events=events)}
+    assert (plans["gone"].action, plans["gone"].steps) == ("let go: the customer went bankrupt", ())
+    assert plans["smaller"].steps == VISIT_STEPS
+    assert ChurnReason.BANKRUPTCY.side is ChurnReason.DECLINE.side is ChurnSide.CUSTOMER
+    assert ChurnReason.WEAK_INFLUENCE.side is ChurnSide.FIRM
 
 
 def test_without_tiers_the_pyramid_decides_and_the_policy_can_keep_everyone() -> None:

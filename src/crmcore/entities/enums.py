@@ -212,6 +212,8 @@ class ChurnReason(_Vocabulary):
     """Firm: a complaint was handled badly or late."""
     STAFF_DEPARTURE = "staff_departure"
     """Firm: a member of staff left and took the customer along."""
+    WEAK_INFLUENCE = "weak_influence"
+    """Firm: the firm's influence on the customer was weak (对客户的影响相对乏力)."""
     SOCIAL_CONDUCT = "social_conduct"
     """Firm: the firm's conduct in society put the customer off."""
     NEEDS_CHANGED = "needs_changed"
@@ -223,7 +225,9 @@ class ChurnReason(_Vocabulary):
     GROWTH = "growth"
     """Customer: outgrew the offer."""
     DECLINE = "decline"
-    """Customer: declined or went bankrupt."""
+    """Customer: the customer's business or means declined (衰退)."""
+    BANKRUPTCY = "bankruptcy"
+    """Customer: went bankrupt (破产) — gone for good, not worth a win-back visit."""
     UNKNOWN = "unknown"
     """Not (yet) known: a hiatus or a low probability alive shows churn, not its cause."""
 
@@ -242,5 +246,6 @@ _CUSTOMER_SIDE = frozenset(
         ChurnReason.RELOCATION,
         ChurnReason.GROWTH,
         ChurnReason.DECLINE,
+        ChurnReason.BANKRUPTCY,
     }
 )

@@ -11,7 +11,11 @@
   retention rate the retention-based lifetime value needs;
 * [`relationship_funnel`][crmcore.retention.relationship.relationship_funnel]
   and [`suggest_level`][crmcore.retention.relationship.suggest_level]: how
-  close customers are, against the source texts' 100 : 50 : 10 : 3-5.
+  close customers are, against the source texts' 100 : 50 : 10 : 3-5;
+  [`relationship_phase`][crmcore.retention.relationship.relationship_phase]:
+  how far the relationship has come (exploration to decline);
+* [`practices`][crmcore.retention.practices]: the methods, strategies,
+  drivers and factors the texts list, as data.
 
 Examples:
     >>> from crmcore import retention
@@ -41,18 +45,36 @@ from crmcore.retention.churn import (
     win_back_plan,
 )
 from crmcore.retention.cohorts import Cohort, CohortTable, cohorts
+from crmcore.retention.practices import (
+    CHURN_PREVENTION,
+    LOYALTY_DRIVERS,
+    LOYALTY_STRATEGIES,
+    RETENTION_FACTORS,
+    RETENTION_METHODS,
+    Practice,
+    practice,
+)
 from crmcore.retention.relationship import (
     EXPECTED_REACH,
     FunnelLevel,
     LevelPolicy,
     LevelSuggestion,
+    PhasePolicy,
+    PhaseReading,
     RelationshipFunnel,
+    RelationshipPhase,
     relationship_funnel,
+    relationship_phase,
     suggest_level,
 )
 
 __all__ = [
+    "CHURN_PREVENTION",
     "EXPECTED_REACH",
+    "LOYALTY_DRIVERS",
+    "LOYALTY_STRATEGIES",
+    "RETENTION_FACTORS",
+    "RETENTION_METHODS",
     "VISIT_STEPS",
     "AtRisk",
     "CareKpis",
@@ -65,7 +87,11 @@ __all__ = [
     "FunnelLevel",
     "LevelPolicy",
     "LevelSuggestion",
+    "PhasePolicy",
+    "PhaseReading",
+    "Practice",
     "RelationshipFunnel",
+    "RelationshipPhase",
     "RiskSignal",
     "WinBack",
     "WinBackPolicy",
@@ -74,7 +100,9 @@ __all__ = [
     "churn_reasons",
     "cohorts",
     "plan_care",
+    "practice",
     "relationship_funnel",
+    "relationship_phase",
     "suggest_level",
     "win_back_plan",
 ]

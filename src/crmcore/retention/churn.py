@@ -292,8 +292,8 @@ def win_back_plan(
     Tiers are ``tiers`` (customer → tier number) or the customer pyramid over
     the values of all the customers given: ``values``, or else their
     historical values. Stages follow ``lifecycle`` (default `LifecyclePolicy()`).
-    A churned customer whose value is negative is let go
-    (``let_go_unprofitable``); the
+    A churned customer who went bankrupt, or whose value is negative
+    (``let_go_unprofitable``), is let go; the
     others get their tier's action, the five visit steps, and — when the
     reason is on the firm's side — a step to treat it. Highest tier and value
     first.
@@ -324,7 +324,9 @@ def win_back_plan(
         value = worth[cid]
         bottom = rules.actions[max(rules.actions)]
         steps: tuple[str, ...]
-        if rules.let_go_unprofitable and value < 0:
+        if reason is ChurnReason.BANKRUPTCY:
+            action, steps = "let go: the customer went bankrupt", ()
+        elif rules.let_go_unprofitable and value < 0:
             action, steps = "let go: the customer cost more than he brought", ()
         else:
             action = bottom if tier is None else rules.actions.get(tier, bottom)

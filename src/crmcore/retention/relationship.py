@@ -1,10 +1,16 @@
-"""How close customers are: the relationship funnel, and a level suggested from contact history.
+"""How close customers are, and how far the relationship has come.
 
 The ladder runs passer-by (过客) → acquaintance (熟人) → friend (朋友) →
 confidant (知己). Of 100 contacts roughly 50 become acquaintances, 10 friends
 and 3 to 5 confidants. A customer's level is recorded on the `Customer`;
 [`suggest_level`][crmcore.retention.relationship.suggest_level] proposes one
 from the contact history and never changes the recorded one.
+
+The relationship also passes through phases — exploration (考察期),
+formation (形成期), stability (稳定期), decline (退化期) — with a switching
+cost that is low while the customer explores and grows as trading goes on;
+[`relationship_phase`][crmcore.retention.relationship.relationship_phase]
+derives the phase from the purchase history.
 """
 
 from __future__ import annotations
@@ -17,16 +23,27 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from crmcore._types import NonNegativeDuration, Timestamp
 from crmcore.entities import Customer
 from crmcore.entities._base import Value
-from crmcore.entities.enums import Channel, Direction, RelationshipLevel
-from crmcore.history import CustomerHistory
+from crmcore.entities.enums import (
+    Channel,
+    Direction,
+    RelationshipLevel,
+    TransactionKind,
+    _Vocabulary,
+)
+from crmcore.history import CustomerHistory, Occasions
+from crmcore.period import Period
 
 __all__ = [
     "EXPECTED_REACH",
     "FunnelLevel",
     "LevelPolicy",
     "LevelSuggestion",
+    "PhasePolicy",
+    "PhaseReading",
     "RelationshipFunnel",
+    "RelationshipPhase",
     "relationship_funnel",
+    "relationship_phase",
     "suggest_level",
 ]
 
@@ -190,4 +207,160 @@ def suggest_level(
         personal_contacts=personal,
         reciprocal_contacts=reciprocal,
         tenure=tenure,
+    )
+
+
+class RelationshipPhase(_Vocabulary):
+    """The phases of a customer relationship, with the switching cost of each.
+
+    Examples:
+        >>> RelationshipPhase.EXPLORATION.switching_cost
+        'low'
+    """
+
+    EXPLORATION = "exploration"
+    """考察期: the customer tries the firm out; switching costs little, customers leave easily."""
+    FORMATION = "formation"
+    """形成期: the customer buys regularly and the relationship is being built."""
+    STABILITY = "stability"
+    """稳定期: trading has gone on long enough that staying saves the customer effort."""
+    DECLINE = "decline"
+    """退化期: the customer buys clearly less than before, or has stopped."""
+
+    @property
+    def switching_cost(self) -> str:
+        """The customer's switching cost in this phase: low, rising, high or falling."""
+        return _SWITCHING_COST[self]
+
+    @property
+    def term(self) -> str:
+        """The source texts' term."""
+        return _PHASE_TERMS[self]
+
+
+_SWITCHING_COST = {
+    RelationshipPhase.EXPLORATION: "low",
+    RelationshipPhase.FORMATION: "rising",
+    RelationshipPhase.STABILITY: "high",
+    RelationshipPhase.DECLINE: "falling",
+}
+_PHASE_TERMS = {
+    RelationshipPhase.EXPLORATION: "考察期",
+    RelationshipPhase.FORMATION: "形成期",
+    RelationshipPhase.STABILITY: "稳定期",
+    RelationshipPhase.DECLINE: "退化期",
+}
+
+
+class PhasePolicy(BaseModel):
+    """When a relationship is in which phase (defaults in the table of `relationship_phase`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window: Period = Field(
+        default=Period(years=1), description="The period activity is compared over."
+    )
+    formation_min_occasions: int = Field(
+        default=3, ge=2, description="Purchase occasions, in all, that end the exploration."
+    )
+    stable_after: Period = Field(
+        default=Period(years=1),
+        description="How long after the first purchase a steady relationship counts as stable.",
+    )
+    decline_ratio: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Fewer occasions in the latest window than this share of the window "
+        "before it is a decline.",
+    )
+
+
+class PhaseReading(Value):
+    """A customer's relationship phase as of a moment, with the evidence."""
+
+    customer_id: str
+    as_of: Timestamp
+    phase: RelationshipPhase | None = Field(description="None for a customer who never bought.")
+    occasions: int = Field(description="Purchase occasions up to as_of.")
+    recent: int = Field(description="Of those, in the latest window.")
+    earlier: int = Field(description="Of those, in the window before it.")
+    first_purchase_at: Timestamp | None
+    detail: str = Field(description="Why the phase, in a sentence.")
+
+
+def relationship_phase(
+    history: CustomerHistory, *, as_of: datetime | str, policy: PhasePolicy | None = None
+) -> PhaseReading:
+    """The phase of the customer's relationship as of ``as_of``, from the purchase occasions.
+
+    The rule, with the defaults (a purchase occasion is a calendar day with
+    purchases, as in the lifecycle):
+
+    | phase | when |
+    |---|---|
+    | exploration (考察期) | fewer than 3 occasions in all |
+    | decline (退化期) | no occasion in the last 12 months, or fewer than half as many as in the 12 months before |
+    | stability (稳定期) | otherwise, when the first purchase is at least 12 months old and the customer also bought in the 12 months before the last |
+    | formation (形成期) | otherwise |
+
+    A customer who never bought has no phase. The tests apply in the order of
+    the table.
+
+    Examples:
+        >>> from crmcore import Customer, CustomerHistory, Money, Transaction
+        >>> days = ["2023-02-01", "2023-06-01", "2023-11-01", "2024-03-01", "2024-08-01"]
+        >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[
+        ...     Transaction(id=f"T-{n}", customer_id="C-1", occurred_at=day,
+        ...                 amount=Money("90", "CNY")) for n, day in enumerate(days)])
+        >>> reading = relationship_phase(history, as_of="2024-12-31")
+        >>> reading.phase.value, reading.phase.switching_cost, reading.recent, reading.earlier
+        ('stability', 'high', 2, 3)
+        >>> relationship_phase(history, as_of="2023-07-01").phase.value
+        'exploration'
+    """  # noqa: E501
+    moment = _AT.validate_python(as_of)
+    rules = policy or PhasePolicy()
+    occasions = Occasions()
+    for sale in history.transactions:
+        if sale.occurred_at > moment:
+            break
+        if sale.kind is TransactionKind.PURCHASE:
+            occasions.add(sale.occurred_at, sale.id, sale.amount.amount)
+    firsts = [o.first for o in occasions.finish()]
+    start = rules.window.before(moment)
+    before = rules.window.before(start)
+    recent = sum(1 for at in firsts if at > start)
+    earlier = sum(1 for at in firsts if before < at <= start)
+    first = firsts[0] if firsts else None
+    phase: RelationshipPhase | None
+    if not firsts:
+        phase, detail = None, "no purchase yet"
+    elif len(firsts) < rules.formation_min_occasions:
+        phase = RelationshipPhase.EXPLORATION
+        detail = f"{len(firsts)} purchase occasion(s), fewer than {rules.formation_min_occasions}"
+    elif recent == 0 or recent < rules.decline_ratio * earlier:
+        phase = RelationshipPhase.DECLINE
+        detail = (
+            f"{recent} occasion(s) in the last {rules.window}, against {earlier} in the "
+            f"{rules.window} before"
+        )
+    elif first is not None and first <= rules.stable_after.before(moment) and earlier > 0:
+        phase = RelationshipPhase.STABILITY
+        detail = (
+            f"buying for more than {rules.stable_after}, {recent} occasion(s) in the last "
+            f"{rules.window} and {earlier} before"
+        )
+    else:
+        phase = RelationshipPhase.FORMATION
+        detail = f"{len(firsts)} occasions, the relationship still young or just resumed"
+    return PhaseReading(
+        customer_id=history.customer_id,
+        as_of=moment,
+        phase=phase,
+        occasions=len(firsts),
+        recent=recent,
+        earlier=earlier,
+        first_purchase_at=first,
+        detail=detail,
     )
