@@ -6,7 +6,16 @@ import pytest
 
 from crmcore import CareTouchpoint, Complaint, Customer, CustomerHistory, Money, Transaction
 from crmcore.errors import CurrencyMismatch
-from crmcore.value import ProfitabilityPolicy, historical_value, profitability
+from crmcore.value import (
+    BAD_CUSTOMER,
+    BIG_CUSTOMER_RISKS,
+    GOOD_CUSTOMER,
+    TARGET_GUIDELINES,
+    ProfitabilityPolicy,
+    criterion,
+    historical_value,
+    profitability,
+)
 
 AS_OF = "2024-12-31T23:59:59+00:00"
 
@@ -96,11 +105,37 @@ def test_bad_customer_signals_follow_the_policy() -> None:
     assert default.signals == ()  # service 70 / 300 = 23 %, discounts 50 / 350 = 14 %
     strict = profitability(FULL, as_of=AS_OF, policy=ProfitabilityPolicy(service_share=0.2))
     (signal,) = strict.signals
-    assert (signal.name, signal.good, signal.detail) == (
+    assert (signal.name, signal.good, signal.detail, signal.criterion) == (
         "costly_to_serve",
         False,
         "cost to serve is 23% of revenue",
+        "costs_more_than_brings",
     )
+
+
+def test_a_profit_or_a_loss_is_a_signal_of_the_texts_good_or_bad_customer() -> None:
+    good = profitability(history(sale(1, "200", cost="100")), as_of=AS_OF).signals
+    assert (good[0].name, good[0].good, good[0].criterion) == ("profitable", True, "profitable")
+    costly = history(sale(1, "100", cost="90"), CALL, COMPLAINT)
+    bad = {s.name: s for s in profitability(costly, as_of=AS_OF).signals}
+    assert (bad["unprofitable"].criterion, bad["unprofitable"].detail) == (
+        "costs_more_than_brings",
+        "cost 100 more than it brought",
+    )
+    discounted = profitability(history(sale(1, "50", "100", "20")), as_of=AS_OF).signals
+    assert {s.name: s.criterion for s in discounted}["heavy_discounts"] == "profit_risk"
+
+
+def test_every_signal_a_criterion_names_is_one_profitability_can_raise() -> None:
+    raised = {"profitable", "unprofitable", "costly_to_serve", "heavy_discounts", "heavy_refunds",
+              "frequent_complaints", "cheap_to_serve", "cost_of_goods_unknown"}  # fmt: skip
+    lists = (GOOD_CUSTOMER, BAD_CUSTOMER, BIG_CUSTOMER_RISKS, TARGET_GUIDELINES)
+    assert [len(x) for x in lists] == [6, 3, 4, 5]
+    named = {signal for group in lists for c in group for signal in c.signals}
+    assert named <= raised
+    assert criterion("financial_risk").checklist and not criterion("profit_risk").checklist
+    with pytest.raises(KeyError, match="No criterion named 'nice'"):
+        criterion("nice")
 
 
 def test_frequent_complaints_and_heavy_refunds_are_flagged() -> None:

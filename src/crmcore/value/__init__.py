@@ -6,6 +6,8 @@
 * [`historical_value`][crmcore.value.profit.historical_value] and
   [`profitability`][crmcore.value.profit.profitability]: what a customer has
   brought and cost, component by component;
+* [`selection`][crmcore.value.selection]: the marks of good and bad
+  customers, big customers' risks and the guidelines for choosing targets;
 * [`retention_value`][crmcore.value.retention.retention_value]: lifetime value
   under constant retention;
 * [`pyramid`][crmcore.value.pyramid.pyramid]: customers tiered by value;
@@ -35,11 +37,24 @@ from crmcore.value.pyramid import TIER_NAMES, Pyramid, Tier, pyramid, tier_count
 from crmcore.value.retention import retention_multiple, retention_value
 from crmcore.value.rfm import HoldoutRow, RfmRow, calibration_holdout, rfm_summary
 from crmcore.value.segments import SEGMENT_GRID, RfmScore, RfmSegment, rfm_scores
+from crmcore.value.selection import (
+    BAD_CUSTOMER,
+    BIG_CUSTOMER_RISKS,
+    GOOD_CUSTOMER,
+    TARGET_GUIDELINES,
+    Criterion,
+    criterion,
+)
 
 __all__ = [
+    "BAD_CUSTOMER",
+    "BIG_CUSTOMER_RISKS",
+    "GOOD_CUSTOMER",
     "SEGMENT_GRID",
+    "TARGET_GUIDELINES",
     "TIER_NAMES",
     "BetaGeo",
+    "Criterion",
     "GammaGamma",
     "HistoricalValue",
     "HoldoutRow",
@@ -52,6 +67,7 @@ __all__ = [
     "Signal",
     "Tier",
     "calibration_holdout",
+    "criterion",
     "historical_value",
     "lifetime_value",
     "profitability",

@@ -34,6 +34,7 @@ from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities._base import Value
 from crmcore.entities.enums import TransactionKind
 from crmcore.history import CustomerHistory, ExactSums
+from crmcore.value.selection import SHOWN_BY_SIGNAL
 
 __all__ = [
     "HistoricalValue",
@@ -274,11 +275,16 @@ class ProfitabilityPolicy(BaseModel):
 
 
 class Signal(Value):
-    """One good- or bad-customer signal the data supports."""
+    """One good- or bad-customer signal the data supports, and the texts' criterion it shows."""
 
     name: str
     good: bool
     detail: str
+    criterion: str | None = Field(
+        default=None,
+        description="The mark of a good or bad customer, or the big-customer risk, it shows "
+        "(crmcore.value.selection); None for a warning about the data.",
+    )
 
 
 class Profitability(Value):
@@ -305,9 +311,21 @@ class Profitability(Value):
 
 
 def _signals(
-    ledger: _Ledger, cost_to_serve: Decimal, policy: ProfitabilityPolicy
+    ledger: _Ledger, cost_to_serve: Decimal, profit: Decimal, policy: ProfitabilityPolicy
+) -> Iterable[Signal]:
+    for signal in _raw_signals(ledger, cost_to_serve, profit, policy):
+        shown = SHOWN_BY_SIGNAL.get(signal.name)
+        yield signal if shown is None else signal.model_copy(update={"criterion": shown})
+
+
+def _raw_signals(
+    ledger: _Ledger, cost_to_serve: Decimal, profit: Decimal, policy: ProfitabilityPolicy
 ) -> Iterable[Signal]:
     revenue = ledger.paid
+    if ledger.purchases and profit > 0:
+        yield Signal(name="profitable", good=True, detail=f"brought a profit of {profit}")
+    elif ledger.purchases and profit < 0:
+        yield Signal(name="unprofitable", good=False, detail=f"cost {-profit} more than it brought")
     serve = cost_to_serve - ledger.discounts
     if revenue and serve / revenue > Decimal(repr(policy.service_share)):
         share = float(serve / revenue)
@@ -360,9 +378,11 @@ def profitability(
 
     A customer who costs more than he brings (``profitable`` is False) is a
     candidate to serve at lower cost or to let go. The signals flag what the
-    data supports of the source texts' good- and bad-customer criteria:
-    costly to serve, heavy discounts, heavy refunds, frequent complaints,
-    cheap to serve, and a warning when costs of goods are missing.
+    data supports of the source texts' good- and bad-customer criteria
+    ([`crmcore.value.selection`][crmcore.value.selection]), each naming the
+    criterion it shows: profitable or unprofitable, costly to serve, heavy
+    discounts (a big customer's profit risk), heavy refunds, frequent
+    complaints, cheap to serve, and a warning when costs of goods are missing.
 
     Raises:
         CurrencyMismatch: The history's amounts are in more than one currency.
@@ -375,7 +395,7 @@ def profitability(
         >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[sale])
         >>> result = profitability(history, as_of="2024-12-31")
         >>> result.profit, result.discounts, [s.name for s in result.signals]
-        (Decimal('20'), Decimal('20'), ['cheap_to_serve'])
+        (Decimal('20'), Decimal('20'), ['profitable', 'cheap_to_serve'])
     """
     moment = _AT.validate_python(as_of)
     ledger = _Ledger.of(history, moment, margin_rate)
@@ -407,5 +427,5 @@ def _profitability(ledger: _Ledger, customer_id: str, policy: ProfitabilityPolic
         profit=profit,
         profitable=profit >= 0,
         cost_coverage=ledger.costed / ledger.purchases if ledger.purchases else None,
-        signals=tuple(_signals(ledger, cost_to_serve, policy)),
+        signals=tuple(_signals(ledger, cost_to_serve, profit, policy)),
     )
