@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from crmcore import CareTouchpoint, Complaint, Customer, CustomerHistory, Money, Transaction
 from crmcore import strategies as crm
 from crmcore.errors import CurrencyMismatch
+from crmcore.lifecycle import RecordedEvent
 from crmcore.retention import CarePolicy, CareRule, care_kpis, plan_care
 
 
@@ -102,9 +103,42 @@ def test_a_resolved_complaint_is_followed_up_three_days_later() -> None:
 def test_rules_can_be_switched_off() -> None:
     history = customer_with("C-1", sale("C-1", 1, "2024-03-01"), birthday="1980-03-10")
     quiet = CarePolicy(
-        greetings=False, purchase_follow_up_days=None, cadence_days=None, win_back=False
+        greetings=False,
+        purchase_follow_up_days=None,
+        order_check_days=None,
+        prospect_days=None,
+        cadence_days=None,
+        win_back=False,
     )
     assert plan_care([history], start="2024-03-01", end="2024-03-31", policy=quiet).tasks == ()
+
+
+def test_care_during_the_purchase_checks_the_order_the_next_day() -> None:
+    history = customer_with("C-1", sale("C-1", 1, "2024-03-04T10:00:00+08:00"))
+    plan = plan_care([history], start="2024-03-01", end="2024-03-31", policy=NO_LIMIT, tiers={})
+    stages = [(t.due, t.rule, t.purchase_stage.value, t.channel.value) for t in plan.tasks]
+    assert stages == [
+        (date(2024, 3, 5), CareRule.ORDER_CHECK, "purchase", "sms"),
+        (date(2024, 3, 11), CareRule.PURCHASE_FOLLOW_UP, "post_purchase", "phone"),
+    ]
+
+
+def test_care_before_the_purchase_informs_target_customers_not_every_prospect() -> None:
+    chosen = RecordedEvent(customer_id="C-1", event="qualify", at="2024-01-10")
+    people = [customer_with("C-1", touch("C-1", 1, "2024-02-15")), customer_with("C-2")]
+    plan = plan_care(people, start="2024-03-01", end="2024-04-30", tiers={}, events=[chosen])
+    tasks = [(t.customer_id, t.due, t.rule, t.purchase_stage.value) for t in plan.tasks]
+    assert tasks == [
+        ("C-1", date(2024, 3, 16), CareRule.PROSPECT_CONTACT, "pre_purchase"),
+        ("C-1", date(2024, 4, 15), CareRule.PROSPECT_CONTACT, "pre_purchase"),
+    ]
+    assert plan_care(people, start="2024-03-01", end="2024-04-30", tiers={}).tasks == ()
+
+
+def test_a_configuration_naming_some_priorities_keeps_the_others() -> None:
+    policy = CarePolicy.model_validate_json('{"priorities": {"greeting": 1}}')
+    assert policy.priorities[CareRule.GREETING] == 1
+    assert policy.priorities[CareRule.ORDER_CHECK] == 4
 
 
 # -- regular contact and win-back ----------------------------------------------------------
@@ -221,6 +255,23 @@ def test_care_is_measured_in_numbers() -> None:
     assert (kpis.satisfaction_change, kpis.satisfaction_pairs) == (2.0, 2)
     assert (kpis.cost, kpis.currency, kpis.cost_per_contact) == (Decimal("14"), "CNY", Decimal("7"))
     assert (kpis.retained, kpis.cost_per_retained) == (2, Decimal("7"))
+
+
+def test_care_is_measured_by_purchase_stage_too() -> None:
+    a = customer_with(
+        "A",
+        touch("A", 1, "2024-03-02", stage="pre_purchase", feedback={"satisfaction": 3}),
+        touch("A", 2, "2024-03-03", stage="purchase", feedback={"satisfaction": 5}),
+        touch("A", 3, "2024-03-04", feedback={"satisfaction": 4}),
+        touch("A", 4, "2024-03-05", feedback={"satisfaction": 2}),
+    )
+    kpis = care_kpis([a], start="2024-03-01", end="2024-03-31")
+    assert kpis.by_purchase_stage == {"post_purchase": 2, "pre_purchase": 1, "purchase": 1}
+    assert kpis.satisfaction_by_purchase_stage == {
+        "post_purchase": 3.0,
+        "pre_purchase": 3.0,
+        "purchase": 5.0,
+    }
 
 
 def test_without_customers_or_data_the_measures_are_none() -> None:

@@ -3,13 +3,15 @@
 [`plan_care`][crmcore.retention.care.plan_care] produces the care contacts due
 between two days, each from one rule:
 
-| rule | when | default |
-|---|---|---|
-| greeting | birthdays and important dates, every year (29 February falls on 28 February in common years) | SMS |
-| purchase follow-up | a set time after each purchase occasion | 7 days, by phone |
-| complaint follow-up | a set time after a complaint was resolved | 3 days, by phone |
-| regular contact | a customer still buying with no contact or purchase within the tier's cadence | 30 / 60 / 90 / 180 days for tiers 1 to 4 |
-| win-back | a churned customer worth winning back, as soon as possible | visit for tiers 1 and 2, phone, e-mail |
+| rule | purchase stage | when | default |
+|---|---|---|---|
+| prospect contact | before | a target customer who has not bought, with no contact within the cadence: information about the offer | every 30 days, by e-mail |
+| order check | during | a set time after each purchase occasion: did the order go as expected (delivery, installation) | 1 day, by SMS |
+| greeting | after | birthdays and important dates, every year (29 February falls on 28 February in common years) | SMS |
+| purchase follow-up | after | a set time after each purchase occasion | 7 days, by phone |
+| complaint follow-up | after | a set time after a complaint was resolved | 3 days, by phone |
+| regular contact | after | a customer still buying with no contact or purchase within the tier's cadence | 30 / 60 / 90 / 180 days for tiers 1 to 4 |
+| win-back | after | a churned customer worth winning back, as soon as possible | visit for tiers 1 and 2, phone, e-mail |
 
 Then at most ``max_per_week`` contacts per customer and calendar week (Monday
 to Sunday) are kept, by priority; the others are listed in ``throttled``,
@@ -24,9 +26,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crmcore._types import MAX_DAYS, Days
 from crmcore.entities._base import Value
@@ -35,26 +37,38 @@ from crmcore.entities.enums import (
     ComplaintStatus,
     ContactFunction,
     Direction,
+    PurchaseStage,
     TransactionKind,
     _Vocabulary,
 )
 from crmcore.errors import CurrencyMismatch
 from crmcore.history import CustomerHistory
-from crmcore.lifecycle import LifecyclePolicy, replay
-from crmcore.retention.churn import _values, win_back_plan
+from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, RecordedEvent, replay
+from crmcore.retention.churn import _events_of, _values, win_back_plan
 from crmcore.value.pyramid import pyramid
 
 __all__ = ["CareKpis", "CarePlan", "CarePolicy", "CareRule", "CareTask", "care_kpis", "plan_care"]
 
 
 class CareRule(_Vocabulary):
-    """The rule that produced a care task."""
+    """The rule that produced a care task, and the purchase stage its care belongs to."""
 
+    PROSPECT_CONTACT = "prospect_contact"
+    ORDER_CHECK = "order_check"
     GREETING = "greeting"
     PURCHASE_FOLLOW_UP = "purchase_follow_up"
     COMPLAINT_FOLLOW_UP = "complaint_follow_up"
     REGULAR_CONTACT = "regular_contact"
     WIN_BACK = "win_back"
+
+    @property
+    def purchase_stage(self) -> PurchaseStage:
+        """Before, during or after the purchase: where the texts place this care."""
+        if self is CareRule.PROSPECT_CONTACT:
+            return PurchaseStage.PRE_PURCHASE
+        if self is CareRule.ORDER_CHECK:
+            return PurchaseStage.PURCHASE
+        return PurchaseStage.POST_PURCHASE
 
 
 class CareTask(Value):
@@ -70,6 +84,11 @@ class CareTask(Value):
     source_id: str | None = Field(
         default=None, description="The record behind the task (a transaction, a complaint)."
     )
+
+    @property
+    def purchase_stage(self) -> PurchaseStage:
+        """Before, during or after the purchase (from the rule)."""
+        return self.rule.purchase_stage
 
 
 class CarePlan(Value):
@@ -93,6 +112,18 @@ class CarePolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    prospect_days: Days | None = Field(
+        default=30,
+        description="Days between pre-purchase contacts with a target customer who has not "
+        "bought; None switches the rule off.",
+    )
+    prospect_channel: Channel = Channel.EMAIL
+    order_check_days: Days | None = Field(
+        default=1,
+        description="Days after a purchase occasion to check that the order went as expected; "
+        "None switches the rule off.",
+    )
+    order_check_channel: Channel = Channel.SMS
     greetings: bool = True
     greeting_channel: Channel = Channel.SMS
     purchase_follow_up_days: Days | None = 7
@@ -114,14 +145,29 @@ class CarePolicy(BaseModel):
     win_back: bool = True
     max_per_week: int | None = Field(default=1, ge=1)
     priorities: dict[CareRule, int] = Field(
-        default_factory=lambda: {
-            CareRule.WIN_BACK: 1,
-            CareRule.COMPLAINT_FOLLOW_UP: 2,
-            CareRule.PURCHASE_FOLLOW_UP: 3,
-            CareRule.REGULAR_CONTACT: 4,
-            CareRule.GREETING: 5,
-        }
+        default_factory=lambda: dict(_PRIORITIES),
+        description="The priority of each rule, 1 the most urgent; rules not given keep "
+        "their default.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_priorities(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("priorities"), dict):
+            given = {CareRule(k): v for k, v in data["priorities"].items()}
+            data = {**data, "priorities": {**_PRIORITIES, **given}}
+        return data
+
+
+_PRIORITIES: dict[CareRule, int] = {
+    CareRule.WIN_BACK: 1,
+    CareRule.COMPLAINT_FOLLOW_UP: 2,
+    CareRule.PURCHASE_FOLLOW_UP: 3,
+    CareRule.ORDER_CHECK: 4,
+    CareRule.REGULAR_CONTACT: 5,
+    CareRule.PROSPECT_CONTACT: 6,
+    CareRule.GREETING: 7,
+}
 
 
 def _day(moment: date | datetime | str) -> date:
@@ -152,12 +198,18 @@ def plan_care(
     tiers: Mapping[str, int] | None = None,
     values: Mapping[str, float] | None = None,
     lifecycle: LifecyclePolicy | None = None,
+    events: Iterable[RecordedEvent] = (),
 ) -> CarePlan:
     """Plan the care contacts due from ``start`` to ``end`` (both days included).
 
-    Follow-ups come from the records up to ``end``; the lifecycle stages and
-    the last contacts are those known at ``start``. Tiers are ``tiers``
-    (customer → 1 to 4) or the customer pyramid over historical values.
+    Care spans the purchase: before it (prospect contacts with target
+    customers), during it (order checks) and after it (follow-ups,
+    greetings, regular contact, win-back); each task's ``purchase_stage``
+    says which. Follow-ups and order checks come from the records up to
+    ``end``; the lifecycle stages (with the recorded ``events``, such as the
+    qualifications that make targets) and the last contacts are those known
+    at ``start``. Tiers are ``tiers`` (customer → 1 to 4) or the customer
+    pyramid over historical values.
 
     Raises:
         ValueError: ``end`` before ``start``.
@@ -185,6 +237,7 @@ def plan_care(
     if tiers is None:
         tiers = pyramid(worth).tiers if rules.cadence_days or rules.win_back else {}
     found: dict[tuple[str, date, CareRule, str], CareTask] = {}
+    by_customer = _events_of(events)
 
     def add(
         cid: str,
@@ -226,15 +279,21 @@ def plan_care(
                         rules.greeting_channel,
                         ContactFunction.CARE,
                     )
-        if rules.purchase_follow_up_days is not None:
-            after = timedelta(days=rules.purchase_follow_up_days)
+        for days, rule, purpose, channel, function in (
+            (rules.order_check_days, CareRule.ORDER_CHECK, "check that the order went as expected",
+             rules.order_check_channel, ContactFunction.TRANSACTION),
+            (rules.purchase_follow_up_days, CareRule.PURCHASE_FOLLOW_UP,
+             "follow-up after a purchase", rules.follow_up_channel, ContactFunction.SERVICE),
+        ):  # fmt: skip
+            if days is None:
+                continue
+            after = timedelta(days=days)
             for sale in history.transactions:
                 if sale.occurred_at > closing:
                     break
                 if sale.kind is TransactionKind.PURCHASE:
-                    add(cid, sale.occurred_at.date() + after, CareRule.PURCHASE_FOLLOW_UP,
-                        "follow-up after a purchase", rules.follow_up_channel,
-                        ContactFunction.SERVICE, sale.id)  # fmt: skip
+                    add(cid, sale.occurred_at.date() + after, rule, purpose, channel, function,
+                        sale.id)  # fmt: skip
         if rules.complaint_follow_up_days is not None:
             after = timedelta(days=rules.complaint_follow_up_days)
             for complaint in history.complaints:
@@ -244,21 +303,46 @@ def plan_care(
                         "follow-up after a resolved complaint", rules.follow_up_channel,
                         ContactFunction.SERVICE, complaint.id)  # fmt: skip
         tier = tiers.get(cid)
-        if rules.cadence_days and tier in rules.cadence_days:
-            stage = replay(history, as_of=opening, policy=lifecycle).stage
-            if stage.is_buying:
-                cadence = timedelta(days=rules.cadence_days[tier])
-                contacts = [p.occurred_at for p in history.touchpoints if p.occurred_at < opening]
-                contacts += [t.occurred_at for t in history.transactions if t.occurred_at < opening]
-                due = max(max(contacts).date() + cadence, first) if contacts else first
-                channel = rules.tier_channels.get(tier, Channel.PHONE)
+        regular = bool(rules.cadence_days) and tier in (rules.cadence_days or {})
+        if regular or rules.prospect_days is not None:
+            stage = replay(
+                history, as_of=opening, policy=lifecycle, events=by_customer.get(cid, ())
+            ).stage
+            contacts = [p.occurred_at for p in history.touchpoints if p.occurred_at < opening]
+            contacts += [t.occurred_at for t in history.transactions if t.occurred_at < opening]
+            latest = max(contacts).date() if contacts else None
+            due_days: int | None = None
+            if stage.is_buying and regular and tier is not None and rules.cadence_days:
+                due_days, rule, function = (
+                    rules.cadence_days[tier],
+                    CareRule.REGULAR_CONTACT,
+                    ContactFunction.CARE,
+                )
+                purpose, channel = (
+                    f"regular contact, tier {tier}",
+                    rules.tier_channels.get(tier, Channel.PHONE),
+                )
+            elif stage is LifecycleStage.TARGET and rules.prospect_days is not None:
+                due_days, rule, function = (
+                    rules.prospect_days,
+                    CareRule.PROSPECT_CONTACT,
+                    ContactFunction.INFORMATION,
+                )
+                purpose, channel = "information for a target customer", rules.prospect_channel
+            if due_days is not None:
+                cadence = timedelta(days=due_days)
+                due = max(latest + cadence, first) if latest is not None else first
                 while due <= last:
-                    purpose = f"regular contact, tier {tier}"
-                    add(cid, due, CareRule.REGULAR_CONTACT, purpose, channel, ContactFunction.CARE)
+                    add(cid, due, rule, purpose, channel, function)
                     due += cadence
     if rules.win_back:
         for plan in win_back_plan(
-            records, as_of=opening, tiers=tiers, values=worth, lifecycle=lifecycle
+            records,
+            as_of=opening,
+            tiers=tiers,
+            values=worth,
+            lifecycle=lifecycle,
+            events=[e for group in by_customer.values() for e in group],
         ):
             if plan.steps:  # the ones worth winning back
                 channel = rules.tier_channels.get(plan.tier or 4, Channel.PHONE)
@@ -300,6 +384,14 @@ class CareKpis(Value):
     by_channel: dict[str, int]
     by_function: dict[str, int]
     by_stage: dict[str, int] = Field(description="Contacts by the customer's lifecycle stage.")
+    by_purchase_stage: dict[str, int] = Field(
+        default_factory=dict,
+        description="Contacts by purchase stage: before, during or after the purchase.",
+    )
+    satisfaction_by_purchase_stage: dict[str, float] = Field(
+        default_factory=dict,
+        description="Mean 1-5 rating given in the period's contacts, by purchase stage.",
+    )
     response_rate: float | None = Field(
         description="Share of outbound contacts recording a response that got one."
     )
@@ -326,8 +418,9 @@ def care_kpis(
 ) -> CareKpis:
     """Measure care from ``start`` to ``end`` (both days included), in numbers, not impressions.
 
-    Coverage, contacts per customer by channel, function and lifecycle stage
-    (the stage at ``start``), the response rate of outbound contacts, the mean
+    Coverage, contacts per customer by channel, function, lifecycle stage
+    (the stage at ``start``) and purchase stage (before, during or after the
+    purchase, with the mean rating given in each), the response rate of outbound contacts, the mean
     ratings, the change in satisfaction around contacts, and the cost per
     contact and per customer retained (buying at ``start`` and at ``end``).
 
@@ -357,6 +450,8 @@ def care_kpis(
     by_channel: Counter[str] = Counter()
     by_function: Counter[str] = Counter()
     by_stage: Counter[str] = Counter()
+    by_purchase_stage: Counter[str] = Counter()
+    rated: dict[str, list[int]] = {}
     reached: Counter[str] = Counter()
     sizes: Counter[str] = Counter()
     tier_reached: Counter[int] = Counter()
@@ -392,6 +487,7 @@ def care_kpis(
             by_channel[contact.channel.value] += 1
             by_function[contact.function.value] += 1
             by_stage[stage.value] += 1
+            by_purchase_stage[contact.stage.value] += 1
             if contact.direction is Direction.OUTBOUND and contact.responded is not None:
                 asked += 1
                 answered += contact.responded
@@ -400,6 +496,7 @@ def care_kpis(
                     recommend.append(contact.feedback.recommend)
                 if contact.feedback.satisfaction is not None:
                     satisfaction.append(contact.feedback.satisfaction)
+                    rated.setdefault(contact.stage.value, []).append(contact.feedback.satisfaction)
             if contact.cost is not None:
                 if currency is None:
                     currency = contact.cost.currency
@@ -426,6 +523,8 @@ def care_kpis(
         by_channel=dict(sorted(by_channel.items())),
         by_function=dict(sorted(by_function.items())),
         by_stage=dict(sorted(by_stage.items())),
+        by_purchase_stage=dict(sorted(by_purchase_stage.items())),
+        satisfaction_by_purchase_stage={k: sum(v) / len(v) for k, v in sorted(rated.items())},
         response_rate=answered / asked if asked else None,
         mean_recommend=sum(recommend) / len(recommend) if recommend else None,
         mean_satisfaction=sum(satisfaction) / len(satisfaction) if satisfaction else None,
