@@ -916,7 +916,8 @@ class LoyaltyTrail:
     complaints — fed one record at a time in any order, and `summary` gives
     at any moment the summary `summarize` would give from the records up to
     it, in the fields the loyalty index reads (the others keep their
-    defaults).
+    defaults). Kept small, as a portfolio holds one per customer: instants
+    as integers, amounts as exact integers over a power of ten.
 
     Examples:
         >>> from crmcore import Customer, Money, Transaction
@@ -936,12 +937,10 @@ class LoyaltyTrail:
         "_days",
         "_firsts",
         "_pending",
-        "_priced",
-        "_purchases",
+        "_places",
         "_quality",
-        "_refunds",
-        "_selections",
         "_sorted",
+        "_tables",
         "_wallet",
         "_window",
         "currency",
@@ -952,16 +951,44 @@ class LoyaltyTrail:
         self._wallet = customer.wallet
         self._window = window
         self.currency: str | None = None
-        self._days: dict[int, datetime] = {}  # each purchase day's first purchase
-        self._firsts: list[datetime] | None = None
-        self._purchases: list[tuple[datetime, Decimal]] = []
-        self._refunds: list[tuple[datetime, Decimal]] = []
-        self._selections: list[tuple[datetime, int]] = []
-        self._priced: list[tuple[datetime, str, Decimal, int]] = []
+        self._days: dict[int, int] = {}  # each purchase day's first purchase (µs)
+        self._firsts: list[int] | None = None
+        # columns per table, the first one the instant in µs since the epoch:
+        # purchases (instant, amount units), refunds (instant, amount units),
+        # selections (instant, µs taken), priced purchases (instant, day,
+        # product, list amount units, quantity); amount units are 10**-_places
+        self._tables: dict[str, list[Any]] = {
+            "purchases": [array("q"), array("q")],
+            "refunds": [array("q"), array("q")],
+            "selections": [array("q"), array("q")],
+            "priced": [array("q"), array("i"), [], array("q"), array("q")],
+        }
+        self._places = 0
         self._attitudes: list[tuple[datetime, str, CompetitorAttitude]] = []
         self._quality: list[tuple[datetime, bool]] = []
         self._sorted = True
         self._pending: CustomerHistory | None = None  # records not read yet
+
+    def _units(self, amount: Decimal) -> int:
+        units = amount.scaleb(self._places, _EXACT)
+        if units != units.to_integral_value():
+            exponent = amount.as_tuple().exponent
+            assert isinstance(exponent, int)  # money amounts are finite
+            more = -exponent - self._places
+            for table, column in _AMOUNT_COLUMNS:
+                columns = self._tables[table]
+                columns[column] = _integers(u * 10**more for u in columns[column])
+            self._places += more
+            units = amount.scaleb(self._places, _EXACT)
+        return int(units)
+
+    def _add(self, table: str, *values: Any) -> None:
+        columns = self._tables[table]
+        for n, value in enumerate(values):
+            try:
+                columns[n].append(value)
+            except OverflowError:  # beyond 64 bits: plain integers from now on
+                columns[n] = [*columns[n], value]
 
     def sale(self, sale: Transaction) -> None:
         """Keep what the loyalty index reads of a transaction.
@@ -975,20 +1002,23 @@ class LoyaltyTrail:
             self.currency = amount.currency
         elif amount.currency != self.currency:
             raise CurrencyMismatch("add", self.currency, amount.currency)
-        at, self._sorted, self._firsts = sale.occurred_at, False, None
+        at = sale.occurred_at
+        micros = (at - _EPOCH) // _MICROSECOND
+        self._sorted, self._firsts = False, None
         if not sale.is_purchase:
-            self._refunds.append((at, amount.amount))
+            self._add("refunds", micros, self._units(amount.amount))
             return
         day = at.toordinal()  # an occasion is a calendar day, in the purchase's own zone
         first = self._days.get(day)
-        if first is None or at < first:
-            self._days[day] = at
-        self._purchases.append((at, amount.amount))
+        if first is None or micros < first:
+            self._days[day] = micros
+        self._add("purchases", micros, self._units(amount.amount))
         chosen, product, listed = sale.selection_time, sale.product, sale.list_amount
         if chosen is not None:
-            self._selections.append((at, chosen // _MICROSECOND))
+            self._add("selections", micros, chosen // _MICROSECOND)
         if product is not None and listed is not None:  # one copy of each product name
-            self._priced.append((at, sys.intern(product), listed.amount, sale.quantity))
+            units = self._units(listed.amount)
+            self._add("priced", micros, day, sys.intern(product), units, sale.quantity)
 
     def complaint(self, complaint: Complaint) -> None:
         """Keep a product-quality complaint (the only kind the loyalty index reads)."""
@@ -1020,37 +1050,12 @@ class LoyaltyTrail:
 
     def _load(self, history: CustomerHistory) -> None:
         self._pending = None
-        sales = history.transactions
-        currencies = {t.amount.currency for t in sales}
-        if len(currencies) > 1:
-            first, other = sorted(currencies)[:2]
-            raise CurrencyMismatch("add", first, other)
-        self.currency = next(iter(currencies), None)
-        bought = [t for t in sales if t.kind is TransactionKind.PURCHASE]
-        self._purchases = [(t.occurred_at, t.amount.amount) for t in bought]
-        self._refunds = [
-            (t.occurred_at, t.amount.amount)
-            for t in sales
-            if t.kind is not TransactionKind.PURCHASE
-        ]
-        self._selections = [
-            (t.occurred_at, t.selection_time // _MICROSECOND)
-            for t in bought
-            if t.selection_time is not None
-        ]
-        self._priced = [
-            (t.occurred_at, t.product, t.list_amount.amount, t.quantity)
-            for t in bought
-            if t.product is not None and t.list_amount is not None
-        ]
-        days = self._days
-        for at, _ in self._purchases:  # in time order: the first of a day is met first
-            days.setdefault(at.toordinal(), at)
+        for sale in history.transactions:
+            self.sale(sale)
         for complaint in history.complaints:
             self.complaint(complaint)
         for contact in history.touchpoints:
             self.contact(contact)
-        self._sorted = False
 
     @property
     def window(self) -> Period:
@@ -1067,19 +1072,20 @@ class LoyaltyTrail:
         found = set()
         history = self._pending
         if history is None:
-            bought: Sequence[Any] = self._purchases
+            tables = self._tables
+            bought = bool(tables["purchases"][0])
             kinds = (
-                bool(self._selections),
-                len(self._priced) > 1,
+                bool(tables["selections"][0]),
+                len(tables["priced"][0]) > 1,
                 bool(self._attitudes),
                 bool(self._quality),
             )
         else:
-            sales = history.transactions
-            bought = [t for t in sales if t.kind is TransactionKind.PURCHASE]
+            sales = [t for t in history.transactions if t.kind is TransactionKind.PURCHASE]
+            bought = bool(sales)
             kinds = (
-                any(_chosen(t) for t in bought),
-                sum(1 for t in bought if _listed(t)) > 1,
+                any(_chosen(t) for t in sales),
+                sum(1 for t in sales if _listed(t)) > 1,
                 any(_stated(p) for p in history.touchpoints),
                 any(_quality(k) for k in history.complaints),
             )
@@ -1092,10 +1098,17 @@ class LoyaltyTrail:
         return frozenset(found)
 
     def _sort(self) -> None:
-        for records in (self._purchases, self._refunds, self._selections, self._priced):
-            records.sort(key=lambda record: record[0])
+        for name, columns in self._tables.items():
+            times = columns[0]
+            order = sorted(range(len(times)), key=times.__getitem__)
+            if order != list(range(len(order))):
+                self._tables[name] = [_reordered(column, order) for column in columns]
         self._firsts = sorted(self._days.values())
         self._sorted = True
+
+    def _amount(self, units: int) -> Money:
+        assert self.currency is not None  # amounts were kept
+        return Money(Decimal(units).scaleb(-self._places, _EXACT), self.currency)
 
     def summary(self, at: datetime) -> CustomerSummary:
         """The summary as of ``at`` in the fields the loyalty index reads.
@@ -1103,7 +1116,8 @@ class LoyaltyTrail:
         Those fields equal `summarize`'s over the trail's window ending at
         ``at``: the occasions, first and last purchase, spend and refunds in
         the window, selection times, price rises, the latest competitor
-        attitude and the quality complaints tolerated.
+        attitude and the quality complaints tolerated (instants come back in
+        UTC).
         """
         if self._pending is not None:
             self._load(self._pending)
@@ -1112,6 +1126,7 @@ class LoyaltyTrail:
         firsts = self._firsts
         assert firsts is not None  # sorted above
         start = self._window.before(at)
+        now, since = (at - _EPOCH) // _MICROSECOND, (start - _EPOCH) // _MICROSECOND
         values: dict[str, Any] = {
             "customer_id": self._customer_id,
             "as_of": at,
@@ -1119,42 +1134,41 @@ class LoyaltyTrail:
             "window_start": start,
             "wallet": self._wallet,
         }
-        count = bisect_right(firsts, at)
+        tables = self._tables
+        times, units = tables["purchases"]
+        bought = bisect_right(times, now)
+        count = bisect_right(firsts, now)
         last = None
         if count:
-            bought = self._purchases[: _upto(self._purchases, at)]
-            last = max(when for when, _ in bought)
-            recent = count - bisect_right(firsts, start)
+            last = _EPOCH + timedelta(microseconds=times[bought - 1])
+            recent = count - bisect_right(firsts, since)
             values |= {
                 "occasions_total": count,
                 "occasions": recent,
-                "repeat_occasions": recent - (firsts[0] > start),
-                "first_purchase_at": firsts[0],
+                "repeat_occasions": recent - (firsts[0] > since),
+                "first_purchase_at": _EPOCH + timedelta(microseconds=firsts[0]),
                 "last_purchase_at": last,
             }
-        sums = ExactSums(2, self.currency)
-        for index, records in enumerate((self._purchases, self._refunds)):
-            for when, amount in records[: _upto(records, at)]:
-                if when > start:
-                    sums.add(index, amount, self.currency or "")
-        for index, name in enumerate(("spend", "refunds")):
-            total = sums.get(index)
-            if total is not None and self.currency is not None:
-                values[name] = Money(total, self.currency)
-        chosen = [
-            timedelta(microseconds=micros)
-            for when, micros in self._selections[: _upto(self._selections, at)]
-            if when > start
-        ]
-        if chosen:
+        for name, table in (("spend", "purchases"), ("refunds", "refunds")):
+            times, units = tables[table]
+            low, high = bisect_right(times, since), bisect_right(times, now)
+            if high > low:
+                values[name] = self._amount(sum(units[low:high]))
+        times, taken = tables["selections"]
+        low, high = bisect_right(times, since), bisect_right(times, now)
+        if high > low:
+            chosen = [timedelta(microseconds=m) for m in taken[low:high]]
             values |= {"selections": len(chosen), "selection_time": _median(chosen)}
+        times, days, products, listed, quantities = tables["priced"]
         priced: dict[tuple[str, int], list[Any]] = {}
-        for when, product, listed, quantity in self._priced[: _upto(self._priced, at)]:
-            day = priced.setdefault((product, when.toordinal()), [Decimal(0), 0, when])
-            day[0] += listed
-            day[1] += quantity
-            day[2] = max(day[2], when)
-        rises, fall, rise = _price_rises(priced, start)
+        for n in range(bisect_right(times, now)):
+            day = priced.setdefault((products[n], days[n]), [0, 0, times[n]])
+            day[0] += listed[n]
+            day[1] += quantities[n]
+            day[2] = max(day[2], times[n])
+        for day in priced.values():
+            day[0] = Decimal(day[0])  # exact: the rises compare and divide list totals
+        rises, fall, rise = _price_rises(priced, since)
         if rises:
             values |= {"price_rises": rises, "price_elasticity": fall / rise}
         seen = [(when, cid, attitude) for when, cid, attitude in self._attitudes if when <= at]
@@ -1168,6 +1182,15 @@ class LoyaltyTrail:
             )
         # every value is computed here as the summary's own: built without validating again
         return trusted(CustomerSummary, {**_SUMMARY_DEFAULTS, **_fresh(), **values})
+
+
+#: The trail's columns holding amounts (table, column), rescaled together.
+_AMOUNT_COLUMNS = (("purchases", 1), ("refunds", 1), ("priced", 3))
+
+
+def _reordered(column: Any, order: list[int]) -> Any:
+    values = [column[n] for n in order]
+    return array(column.typecode, values) if isinstance(column, array) else values
 
 
 _SUMMARY_DEFAULTS = {
@@ -1215,7 +1238,7 @@ def _followed(occasions: Sequence[Occasion], received: Sequence[datetime], start
 
 
 def _price_rises(
-    priced: dict[tuple[str, int], list[Any]], start: datetime
+    priced: dict[tuple[str, int], list[Any]], start: datetime | int
 ) -> tuple[int, float, float]:
     """The window's price rises: how many, the sum of quantity falls and of price rises.
 
@@ -1223,9 +1246,10 @@ def _price_rises(
     previous purchase day of it: a rise is a unit list price more than
     `PRICE_RISE_MIN` above a positive previous one, on a day whose last
     purchase of the product is in the window. Its quantity fall is
-    ``(q0 - q1) / q0`` and its price rise ``p1 / p0 - 1``.
+    ``(q0 - q1) / q0`` and its price rise ``p1 / p0 - 1``. ``start`` and the
+    days' last purchases are both instants, or both µs since the epoch.
     """
-    by_product: dict[str, list[tuple[int, Decimal, int, datetime]]] = {}
+    by_product: dict[str, list[tuple[int, Decimal, int, Any]]] = {}
     for (product, day), (listed, quantity, last) in priced.items():
         by_product.setdefault(product, []).append((day, listed, quantity, last))
     rises, fall, rise = 0, 0.0, 0.0
