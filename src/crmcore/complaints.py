@@ -13,30 +13,56 @@ from any open status and recorded in ``escalated_at`` by
 [`sla_status`][crmcore.complaints.sla_status] measures a complaint against an
 [`SlaPolicy`][crmcore.complaints.SlaPolicy]: time to first response and time
 to resolution, by severity, in calendar time.
+
+Complaint management has two more measures than the system itself: trained
+staff and prevention. Staff record them as
+[`ComplaintAction`][crmcore.complaints.ComplaintAction]s, and
+[`complaint_management_kpis`][crmcore.complaints.complaint_management_kpis]
+measures all three for a period.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
 
 from crmcore._machine import StateTable
-from crmcore._types import DerivedTimestamp, PositiveDuration, Timestamp
+from crmcore._types import (
+    DerivedTimestamp,
+    Id,
+    NonNegativeMoney,
+    PositiveDuration,
+    Text,
+    Timestamp,
+)
 from crmcore.entities import Complaint, StatusChange
 from crmcore.entities._base import Value
 from crmcore.entities.complaint import outcome_problem
-from crmcore.entities.enums import ComplaintStatus, RecoveryAction, Severity, _Vocabulary
-from crmcore.errors import InvalidTransition, OutOfOrder
+from crmcore.entities.enums import (
+    ComplaintCategory,
+    ComplaintStatus,
+    RecoveryAction,
+    Severity,
+    _Vocabulary,
+)
+from crmcore.errors import CurrencyMismatch, InvalidTransition, OutOfOrder
+from crmcore.period import Period
 
 __all__ = [
     "HANDLING_STEPS",
     "MOVES",
+    "ActionEffect",
+    "ComplaintAction",
     "ComplaintEvent",
+    "ComplaintManagementKpis",
     "HandlingStep",
+    "ManagementMeasure",
     "SlaClock",
     "SlaPolicy",
     "SlaReport",
@@ -44,6 +70,7 @@ __all__ = [
     "SlaTarget",
     "apply",
     "check_workflow",
+    "complaint_management_kpis",
     "escalate",
     "sla_status",
     "to_mermaid",
@@ -526,3 +553,183 @@ def sla_status(
 
 
 _DEFAULT_POLICY = SlaPolicy()
+
+
+class ManagementMeasure(_Vocabulary):
+    """The three measures of complaint management the texts name, besides handling each case."""
+
+    SYSTEM = "system"
+    """A complete complaint system (完善的投诉系统): the workflow and its service levels."""
+    TRAINING = "training"
+    """Front-line staff trained to receive and settle complaints (培训员工)."""
+    PREVENTION = "prevention"
+    """Causes removed so that complaints do not arise (预防)."""
+
+
+class ComplaintAction(Value):
+    """A complaint-management action staff recorded: a training session or a prevention measure.
+
+    ``category`` is the kind of complaint it addresses (``None``: all of
+    them); ``staff`` how many people a training reached.
+
+    Examples:
+        >>> ComplaintAction(id="A-1", measure="training", at="2024-03-01", category="staff",
+        ...                 staff=12).measure.value
+        'training'
+    """
+
+    id: Id
+    measure: ManagementMeasure
+    at: Timestamp
+    category: ComplaintCategory | None = None
+    staff: int | None = Field(default=None, ge=1, description="People trained (a training).")
+    cost: NonNegativeMoney | None = None
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _a_recorded_action(self) -> ComplaintAction:
+        if self.measure is ManagementMeasure.SYSTEM:
+            raise PydanticCustomError(
+                "system_action",
+                "measure system is the complaint workflow itself; record a training or a "
+                "prevention",
+            )
+        if self.staff is not None and self.measure is not ManagementMeasure.TRAINING:
+            raise PydanticCustomError("staff_without_training", "only a training has staff")
+        return self
+
+
+class ActionEffect(Value):
+    """Complaints of the action's kind received in equal periods before and after it."""
+
+    action_id: str
+    measure: ManagementMeasure
+    category: ComplaintCategory | None
+    at: Timestamp
+    before: int = Field(description="Complaints in the horizon before the action.")
+    after: int = Field(description="Complaints in the horizon after it.")
+    change: float | None = Field(
+        description="after ÷ before − 1 (−0.25: a quarter fewer); None without complaints before."
+    )
+    complete: bool = Field(description="Whether the horizon after the action has passed.")
+
+
+class ComplaintManagementKpis(Value):
+    """Complaint management in numbers for a period: the system, the training, the prevention."""
+
+    start: Timestamp
+    end: Timestamp
+    complaints: int = Field(description="Complaints received in the period.")
+    by_category: dict[str, int]
+    first_response_met: float | None = Field(
+        description="Of the period's complaints whose first-response clock stopped, the share "
+        "in time."
+    )
+    resolution_met: float | None = Field(
+        description="Of those whose resolution clock stopped, the share in time."
+    )
+    trainings: int
+    staff_trained: int
+    preventions: int
+    cost: Decimal | None = Field(description="The recorded cost of the period's actions.")
+    currency: str | None
+    effects: tuple[ActionEffect, ...] = Field(
+        description="For each action in the period, its kind of complaints before and after."
+    )
+
+
+def complaint_management_kpis(
+    complaints: Iterable[Complaint],
+    actions: Iterable[ComplaintAction],
+    *,
+    start: datetime | str,
+    end: datetime | str,
+    horizon: Period | str = "P90D",
+    sla: SlaPolicy | None = None,
+) -> ComplaintManagementKpis:
+    """Measure complaint management from ``start`` to ``end``: its three measures in numbers.
+
+    The system by the share of complaints answered and settled within their
+    service levels (among those whose clock stopped by ``end``); training
+    and prevention by the actions recorded in the period, their cost, and
+    each action's effect: the complaints of its category (all, without one)
+    received in the ``horizon`` before it against the same length after it.
+
+    Raises:
+        ValueError: ``end`` before ``start``.
+        CurrencyMismatch: Action costs in more than one currency.
+
+    Examples:
+        >>> from crmcore import Complaint
+        >>> def k(n, day):
+        ...     return Complaint(id=f"K-{n}", customer_id="C-1", received_at=day,
+        ...                      category="delivery", severity="low")
+        >>> fix = ComplaintAction(id="A-1", measure="prevention", at="2024-04-01",
+        ...                       category="delivery")
+        >>> kpis = complaint_management_kpis(
+        ...     [k(1, "2024-02-10"), k(2, "2024-03-05"), k(3, "2024-05-20")], [fix],
+        ...     start="2024-01-01", end="2024-12-31")
+        >>> [(e.before, e.after, e.change) for e in kpis.effects]
+        [(2, 1, -0.5)]
+    """
+    opening, closing = _AT.validate_python(start), _AT.validate_python(end)
+    if closing < opening:
+        raise ValueError("end must not be before start.")
+    span = horizon if isinstance(horizon, Period) else Period.parse(horizon)
+    policy = sla or _DEFAULT_POLICY
+    received = sorted(complaints, key=lambda c: (c.received_at, c.id))
+    inside = [c for c in received if opening <= c.received_at <= closing]
+    by_category = Counter(c.category.value for c in inside)
+    stopped = {"first_response": [0, 0], "resolution": [0, 0]}
+    for complaint in inside:
+        report = sla_status(complaint, as_of=closing, policy=policy)
+        for name in stopped:
+            clock: SlaClock = getattr(report, name)
+            if clock.stopped_at is not None:
+                stopped[name][0] += 1
+                stopped[name][1] += clock.status is SlaStatus.MET
+    done = sorted((a for a in actions if opening <= a.at <= closing), key=lambda a: (a.at, a.id))
+    cost, currency, costed = Decimal(0), None, False
+    effects = []
+    for action in done:
+        if action.cost is not None:
+            if currency is None:
+                currency = action.cost.currency
+            elif action.cost.currency != currency:
+                raise CurrencyMismatch("add", currency, action.cost.currency)
+            cost, costed = cost + action.cost.amount, True
+        kind = [c for c in received if action.category in (None, c.category)]
+        since, until = span.before(action.at), span.after(action.at)
+        before = sum(1 for c in kind if since <= c.received_at < action.at)
+        after = sum(1 for c in kind if action.at <= c.received_at < until)
+        effects.append(
+            ActionEffect(
+                action_id=action.id,
+                measure=action.measure,
+                category=action.category,
+                at=action.at,
+                before=before,
+                after=after,
+                change=after / before - 1 if before else None,
+                complete=until <= closing,
+            )
+        )
+    return ComplaintManagementKpis(
+        start=opening,
+        end=closing,
+        complaints=len(inside),
+        by_category=dict(sorted(by_category.items())),
+        first_response_met=_share(stopped["first_response"]),
+        resolution_met=_share(stopped["resolution"]),
+        trainings=sum(1 for a in done if a.measure is ManagementMeasure.TRAINING),
+        staff_trained=sum(a.staff or 0 for a in done),
+        preventions=sum(1 for a in done if a.measure is ManagementMeasure.PREVENTION),
+        cost=cost if costed else None,
+        currency=currency,
+        effects=tuple(effects),
+    )
+
+
+def _share(counts: list[int]) -> float | None:
+    stopped, met = counts
+    return met / stopped if stopped else None

@@ -2,22 +2,25 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from pydantic import ValidationError
 
-from crmcore import Complaint, ComplaintStatus, RecoveryAction
+from crmcore import Complaint, ComplaintStatus, Money, RecoveryAction
 from crmcore import strategies as crm
 from crmcore.complaints import (
     HANDLING_STEPS,
     MOVES,
+    ComplaintAction,
     ComplaintEvent,
     SlaPolicy,
     SlaStatus,
     SlaTarget,
     apply,
     check_workflow,
+    complaint_management_kpis,
     escalate,
     sla_status,
     to_mermaid,
@@ -375,3 +378,63 @@ def test_an_invalid_sla_policy_is_refused(data: dict[str, object], message: str)
 def test_a_resolution_target_shorter_than_the_first_response_is_refused() -> None:
     with pytest.raises(ValidationError, match="must not be shorter than the first response"):
         SlaTarget(first_response="P2D", resolution="P1D")
+
+
+# -- complaint management: system, training, prevention -----------------------------------
+
+
+def received(n: int, day: str, category: str = "delivery", **fields: object) -> Complaint:
+    return Complaint(
+        id=f"K-{n}", customer_id="C-1", received_at=day, category=category, severity="low",
+        **fields,
+    )  # fmt: skip
+
+
+def test_an_action_is_a_training_or_a_prevention_and_only_a_training_has_staff() -> None:
+    with pytest.raises(ValidationError, match="the complaint workflow itself"):
+        ComplaintAction(id="A-1", measure="system", at="2024-03-01")
+    with pytest.raises(ValidationError, match="only a training has staff"):
+        ComplaintAction(id="A-1", measure="prevention", at="2024-03-01", staff=3)
+
+
+def test_management_is_measured_by_its_three_measures() -> None:
+    answered = received(
+        1, "2024-02-10T09:00:00+00:00",
+        status="acknowledged", status_changes=[{"status": "acknowledged", "at": "2024-02-10T10:00:00+00:00"}],
+    )  # fmt: skip
+    late = received(
+        2, "2024-03-05T09:00:00+00:00", "staff",
+        status="acknowledged", status_changes=[{"status": "acknowledged", "at": "2024-03-09T09:00:00+00:00"}],
+    )  # fmt: skip
+    later = [received(3, "2024-05-20", "staff"), received(4, "2023-12-20", "staff")]
+    actions = [
+        ComplaintAction(id="A-1", measure="training", at="2024-04-01", category="staff", staff=12,
+                        cost=Money("800", "CNY")),
+        ComplaintAction(id="A-2", measure="prevention", at="2024-04-15", cost=Money("200", "CNY")),
+        ComplaintAction(id="A-3", measure="prevention", at="2025-03-01"),  # after the period
+    ]  # fmt: skip
+    kpis = complaint_management_kpis(
+        [answered, late, *later], actions, start="2024-01-01", end="2024-12-31"
+    )
+    assert (kpis.complaints, kpis.by_category) == (3, {"delivery": 1, "staff": 2})
+    assert kpis.first_response_met == 0.5  # one acknowledged in time, one too late
+    assert kpis.resolution_met is None  # no clock stopped
+    assert (kpis.trainings, kpis.staff_trained, kpis.preventions) == (1, 12, 1)
+    assert (kpis.cost, kpis.currency) == (Decimal("1000"), "CNY")
+    training, prevention = kpis.effects
+    assert (training.before, training.after, training.change, training.complete) == (
+        1, 1, 0.0, True,
+    )  # fmt: skip
+    assert (prevention.category, prevention.before, prevention.after) == (None, 2, 1)
+
+
+def test_an_empty_period_has_no_shares_and_end_before_start_is_refused() -> None:
+    kpis = complaint_management_kpis([], [], start="2024-01-01", end="2024-01-31")
+    assert (kpis.complaints, kpis.first_response_met, kpis.cost, kpis.effects) == (
+        0,
+        None,
+        None,
+        (),
+    )
+    with pytest.raises(ValueError, match="end must not be before start"):
+        complaint_management_kpis([], [], start="2024-02-01", end="2024-01-31")
