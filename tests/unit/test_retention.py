@@ -18,6 +18,7 @@ from crmcore.retention import (
     PhasePolicy,
     RelationshipPhase,
     cohorts,
+    crm_goals,
     practice,
     relationship_funnel,
     relationship_phase,
@@ -224,3 +225,58 @@ def test_the_prevention_methods_include_guarantee_personal_service_and_partnersh
     assert practice("partnership") is CHURN_PREVENTION[3]
     with pytest.raises(KeyError, match="No practice named 'charm'"):
         practice("charm")
+
+
+# -- CRM goals ----------------------------------------------------------------------------------
+
+
+def bought(cid: str, n: int, day: str, amount: str, category: str | None = None) -> Transaction:
+    return Transaction(
+        id=f"T-{cid}-{n}", customer_id=cid, occurred_at=day, amount=Money(amount, "CNY"),
+        category=category,
+    )  # fmt: skip
+
+
+def test_goals_count_more_longer_and_deeper_relationships() -> None:
+    people = [
+        CustomerHistory(customer=Customer(id="kept"), transactions=[
+            bought("kept", 1, "2024-02-01", "100", "tea"), bought("kept", 2, "2025-03-01", "150", "tea"),
+            bought("kept", 3, "2025-04-01", "50", "teaware")]),
+        CustomerHistory(customer=Customer(id="lost"), transactions=[
+            bought("lost", 1, "2024-05-01", "300", "tea")]),
+        CustomerHistory(customer=Customer(id="new"), transactions=[
+            bought("new", 1, "2025-06-01", "80", "gift")]),
+        CustomerHistory(customer=Customer(id="back"), transactions=[
+            bought("back", 1, "2022-06-01", "60", "tea"), bought("back", 2, "2025-07-01", "60", "tea")]),
+    ]  # fmt: skip
+    report = crm_goals(people, as_of="2025-12-31")
+    assert report.categories_offered == ("gift", "tea", "teaware")
+    assert (report.active, report.previously_active, report.acquired, report.returned) == (
+        3,
+        2,
+        1,
+        1,
+    )
+    assert (report.retained, report.retention_rate) == (1, 0.5)
+    assert (report.cross_sold, report.up_sold, report.spend_growth) == (1, 1, 1.0)
+    lines = {line.customer_id: line for line in report.customers}
+    assert (lines["kept"].categories, lines["kept"].new_categories) == (2, 1)
+    assert lines["kept"].category_share == pytest.approx(2 / 3)
+    assert (lines["new"].new_categories, lines["new"].spend_growth) == (0, None)  # a first purchase
+    assert (lines["lost"].spend, lines["lost"].previous_spend, lines["lost"].spend_growth) == (
+        0.0,
+        300.0,
+        -1.0,
+    )
+
+
+def test_refunds_lower_spend_and_an_empty_portfolio_has_no_rates() -> None:
+    refund = Transaction(id="R-1", customer_id="A", occurred_at="2025-05-02", kind="refund",
+                         amount=Money("40", "CNY"))  # fmt: skip
+    a = CustomerHistory(
+        customer=Customer(id="A"), transactions=[bought("A", 1, "2025-05-01", "100"), refund]
+    )
+    (line,) = crm_goals([a], as_of="2025-12-31").customers
+    assert (line.spend, line.categories, line.category_share) == (60.0, 0, None)
+    empty = crm_goals([], as_of="2025-12-31")
+    assert (empty.retention_rate, empty.median_tenure_days, empty.currency) == (None, None, None)

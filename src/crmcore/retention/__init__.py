@@ -14,6 +14,8 @@
   close customers are, against the source texts' 100 : 50 : 10 : 3-5;
   [`relationship_phase`][crmcore.retention.relationship.relationship_phase]:
   how far the relationship has come (exploration to decline);
+* [`crm_goals`][crmcore.retention.goals.crm_goals]: more customers, longer
+  and deeper relationships, per customer and for the portfolio;
 * [`practices`][crmcore.retention.practices]: the methods, strategies,
   drivers and factors the texts list, as data.
 
@@ -45,6 +47,7 @@ from crmcore.retention.churn import (
     win_back_plan,
 )
 from crmcore.retention.cohorts import Cohort, CohortTable, cohorts
+from crmcore.retention.goals import CustomerGoals, GoalReport, crm_goals
 from crmcore.retention.practices import (
     CHURN_PREVENTION,
     LOYALTY_DRIVERS,
@@ -84,7 +87,9 @@ __all__ = [
     "CareTask",
     "Cohort",
     "CohortTable",
+    "CustomerGoals",
     "FunnelLevel",
+    "GoalReport",
     "LevelPolicy",
     "LevelSuggestion",
     "PhasePolicy",
@@ -99,6 +104,7 @@ __all__ = [
     "care_kpis",
     "churn_reasons",
     "cohorts",
+    "crm_goals",
     "plan_care",
     "practice",
     "relationship_funnel",
