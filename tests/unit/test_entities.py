@@ -162,6 +162,7 @@ def test_anonymized_erases_personal_data_and_keeps_analysis_data(alice: Customer
         "segment",
         "acquired_at",
         "acquisition_channel",
+        "information_source",
         "acquisition_cost",
         "wallet",
         "relationship_level",

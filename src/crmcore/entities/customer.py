@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from crmcore._types import CalendarDate, Label, NonNegativeMoney, Timestamp, masked_keys
 from crmcore.entities._base import Entity, Value
-from crmcore.entities.enums import CustomerKind, RelationshipLevel
+from crmcore.entities.enums import CustomerKind, InformationSource, RelationshipLevel
 
 __all__ = ["PERSONAL_FIELDS", "Customer", "ImportantDate", "SegmentValue"]
 
@@ -102,6 +102,10 @@ class Customer(Entity):
         default=None, description="When the firm first captured this contact."
     )
     acquisition_channel: Label | None = None
+    information_source: InformationSource | None = Field(
+        default=None,
+        description="Where the firm got the customer's information (a direct or indirect channel).",
+    )
     acquisition_cost: NonNegativeMoney | None = None
     wallet: NonNegativeMoney | None = Field(
         default=None,

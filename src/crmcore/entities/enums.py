@@ -19,6 +19,7 @@ __all__ = [
     "ContactFunction",
     "CustomerKind",
     "Direction",
+    "InformationSource",
     "PurchaseStage",
     "RecoveryAction",
     "RelationshipLevel",
@@ -94,6 +95,63 @@ class Channel(_Vocabulary):
     PUBLIC_RELATIONS = "public_relations"
     PACKAGING = "packaging"
     SOCIAL = "social"
+
+
+class InformationSource(_Vocabulary):
+    """Where the firm got a customer's information: the direct and indirect channels.
+
+    Direct channels are the firm's own contacts with the customer; indirect
+    ones are third parties (``direct`` tells which) [003 ch.5].
+
+    Examples:
+        >>> InformationSource.COMPLAINT.direct, InformationSource.DATA_VENDOR.direct
+        (True, False)
+    """
+
+    SURVEY = "survey"
+    """Direct: a survey (调查)."""
+    MARKETING = "marketing"
+    """Direct: a marketing activity (营销活动)."""
+    SERVICE = "service"
+    """Direct: the course of service (服务过程)."""
+    POINT_OF_SALE = "point_of_sale"
+    """Direct: the point of sale (销售终端)."""
+    TRADE_FAIR = "trade_fair"
+    """Direct: a fair, exhibition or trade meeting (博览会、展销会、洽谈会)."""
+    WEB_OR_CALL_CENTER = "web_or_call_center"
+    """Direct: the website or the call centre (网站和呼叫中心)."""
+    COMPLAINT = "complaint"
+    """Direct: a complaint (客户投诉)."""
+    MEDIA = "media"
+    """Indirect: the media (各种媒介)."""
+    AUTHORITIES = "authorities"
+    """Indirect: business registration authorities, missions abroad (工商行政管理部门及驻外机构)."""
+    FINANCIAL_INSTITUTION = "financial_institution"
+    """Indirect: banks and other financial institutions (金融机构)."""
+    RESEARCH_FIRM = "research_firm"
+    """Indirect: consultancies and market research firms (咨询公司及市场研究公司)."""
+    DATA_VENDOR = "data_vendor"
+    """Indirect: a database rented or bought from another firm (租用或购买)."""
+    OTHER_INDIRECT = "other_indirect"
+    """Indirect: another third party (其他渠道)."""
+
+    @property
+    def direct(self) -> bool:
+        """True for the firm's own channels, False for third parties."""
+        return self in _DIRECT_SOURCES
+
+
+_DIRECT_SOURCES = frozenset(
+    {
+        InformationSource.SURVEY,
+        InformationSource.MARKETING,
+        InformationSource.SERVICE,
+        InformationSource.POINT_OF_SALE,
+        InformationSource.TRADE_FAIR,
+        InformationSource.WEB_OR_CALL_CENTER,
+        InformationSource.COMPLAINT,
+    }
+)
 
 
 class ContactFunction(_Vocabulary):
