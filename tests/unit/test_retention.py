@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 from crmcore import CareTouchpoint, Customer, CustomerHistory, Money, RelationshipLevel, Transaction
 from crmcore import strategies as crm
 from crmcore.retention import (
+    CARE_VARIABLES,
     CHURN_PREVENTION,
     LOYALTY_DRIVERS,
     LOYALTY_STRATEGIES,
     RETENTION_FACTORS,
     RETENTION_METHODS,
+    CareRule,
     LevelPolicy,
     PhasePolicy,
     RelationshipPhase,
@@ -215,6 +217,10 @@ def test_the_lists_are_as_long_as_the_texts_give_them_and_names_are_unique() -> 
                   RETENTION_METHODS):  # fmt: skip
         assert len({p.name for p in group}) == len(group)
         assert all(p.term and p.description and p.applies_to for p in group)
+    assert [p.name for p in CARE_VARIABLES] == [
+        "product_and_service", "communication", "sales_incentives", "public_relations",
+    ]  # fmt: skip
+    assert {rule.variable for rule in CareRule} <= {p.name for p in CARE_VARIABLES}
     layers = [p.group for p in RETENTION_METHODS]
     assert layers == ["layer 1", "layer 2", "layer 2", "layer 3", "layer 3"]
 

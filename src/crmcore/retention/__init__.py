@@ -49,6 +49,7 @@ from crmcore.retention.churn import (
 from crmcore.retention.cohorts import Cohort, CohortTable, cohorts
 from crmcore.retention.goals import CustomerGoals, GoalReport, crm_goals
 from crmcore.retention.practices import (
+    CARE_VARIABLES,
     CHURN_PREVENTION,
     LOYALTY_DRIVERS,
     LOYALTY_STRATEGIES,
@@ -72,6 +73,7 @@ from crmcore.retention.relationship import (
 )
 
 __all__ = [
+    "CARE_VARIABLES",
     "CHURN_PREVENTION",
     "EXPECTED_REACH",
     "LOYALTY_DRIVERS",

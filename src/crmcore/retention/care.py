@@ -62,6 +62,19 @@ class CareRule(_Vocabulary):
     WIN_BACK = "win_back"
 
     @property
+    def variable(self) -> str:
+        """The care marketing variable the rule works through (see ``CARE_VARIABLES``)."""
+        if self in (
+            CareRule.ORDER_CHECK,
+            CareRule.PURCHASE_FOLLOW_UP,
+            CareRule.COMPLAINT_FOLLOW_UP,
+        ):
+            return "product_and_service"
+        if self is CareRule.WIN_BACK:
+            return "sales_incentives"
+        return "communication"
+
+    @property
     def purchase_stage(self) -> PurchaseStage:
         """Before, during or after the purchase: where the texts place this care."""
         if self is CareRule.PROSPECT_CONTACT:

@@ -13,6 +13,7 @@ can show is a checklist item: ``carried_by`` is ``None``.
 | `LOYALTY_STRATEGIES` | 客户忠诚策略 [003 ch.9] | 8 |
 | `RETENTION_FACTORS` | 客户保持的影响因素 [000] | 4 |
 | `RETENTION_METHODS` | 客户保持的方式, in three layers [000] | 5 |
+| `CARE_VARIABLES` | the four marketing variables that matter most to care [001] | 4 |
 
 Examples:
     >>> [p.name for p in CHURN_PREVENTION]
@@ -26,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CARE_VARIABLES",
     "CHURN_PREVENTION",
     "LOYALTY_DRIVERS",
     "LOYALTY_STRATEGIES",
@@ -278,6 +280,40 @@ RETENTION_METHODS: tuple[Practice, ...] = (
         "customers in an established relationship",
         group="layer 3",
         carried_by="crmcore.retention.plan_care (greetings)",
+    ),
+)
+
+#: The four marketing variables that matter most to customer care [001]; product
+#: and service is its core.
+CARE_VARIABLES: tuple[Practice, ...] = (
+    Practice(
+        "product_and_service",
+        "产品和服务",
+        "the offer itself and the service around it: the core of care",
+        "every customer, at every purchase stage",
+        group="core",
+        carried_by="crmcore.retention.plan_care (order checks, follow-ups)",
+    ),
+    Practice(
+        "communication",
+        "沟通方式",
+        "how and how often the firm talks with the customer: channel, tone, timing",
+        "every customer",
+        carried_by="crmcore.entities.enums.Channel and plan_care's channels by tier",
+    ),
+    Practice(
+        "sales_incentives",
+        "销售激励",
+        "offers and rewards that move the customer to buy again",
+        "prospects, repeat buyers, customers to win back",
+        carried_by="Transaction.promotion and CustomerSummary.promotion_dependence",
+    ),
+    Practice(
+        "public_relations",
+        "公共关系",
+        "the firm's standing with the public, which the customer shares",
+        "every customer",
+        carried_by="crmcore.entities.enums.Channel.PUBLIC_RELATIONS",
     ),
 )
 
