@@ -509,15 +509,11 @@ class Occasions:
         self._keep_ids_from = keep_ids_from
 
     def _units(self, amount: Decimal) -> int:
-        units = amount.scaleb(self._places, _EXACT)
-        if units != units.to_integral_value():
-            exponent = amount.as_tuple().exponent
-            assert isinstance(exponent, int)  # money amounts are finite
-            more = -exponent - self._places
+        more = _extra_places(amount, self._places)
+        if more:
             self._totals = _integers(total * 10**more for total in self._totals)
             self._places += more
-            units = amount.scaleb(self._places, _EXACT)
-        return int(units)
+        return int(amount.scaleb(self._places, _EXACT))
 
     def _offset(self, at: datetime) -> None:
         offset = _seconds(at)
@@ -599,6 +595,16 @@ class Occasions:
         # two days may start at one instant (in different zones): the earlier day first
         found.sort(key=lambda o: (o.first, o.first.toordinal()))
         return found
+
+
+def _extra_places(amount: Decimal, places: int) -> int:
+    """How many decimal places beyond ``places`` make ``amount`` a whole number of units."""
+    units = amount.scaleb(places, _EXACT)
+    if units == units.to_integral_value():
+        return 0
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)  # money amounts are finite
+    return -exponent - places
 
 
 def _integers(values: Iterable[int]) -> array[int] | list[int]:
@@ -970,17 +976,13 @@ class LoyaltyTrail:
         self._pending: CustomerHistory | None = None  # records not read yet
 
     def _units(self, amount: Decimal) -> int:
-        units = amount.scaleb(self._places, _EXACT)
-        if units != units.to_integral_value():
-            exponent = amount.as_tuple().exponent
-            assert isinstance(exponent, int)  # money amounts are finite
-            more = -exponent - self._places
+        more = _extra_places(amount, self._places)
+        if more:
             for table, column in _AMOUNT_COLUMNS:
                 columns = self._tables[table]
                 columns[column] = _integers(u * 10**more for u in columns[column])
             self._places += more
-            units = amount.scaleb(self._places, _EXACT)
-        return int(units)
+        return int(amount.scaleb(self._places, _EXACT))
 
     def _add(self, table: str, *values: Any) -> None:
         columns = self._tables[table]
