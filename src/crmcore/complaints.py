@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -617,8 +617,8 @@ class ActionEffect(Value):
 class ComplaintManagementKpis(Value):
     """Complaint management in numbers for a period: the system, the training, the prevention."""
 
-    start: Timestamp
-    end: Timestamp
+    start: date
+    end: date
     complaints: int = Field(description="Complaints received in the period.")
     by_category: dict[str, int]
     first_response_met: float | None = Field(
@@ -642,12 +642,12 @@ def complaint_management_kpis(
     complaints: Iterable[Complaint],
     actions: Iterable[ComplaintAction],
     *,
-    start: datetime | str,
-    end: datetime | str,
+    start: date | datetime | str,
+    end: date | datetime | str,
     horizon: Period | str = "P90D",
     sla: SlaPolicy | None = None,
 ) -> ComplaintManagementKpis:
-    """Measure complaint management from ``start`` to ``end``: its three measures in numbers.
+    """Measure complaint management from ``start`` to ``end`` (both days included, in UTC).
 
     The system by the share of complaints answered and settled within their
     service levels (among those whose clock stopped by ``end``); training
@@ -672,9 +672,11 @@ def complaint_management_kpis(
         >>> [(e.before, e.after, e.change) for e in kpis.effects]
         [(2, 1, -0.5)]
     """
-    opening, closing = _AT.validate_python(start), _AT.validate_python(end)
-    if closing < opening:
+    first, last = _day(start), _day(end)
+    if last < first:
         raise ValueError("end must not be before start.")
+    opening = datetime.combine(first, time(), tzinfo=timezone.utc)
+    closing = datetime.combine(last, time.max, tzinfo=timezone.utc)
     span = horizon if isinstance(horizon, Period) else Period.parse(horizon)
     policy = sla or _DEFAULT_POLICY
     received = sorted(complaints, key=lambda c: (c.received_at, c.id))
@@ -715,8 +717,8 @@ def complaint_management_kpis(
             )
         )
     return ComplaintManagementKpis(
-        start=opening,
-        end=closing,
+        start=first,
+        end=last,
         complaints=len(inside),
         by_category=dict(sorted(by_category.items())),
         first_response_met=_share(stopped["first_response"]),
@@ -728,6 +730,14 @@ def complaint_management_kpis(
         currency=currency,
         effects=tuple(effects),
     )
+
+
+def _day(moment: date | datetime | str) -> date:
+    if isinstance(moment, datetime):
+        return moment.date()
+    if isinstance(moment, date):
+        return moment
+    return date.fromisoformat(moment[:10])
 
 
 def _share(counts: list[int]) -> float | None:

@@ -683,8 +683,11 @@ def _price_rise_columns(transactions: Any, as_of: datetime, start: datetime) -> 
     paired = days.join(previous, on=[*key, "_day"]).join(earlier, on=[*key, "_day0"])
     grown = nw.col("_list") * nw.col("_q0")
     before = nw.col("_list0") * nw.col("_q")
+    # the sums are floats: a margin keeps a rise of exactly PRICE_RISE_MIN out, as the
+    # exact decimals of the pure path do
+    threshold = (1 + PRICE_RISE_MIN) * (1 + 1e-12)
     rises = paired.filter(
-        (nw.col("_last") > since) & (nw.col("_list0") > 0) & (grown > (1 + PRICE_RISE_MIN) * before)
+        (nw.col("_last") > since) & (nw.col("_list0") > 0) & (grown > threshold * before)
     )
     return (
         rises.with_columns(

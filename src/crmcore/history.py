@@ -437,11 +437,12 @@ class CustomerSummary(BaseModel):
 
         What the customer could still bring, were all of it won (the room an
         ordinary customer has to become a key one); ``None`` without a wallet
-        estimate.
+        estimate. Refunds beyond purchases count as nothing won, so it is never
+        above the wallet.
         """
         if self.wallet is None:
             return None
-        return max(float(self.wallet.amount) - self._wallet_spend(), 0.0)
+        return max(float(self.wallet.amount) - max(self._wallet_spend(), 0.0), 0.0)
 
     def _wallet_spend(self) -> float:
         assert self.wallet is not None  # callers check
@@ -939,6 +940,7 @@ class LoyaltyTrail:
 
     __slots__ = (
         "_attitudes",
+        "_codes",
         "_customer_id",
         "_days",
         "_firsts",
@@ -949,23 +951,22 @@ class LoyaltyTrail:
         "_tables",
         "_wallet",
         "_window",
-        "currency",
     )
 
     def __init__(self, customer: Customer, window: Period) -> None:
         self._customer_id = customer.id
         self._wallet = customer.wallet
         self._window = window
-        self.currency: str | None = None
+        self._codes: list[str] = []  # the currencies met; amounts carry an index into it
         self._days: dict[int, int] = {}  # each purchase day's first purchase (µs)
         self._firsts: list[int] | None = None
         # columns per table, the first one the instant in µs since the epoch:
-        # purchases (instant, amount units), refunds (instant, amount units),
+        # purchases and refunds (instant, amount units, currency index),
         # selections (instant, µs taken), priced purchases (instant, day,
         # product, list amount units, quantity); amount units are 10**-_places
         self._tables: dict[str, list[Any]] = {
-            "purchases": [array("q"), array("q")],
-            "refunds": [array("q"), array("q")],
+            "purchases": [array("q"), array("q"), array("b")],
+            "refunds": [array("q"), array("q"), array("b")],
             "selections": [array("q"), array("q")],
             "priced": [array("q"), array("i"), [], array("q"), array("q")],
         }
@@ -995,26 +996,24 @@ class LoyaltyTrail:
     def sale(self, sale: Transaction) -> None:
         """Keep what the loyalty index reads of a transaction.
 
-        Raises:
-            CurrencyMismatch: Its amount is in another currency than the
-                customer's other amounts.
+        Amounts in several currencies are kept; a summary whose window holds
+        more than one raises `CurrencyMismatch`, as `summarize` does.
         """
         amount = sale.amount
-        if self.currency is None:
-            self.currency = amount.currency
-        elif amount.currency != self.currency:
-            raise CurrencyMismatch("add", self.currency, amount.currency)
+        if amount.currency not in self._codes:
+            self._codes.append(amount.currency)
+        code = self._codes.index(amount.currency)
         at = sale.occurred_at
         micros = (at - _EPOCH) // _MICROSECOND
         self._sorted, self._firsts = False, None
         if not sale.is_purchase:
-            self._add("refunds", micros, self._units(amount.amount))
+            self._add("refunds", micros, self._units(amount.amount), code)
             return
         day = at.toordinal()  # an occasion is a calendar day, in the purchase's own zone
         first = self._days.get(day)
         if first is None or micros < first:
             self._days[day] = micros
-        self._add("purchases", micros, self._units(amount.amount))
+        self._add("purchases", micros, self._units(amount.amount), code)
         chosen, product, listed = sale.selection_time, sale.product, sale.list_amount
         if chosen is not None:
             self._add("selections", micros, chosen // _MICROSECOND)
@@ -1042,9 +1041,6 @@ class LoyaltyTrail:
         for the index, or whose index can have no value, does not pay for
         them.
 
-        Raises:
-            CurrencyMismatch: The history's amounts are in more than one
-                currency (when the records are read).
         """
         trail = cls(history.customer, window)
         trail._pending = history
@@ -1108,9 +1104,27 @@ class LoyaltyTrail:
         self._firsts = sorted(self._days.values())
         self._sorted = True
 
-    def _amount(self, units: int) -> Money:
-        assert self.currency is not None  # amounts were kept
-        return Money(Decimal(units).scaleb(-self._places, _EXACT), self.currency)
+    def _window_amounts(self, since: int, now: int) -> dict[str, Money]:
+        """Spend and refunds after ``since`` up to ``now`` (µs), in their one currency."""
+        found: dict[str, tuple[int, int, int]] = {}  # name: (total, first time, currency)
+        for name, table in (("spend", "purchases"), ("refunds", "refunds")):
+            times, units, codes = self._tables[table]
+            low, high = bisect_right(times, since), bisect_right(times, now)
+            if high > low:
+                kinds = set(codes[low:high])
+                if len(kinds) == 1:
+                    found[name] = (sum(units[low:high]), times[low], codes[low])
+                else:  # the first currency met, and another one
+                    first = codes[low]
+                    other = next(c for c in codes[low:high] if c != first)
+                    raise CurrencyMismatch("add", self._codes[first], self._codes[other])
+        if len({code for _, _, code in found.values()}) > 1:
+            (_, _, first), (_, _, other) = sorted(found.values(), key=lambda f: f[1])
+            raise CurrencyMismatch("add", self._codes[first], self._codes[other])
+        return {
+            name: Money(Decimal(total).scaleb(-self._places, _EXACT), self._codes[code])
+            for name, (total, _, code) in found.items()
+        }
 
     def summary(self, at: datetime) -> CustomerSummary:
         """The summary as of ``at`` in the fields the loyalty index reads.
@@ -1120,6 +1134,9 @@ class LoyaltyTrail:
         the window, selection times, price rises, the latest competitor
         attitude and the quality complaints tolerated (instants come back in
         UTC).
+
+        Raises:
+            CurrencyMismatch: The window holds amounts in more than one currency.
         """
         if self._pending is not None:
             self._load(self._pending)
@@ -1137,7 +1154,7 @@ class LoyaltyTrail:
             "wallet": self._wallet,
         }
         tables = self._tables
-        times, units = tables["purchases"]
+        times = tables["purchases"][0]
         bought = bisect_right(times, now)
         count = bisect_right(firsts, now)
         last = None
@@ -1151,11 +1168,7 @@ class LoyaltyTrail:
                 "first_purchase_at": _EPOCH + timedelta(microseconds=firsts[0]),
                 "last_purchase_at": last,
             }
-        for name, table in (("spend", "purchases"), ("refunds", "refunds")):
-            times, units = tables[table]
-            low, high = bisect_right(times, since), bisect_right(times, now)
-            if high > low:
-                values[name] = self._amount(sum(units[low:high]))
+        values |= self._window_amounts(since, now)
         times, taken = tables["selections"]
         low, high = bisect_right(times, since), bisect_right(times, now)
         if high > low:

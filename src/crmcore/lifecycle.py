@@ -1058,11 +1058,10 @@ def observe(
     ``qualify_on_contact`` is set) and recorded events are accepted.
     Feeding a customer's records one by one in time order, then calling
     [`advance`][crmcore.lifecycle.advance], gives the same state as
-    [`replay`][crmcore.lifecycle.replay].
-
-    When the policy sets ``loyal_min_loyalty``, pass the customer's loyalty
-    index as of the record as ``loyalty_index`` (``replay`` computes it from
-    the history); without it, promotion goes by the occasions alone.
+    [`replay`][crmcore.lifecycle.replay] — given, when the policy sets
+    ``loyal_min_loyalty`` (it does by default), the customer's loyalty index
+    as of each record as ``loyalty_index``, which ``replay`` computes from
+    the history. Without it, promotion goes by the occasions alone.
 
     Raises:
         OutOfOrder: The record is dated before the latest event applied.

@@ -258,7 +258,8 @@ class CustomerReport(Value):
         description=(
             "For an ordinary customer with a wallet estimate: whether the wallet left is at "
             "least the median yearly spend of the currency's key customers (won, it would "
-            "make a key customer of him); None otherwise."
+            "make a key customer of him); None otherwise, and when no key customer bought in "
+            "the window or the wallet is in another currency."
         )
     )
     rfm_code: str | None = Field(
@@ -967,8 +968,10 @@ def _report(
         tier_group = tiers.group_of(cid)
         wallet_left = summaries[config.loyalty.window].wallet_left
         potential = None
-        if tier_group == "ordinary" and wallet_left is not None:
-            potential = wallet_left >= key_spend[group]
+        wallet, key = summaries[config.loyalty.window].wallet, key_spend[group]
+        # undetermined without a key customer's spend to compare with, or across currencies
+        if tier_group == "ordinary" and wallet_left is not None and key is not None:
+            potential = wallet_left >= key if wallet and wallet.currency == group else None
         risk = at_risk(
             [history],
             as_of=moment,
@@ -1096,8 +1099,14 @@ def _groups(currencies: Mapping[str, str | None]) -> dict[str, list[str]]:
     return groups
 
 
-def _key_yearly_spend(accounts: Mapping[str, _Account], tiers: Pyramid, window: Period) -> float:
-    """The median yearly spend of a pyramid's key customers over ``window`` (0 without any)."""
+def _key_yearly_spend(
+    accounts: Mapping[str, _Account], tiers: Pyramid, window: Period
+) -> float | None:
+    """The median yearly spend of a pyramid's key customers over ``window``.
+
+    ``None`` without key customers, or when their median spend is not above 0
+    (no key customer bought in the window): nothing to measure potential by.
+    """
     spends = []
     for cid, number in tiers.tiers.items():
         if tiers.levels[number - 1].group != "key":
@@ -1105,7 +1114,8 @@ def _key_yearly_spend(accounts: Mapping[str, _Account], tiers: Pyramid, window: 
         account = accounts[cid]
         builder = next(b for b in account.builders if b.period == window)
         spends.append(builder.finish(account.occasions.finish()).yearly_spend or 0.0)
-    return statistics.median(spends) if spends else 0.0
+    median = statistics.median(spends) if spends else 0.0
+    return median if median > 0 else None
 
 
 def _tier_name(tiers: Pyramid, number: int) -> str:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmcore import build_histories, summarize
+from crmcore import Customer, CustomerHistory, Money, Transaction, build_histories, summarize
 from crmcore.datasets import Dataset, generate
 from crmcore.value import rfm_summary
 
@@ -241,3 +241,26 @@ def test_arrow_and_duckdb_tables_are_summarized_and_scored_as_polars_does(engine
         scored, reference = scored.drop(approximate), reference.drop(approximate)
     assert_same_rows(got, expected)
     assert_same_rows(scored, reference)
+
+
+def test_a_price_rise_of_exactly_one_percent_is_no_rise_in_either_engine() -> None:
+    at = [datetime(2024, 3, 1, tzinfo=timezone.utc), datetime(2024, 5, 1, tzinfo=timezone.utc)]
+    lists = ["51.00", "51.51"]  # 3 at 17.00, then 3 at 17.17: exactly 1 % dearer
+    sales = [
+        Transaction(id=f"T-{n}", customer_id="C-1", occurred_at=at[n], amount=Money(lists[n], "CNY"),
+                    list_amount=Money(lists[n], "CNY"), product="A", quantity=3)
+        for n in range(2)
+    ]  # fmt: skip
+    as_of = datetime(2024, 12, 31, tzinfo=timezone.utc)
+    pure = summarize(CustomerHistory(customer=Customer(id="C-1"), transactions=sales), as_of=as_of)
+    table = pl.DataFrame({
+        "customer_id": ["C-1", "C-1"], "kind": ["purchase", "purchase"], "occurred_at": at,
+        "amount": [51.0, 51.51], "list_amount": [51.0, 51.51], "product": ["A", "A"],
+        "quantity": [3, 3],
+    })  # fmt: skip
+    got = frame.summarize(pl.DataFrame({"id": ["C-1"]}), table, as_of=as_of)
+    assert (
+        got.select("price_rises", "price_elasticity").row(0)
+        == (pure.price_rises, None)
+        == (0, None)
+    )

@@ -75,6 +75,19 @@ def test_an_ordinary_customer_whose_wallet_left_matches_a_key_customer_has_upgra
     assert (lines["C-3"].wallet_left, lines["C-3"].upgrade_potential) == (500.0, False)
     assert (lines["C-4"].wallet_left, lines["C-4"].upgrade_potential) == (None, None)
     assert lines["C-0"].upgrade_potential is None  # key customers are not upgraded
+    # measured a year later, no key customer bought in the window: nothing to measure by
+    later = {c.customer_id: c for c in analyze(people, sales, as_of="2025-06-01").customers}
+    assert (later["C-2"].wallet_left, later["C-2"].upgrade_potential) == (5000.0, None)
+
+
+def test_a_wallet_in_another_currency_gives_no_upgrade_potential() -> None:
+    people = [Customer(id=f"C-{n}") for n in range(5)]
+    people.append(Customer(id="C-9", wallet=Money("50000", "USD")))
+    sales = [_sale(n, f"C-{n}", "2024-03-01", str(1000 - 100 * n)) for n in range(5)]
+    (line,) = [
+        c for c in analyze(people, sales, as_of="2024-06-01").customers if c.customer_id == "C-9"
+    ]
+    assert (line.tier_group, line.upgrade_potential) == ("ordinary", None)
 
 
 def test_rfm_monetary_scores_count_the_first_purchase_and_can_rank_the_total() -> None:

@@ -20,6 +20,7 @@ from crmcore import (
 from crmcore import strategies as crm
 from crmcore.complaints import SlaPolicy
 from crmcore.errors import InvalidTransition
+from crmcore.history import LoyaltyTrail
 from crmcore.lifecycle import (
     MOVES,
     LifecycleEvent,
@@ -31,6 +32,7 @@ from crmcore.lifecycle import (
     observe,
     replay,
 )
+from crmcore.scoring import LoyaltyConfig, loyalty_source
 from tests.conftest import assert_matches_its_schema
 
 POLICY = LifecyclePolicy()
@@ -257,11 +259,21 @@ def test_observing_everything_from_the_start_equals_replaying(
     case: tuple[CustomerHistory, datetime],
 ) -> None:
     history, as_of = case
+    # replay asks for the loyalty index at each promotion; observe is given it
+    index = loyalty_source(LoyaltyTrail.of(history, LoyaltyConfig().window))
     state = LifecycleState.new("C-1", since=history.customer.acquired_at)
     for record in ordered(history, []):
         if when(record) <= as_of:
-            state = observe(state, record)
+            state = observe(state, record, loyalty_index=index(when(record)))
     assert advance(state, as_of=as_of) == replay(history, as_of=as_of)
+    by_habit = LifecyclePolicy(loyal_min_loyalty=None)
+    state = LifecycleState.new("C-1", since=history.customer.acquired_at)
+    for record in ordered(history, []):
+        if when(record) <= as_of:
+            state = observe(state, record, policy=by_habit)
+    assert advance(state, as_of=as_of, policy=by_habit) == replay(
+        history, as_of=as_of, policy=by_habit
+    )
 
 
 @given(cases_with_events())

@@ -286,3 +286,9 @@ def test_refunds_lower_spend_and_an_empty_portfolio_has_no_rates() -> None:
     assert (line.spend, line.categories, line.category_share) == (60.0, 0, None)
     empty = crm_goals([], as_of="2025-12-31")
     assert (empty.retention_rate, empty.median_tenure_days, empty.currency) == (None, None, None)
+
+
+def test_a_one_time_buyer_silent_for_a_year_is_in_decline_not_exploring() -> None:
+    reading = relationship_phase(history("A", "2022-03-01", "2022-05-01"), as_of="2024-06-30")
+    assert (reading.phase, reading.occasions, reading.recent) == (RelationshipPhase.DECLINE, 2, 0)
+    assert practice("communication").term == "沟通方式"

@@ -5,7 +5,15 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from crmcore import Customer, CustomerHistory, CustomerSummary, LifecyclePolicy, Money
+from crmcore import (
+    Customer,
+    CustomerHistory,
+    CustomerSummary,
+    LifecyclePolicy,
+    Money,
+    summarize,
+)
+from crmcore.errors import CurrencyMismatch
 from crmcore.history import LoyaltyTrail
 from crmcore.lifecycle import LifecycleState, observe, replay
 from crmcore.period import Period
@@ -362,6 +370,25 @@ def test_a_loyalty_source_that_can_have_no_value_never_summarizes() -> None:
                                                   as_of=AS_OF).value  # fmt: skip
     with pytest.raises(ValueError, match="from a trail over P6M"):
         loyalty_source(LoyaltyTrail.of(bought, Period.parse("P6M")))
+
+
+def test_amounts_in_another_currency_outside_the_window_do_not_stop_a_replay() -> None:
+    slow = timedelta(hours=5)
+    dollars = sale(9, 1500, currency="USD")
+    yuan = [sale(n, 100 - 20 * n, selection_time=slow) for n in range(5)]
+    history = CustomerHistory(
+        customer=Customer(id="C-1", wallet=Money("100000", "CNY")), transactions=[dollars, *yuan]
+    )
+    trail = LoyaltyTrail.of(history, LoyaltyConfig().window)
+    assert trail.summary(AS_OF).spend == summarize(history, as_of=AS_OF).spend
+    assert replay(history, as_of=AS_OF).stage == "repeat"  # held back by a low index
+    mixed = CustomerHistory(
+        customer=Customer(id="C-1"), transactions=[sale(8, 30, currency="USD"), *yuan]
+    )
+    with pytest.raises(CurrencyMismatch):
+        summarize(mixed, as_of=AS_OF)
+    with pytest.raises(CurrencyMismatch, match="CNY.*USD"):
+        LoyaltyTrail.of(mixed, LoyaltyConfig().window).summary(AS_OF)
 
 
 def test_replay_asks_the_given_loyalty_source_at_the_moment_of_promotion() -> None:

@@ -277,6 +277,10 @@ def test_the_wallet_left_is_the_yearly_category_spend_not_yet_with_us() -> None:
     assert summary_of(sale(1, 10, "9000"), wallet=Money("6000", "CNY")).wallet_left == 0.0
     assert summary_of(sale(1, 10)).wallet_left is None
     assert summary_of(wallet=Money("6000", "CNY")).wallet_left == 6000.0  # never bought
+    refunded = summary_of(
+        sale(1, 500, "800"), sale(2, 10, "800", kind="refund"), wallet=Money("1000", "CNY")
+    )
+    assert (refunded.net_spend, refunded.wallet_left) == (-800.0, 1000.0)  # never above it
 
 
 def test_share_of_wallet_annualises_a_shorter_window() -> None:

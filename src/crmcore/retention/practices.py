@@ -317,11 +317,13 @@ CARE_VARIABLES: tuple[Practice, ...] = (
     ),
 )
 
-_ALL = {p.name: p for p in (*CHURN_PREVENTION, *LOYALTY_STRATEGIES, *RETENTION_METHODS)}
+_ALL = {
+    p.name: p for p in (*CHURN_PREVENTION, *LOYALTY_STRATEGIES, *RETENTION_METHODS, *CARE_VARIABLES)
+}
 
 
 def practice(name: str) -> Practice:
-    """The churn-prevention method, loyalty strategy or retention method of that name.
+    """The churn-prevention method, loyalty strategy, retention method or care variable named.
 
     (Drivers and factors share names with strategies: look them up in their lists.)
 

@@ -299,8 +299,9 @@ def relationship_phase(
 
     | phase | when |
     |---|---|
+    | decline (退化期) | no occasion in the last 12 months |
     | exploration (考察期) | fewer than 3 occasions in all |
-    | decline (退化期) | no occasion in the last 12 months, or fewer than half as many as in the 12 months before |
+    | decline (退化期) | fewer than half as many occasions in the last 12 months as in the 12 months before |
     | stability (稳定期) | otherwise, when the first purchase is at least 12 months old and the customer also bought in the 12 months before the last |
     | formation (形成期) | otherwise |
 
@@ -336,10 +337,13 @@ def relationship_phase(
     phase: RelationshipPhase | None
     if not firsts:
         phase, detail = None, "no purchase yet"
+    elif recent == 0:
+        phase = RelationshipPhase.DECLINE
+        detail = f"no occasion in the last {rules.window}, {len(firsts)} before"
     elif len(firsts) < rules.formation_min_occasions:
         phase = RelationshipPhase.EXPLORATION
         detail = f"{len(firsts)} purchase occasion(s), fewer than {rules.formation_min_occasions}"
-    elif recent == 0 or recent < rules.decline_ratio * earlier:
+    elif recent < rules.decline_ratio * earlier:
         phase = RelationshipPhase.DECLINE
         detail = (
             f"{recent} occasion(s) in the last {rules.window}, against {earlier} in the "

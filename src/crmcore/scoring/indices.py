@@ -366,7 +366,8 @@ def loyalty_source(
 
     Args:
         trail: The customer's records (`LoyaltyTrail.of(history, window)`),
-            over the window of ``config``.
+            over the window of ``config``, all of them: which metrics can
+            have data is read when the source is made.
         config: Weights, references, attitude scores, window and minimum coverage.
 
     Raises:

@@ -283,7 +283,8 @@ class Signal(Value):
     criterion: str | None = Field(
         default=None,
         description="The mark of a good or bad customer, or the big-customer risk, it shows "
-        "(crmcore.value.selection); None for a warning about the data.",
+        "(crmcore.value.selection); None when it shows none of them (heavy refunds) or "
+        "warns about the data (missing costs of goods).",
     )
 
 
