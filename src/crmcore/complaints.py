@@ -52,7 +52,7 @@ from crmcore.entities.enums import (
     _Vocabulary,
 )
 from crmcore.errors import CurrencyMismatch, InvalidTransition, OutOfOrder
-from crmcore.period import Period
+from crmcore.period import Period, day_of
 
 __all__ = [
     "HANDLING_STEPS",
@@ -672,7 +672,7 @@ def complaint_management_kpis(
         >>> [(e.before, e.after, e.change) for e in kpis.effects]
         [(2, 1, -0.5)]
     """
-    first, last = _day(start), _day(end)
+    first, last = day_of(start), day_of(end)
     if last < first:
         raise ValueError("end must not be before start.")
     opening = datetime.combine(first, time(), tzinfo=timezone.utc)
@@ -730,14 +730,6 @@ def complaint_management_kpis(
         currency=currency,
         effects=tuple(effects),
     )
-
-
-def _day(moment: date | datetime | str) -> date:
-    if isinstance(moment, datetime):
-        return moment.date()
-    if isinstance(moment, date):
-        return moment
-    return date.fromisoformat(moment[:10])
 
 
 def _share(counts: list[int]) -> float | None:

@@ -10,7 +10,7 @@ duration with date parts only (``"P12M"``, ``"P1Y6M"``, ``"P90D"``, ``"P2W"``).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +19,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-__all__ = ["Period"]
+__all__ = ["Period", "day_of"]
 
 _ISO = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?")
 _MAX_MONTHS = 12 * 1000
@@ -218,3 +218,20 @@ def _bounds(months: int, days: int) -> tuple[timedelta, timedelta]:
         timedelta(days=max(min(lengths) + days - margin, 0)),
         timedelta(days=max(lengths) + days + margin),
     )
+
+
+def day_of(moment: date | datetime | str) -> date:
+    """The calendar day of a moment: a date as it is, a datetime's own date, an ISO text's.
+
+    The day of periods given by days, such as a care plan's or a report's
+    first and last day (both included).
+
+    Examples:
+        >>> day_of("2025-03-01T23:00:00+08:00"), day_of(datetime(2025, 3, 2, 1, 0))
+        (datetime.date(2025, 3, 1), datetime.date(2025, 3, 2))
+    """
+    if isinstance(moment, datetime):
+        return moment.date()
+    if isinstance(moment, date):
+        return moment
+    return date.fromisoformat(moment[:10])

@@ -118,3 +118,14 @@ def test_the_json_schema_describes_an_iso_duration() -> None:
 
 def test_a_period_survives_pickling() -> None:
     assert pickle.loads(pickle.dumps(Period(years=2, days=3))) == Period(months=24, days=3)
+
+
+def test_the_day_of_a_moment_is_its_own_calendar_day() -> None:
+    from datetime import date as day
+
+    from crmcore.period import day_of
+
+    assert day_of("2025-03-01T23:30:00+08:00") == day(2025, 3, 1)  # not the UTC day
+    assert day_of(day(2025, 3, 1)) == day(2025, 3, 1)
+    with pytest.raises(ValueError, match="Invalid isoformat"):
+        day_of("March 1st")

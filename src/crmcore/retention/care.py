@@ -44,6 +44,7 @@ from crmcore.entities.enums import (
 from crmcore.errors import CurrencyMismatch
 from crmcore.history import CustomerHistory
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, RecordedEvent, replay
+from crmcore.period import day_of
 from crmcore.retention.churn import _events_of, _values, win_back_plan
 from crmcore.value.pyramid import pyramid
 
@@ -183,14 +184,6 @@ _PRIORITIES: dict[CareRule, int] = {
 }
 
 
-def _day(moment: date | datetime | str) -> date:
-    if isinstance(moment, datetime):
-        return moment.date()
-    if isinstance(moment, date):
-        return moment
-    return date.fromisoformat(moment[:10])
-
-
 def _yearly(month: int, day: int, start: date, end: date) -> list[date]:
     """The day's anniversaries in [start, end]; 29 February falls on 28 February in common years."""
     found = []
@@ -239,7 +232,7 @@ def plan_care(
         >>> [(t.due.isoformat(), t.purpose) for t in plan.throttled]
         [('2025-02-28', 'birthday greeting')]
     """
-    first, last = _day(start), _day(end)
+    first, last = day_of(start), day_of(end)
     if last < first:
         raise ValueError("end must not be before start.")
     rules = policy or CarePolicy()
@@ -453,7 +446,7 @@ def care_kpis(
         >>> kpis.coverage, kpis.contacts_per_customer, kpis.response_rate, kpis.by_channel
         (0.5, 0.5, 1.0, {'phone': 1})
     """
-    first, last = _day(start), _day(end)
+    first, last = day_of(start), day_of(end)
     if last < first:
         raise ValueError("end must not be before start.")
     records = list(histories.values() if isinstance(histories, Mapping) else histories)
