@@ -807,10 +807,7 @@ class _SummaryBuilder:
     def _priced(self, product: str, listed: Decimal, quantity: int, at: datetime) -> None:
         if self.priced is None:
             self.priced = {}
-        day = self.priced.setdefault((product, at.toordinal()), [Decimal(0), 0, at])
-        day[0] += listed
-        day[1] += quantity
-        day[2] = max(day[2], at)
+        _price_point(self.priced, (product, at.toordinal()), listed, quantity, at)
 
     def complaint(self, complaint: Complaint) -> None:
         """Count a complaint received up to the moment."""
@@ -1177,10 +1174,7 @@ class LoyaltyTrail:
         times, days, products, listed, quantities = tables["priced"]
         priced: dict[tuple[str, int], list[Any]] = {}
         for n in range(bisect_right(times, now)):
-            day = priced.setdefault((products[n], days[n]), [0, 0, times[n]])
-            day[0] += listed[n]
-            day[1] += quantities[n]
-            day[2] = max(day[2], times[n])
+            _price_point(priced, (products[n], days[n]), listed[n], quantities[n], times[n])
         for day in priced.values():
             day[0] = Decimal(day[0])  # exact: the rises compare and divide list totals
         rises, fall, rise = _price_rises(priced, since)
@@ -1250,6 +1244,20 @@ def _followed(occasions: Sequence[Occasion], received: Sequence[datetime], start
         if latest >= 0 and firsts[latest] > start:
             followed.add(latest)
     return len(followed)
+
+
+def _price_point(
+    priced: dict[tuple[str, int], list[Any]],
+    key: tuple[str, int],
+    listed: Any,
+    quantity: int,
+    last: Any,
+) -> None:
+    """Add a purchase to its product's purchase day: list total, quantity, last purchase."""
+    day = priced.setdefault(key, [0, 0, last])
+    day[0] += listed
+    day[1] += quantity
+    day[2] = max(day[2], last)
 
 
 def _price_rises(
