@@ -254,8 +254,14 @@ def _check_text(value: str, limit: int, what: str, one_line: bool) -> str:
     return value
 
 
-def _trimmed(limit: int, what: str, *, one_line: bool) -> AfterValidator:
-    return AfterValidator(lambda value: _check_text(value, limit, what, one_line))
+def check_label(value: str) -> str:
+    """``value`` itself if it is a valid label (the rules of `Label`)."""
+    return _check_text(value, 200, "a label", True)
+
+
+def check_text(value: str) -> str:
+    """``value`` itself if it is valid free text (the rules of `Text`)."""
+    return _check_text(value, 10_000, "text", False)
 
 
 def check_id(value: str) -> str:
@@ -284,7 +290,7 @@ Id = Annotated[
 #: and line breaks.
 Text = Annotated[
     str,
-    _trimmed(10_000, "text", one_line=False),
+    AfterValidator(check_text),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 10_000, "pattern": _MULTI_LINE}),
 ]
 
@@ -292,7 +298,7 @@ Text = Annotated[
 #: on one line, with no control characters.
 Label = Annotated[
     str,
-    _trimmed(200, "a label", one_line=True),
+    AfterValidator(check_label),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": _ONE_LINE}),
 ]
 

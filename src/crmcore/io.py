@@ -49,7 +49,6 @@ import io
 import itertools
 import json
 import os
-import re
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -62,6 +61,7 @@ from typing import IO, Any, Generic, Literal, NamedTuple, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
+from crmcore._fastrows import PLAIN_AMOUNT, known_currency, row_builder
 from crmcore._reading import (
     CsvRecords,
     JsonProblem,
@@ -75,7 +75,7 @@ from crmcore._types import Text, check_id, check_non_negative, parse_moment
 from crmcore._validation import OnError, ReadLimits, mapping_problem, problems_of, unwrap
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import FieldProblem, InvalidRecord, UnreadableFile
-from crmcore.money import Money, parse_amount, parse_currency
+from crmcore.money import Money, parse_amount
 
 __all__ = [
     "OnError",
@@ -192,13 +192,13 @@ class ReadResult(Generic[R]):
 
 
 def _entity_rows(
-    rows: Iterator[tuple[int, dict[str, Any] | list[FieldProblem]]],
+    rows: Iterator[tuple[int, dict[str, Any] | list[FieldProblem] | BaseModel]],
     entity: type[E],
     rename: Callable[[str], str],
 ) -> Iterator[_Row[E]]:
     validate = entity.model_validate
     for line, row in rows:
-        if isinstance(row, list):
+        if isinstance(row, (list, entity)):
             yield line, row
             continue
         try:
@@ -493,7 +493,7 @@ def read_csv(
     mapping, theirs = _mapping(columns)
     load = json_loader(limits.max_json_depth, limits.max_number_digits)
 
-    def rows() -> Iterator[tuple[int, dict[str, Any] | list[FieldProblem]]]:
+    def rows() -> Iterator[tuple[int, dict[str, Any] | list[FieldProblem] | BaseModel]]:
         with _csv_file(source, name, limits) as found:
             if found is None:
                 return
@@ -501,9 +501,14 @@ def read_csv(
             header = [mapping.get(column, column) for column in names]
             _check_header(header, by_name, name, line, theirs)
             breaks = [by_name[column].multiline for column in header]
+            fast = row_builder(entity, header)
             for start, cells in records.rows(len(header), breaks.__getitem__):
                 if isinstance(cells, FieldProblem):
                     yield start, [cells]
+                    continue
+                built = None if fast is None else fast(cells)
+                if built is not None:  # a plain row, checked by the fields' own rules
+                    yield start, built
                 else:
                     yield start, _unflatten(zip(header, cells, strict=True), by_name, load)
 
@@ -645,7 +650,6 @@ class PurchaseRecord(NamedTuple):
 
 _KINDS = {"": TransactionKind.PURCHASE, **{k.value: k for k in TransactionKind}}
 _PURCHASE_COLUMNS = ("customer_id", "occurred_at", "amount", "amount.currency")
-_PLAIN_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,18})?")  # surely valid: no need to check more
 
 
 def read_purchases(
@@ -711,7 +715,7 @@ def read_purchases(
                         check_id(cells[who]),
                         parse_moment(cells[when]),
                         TransactionKind.PURCHASE if kind is None else _KINDS[cells[kind]],
-                        Money._trusted(_amount(cells[amount]), _currency(cells[currency])),
+                        Money._trusted(_amount(cells[amount]), known_currency(cells[currency])),
                     )
                 except (PydanticCustomError, KeyError):
                     yield start, _purchase_problems(cells, who, when, kind, amount, currency)
@@ -746,7 +750,7 @@ def _purchase_problems(
         problems.append(FieldProblem("amount", "Field required"))
         return problems
     number = check("amount", cells[amount], parse_amount)
-    code = check("amount.currency", cells[currency], _currency)
+    code = check("amount.currency", cells[currency], known_currency)
     if number and code:  # as for Money: its sign is checked once it is valid
         check("amount", cells[amount], _amount)
     return problems
@@ -760,17 +764,6 @@ def _kind(text: str) -> TransactionKind:
 
 
 def _amount(text: str) -> Decimal:
-    if _PLAIN_AMOUNT.fullmatch(text):  # the common case, surely valid
+    if PLAIN_AMOUNT.fullmatch(text):  # the common case, surely valid
         return Decimal(text)
     return check_non_negative(parse_amount(text))
-
-
-_CURRENCIES: set[str] = set()
-
-
-def _currency(text: str) -> str:
-    if text not in _CURRENCIES:
-        parse_currency(text)
-        if len(_CURRENCIES) < 1000:
-            _CURRENCIES.add(text)
-    return text
