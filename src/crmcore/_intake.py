@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from hashlib import blake2b
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import PydanticCustomError
@@ -70,6 +70,12 @@ class RecordCount(Value):
     )
 
 
+class Collector(Protocol):
+    """Where left-out records are listed (a `Kept` list, or a wrapper of one)."""
+
+    def add(self, item: RejectedRecord) -> None: ...
+
+
 class Intake:
     """One kind of record as it streams in: validated, counted, and placed by file and line."""
 
@@ -80,16 +86,27 @@ class Intake:
         kind: RecordKind,
         on_error: OnError,
         progress: Callable[[str, int], None] | None,
-        rejected: Kept,
+        rejected: Collector,
+        *,
+        numbered: bool = False,
+        name: str | None = None,
+        rename: Callable[[str], str] | None = None,
     ) -> None:
         self.records, self.entity, self.kind = records, entity, kind
         self.on_error, self.progress, self.rejected = on_error, progress, rejected
+        self.numbered = numbered  # records come as (position in the whole input, record)
+        self.name = name  # what the records' positions are lines of (a table), if not a reader
+        # a field's name in the records' layout (a table's columns)
+        self.rename: Callable[[str], str] = rename or _same_name
         self.single: Any = kind[:-1]
         self.position = 0
+        self.read = 0
         self.count = Counts()
 
     def where(self) -> tuple[str, int]:
         """The file and line of the current record (crmcore's readers say), or its position."""
+        if self.name is not None:
+            return self.name, self.position
         source, line = getattr(self.records, "source", None), getattr(self.records, "line", None)
         if isinstance(source, str) and isinstance(line, int) and line > 0:
             return source, line
@@ -97,21 +114,28 @@ class Intake:
 
     def __iter__(self) -> Iterator[Any]:
         validate, entity, progress = self.entity.model_validate, self.entity, self.progress
-        for position, record in enumerate(self.records, start=1):
-            self.position = position
-            if progress is not None and position % PROGRESS_EVERY == 0:
-                progress(self.kind, position)
+        numbered = self.records if self.numbered else enumerate(self.records, start=1)
+        for read, (position, record) in enumerate(numbered, start=1):
+            self.position, self.read = position, read
+            if progress is not None and read % PROGRESS_EVERY == 0:
+                progress(self.kind, read)
             if isinstance(record, entity):
                 yield record
+                continue
+            if isinstance(record, list):  # a row whose cells could not even be read
+                self._refuse({}, record)
                 continue
             try:
                 entry = validate(record)
             except ValidationError as exc:
-                self._refuse(record, problems_of(exc))
+                self._refuse(
+                    record,
+                    problems_of(exc) if self.rename is None else problems_of(exc, self.rename),
+                )
                 continue
             yield entry
         if progress is not None:
-            progress(self.kind, self.position)
+            progress(self.kind, self.read)
 
     def reject(self, record: Any, field: str | None, problem: str) -> None:
         """Leave a bad record out (listing it), or raise, as ``on_error`` says."""
@@ -133,6 +157,10 @@ class Intake:
                 problem="; ".join(str(p) for p in problems[:10]),
             )
         )
+
+
+def _same_name(loc: str) -> str:
+    return loc
 
 
 def _ids(record: Any) -> tuple[str | None, str | None]:
@@ -199,6 +227,15 @@ class Ids:
         fingerprint = blake2b(record_id.encode(), digest_size=8).digest()
         self.prints[fingerprint[0] >> 4] += fingerprint
         return False
+
+    @classmethod
+    def merged(cls, parts: Iterable[Ids]) -> Ids:
+        """The fingerprints of several parts of one input, as if read together."""
+        whole = cls(exact=False)
+        for part in parts:
+            for bucket, found in zip(whole.prints, part.prints, strict=True):
+                bucket += found
+        return whole
 
     def repeats(self) -> int:
         """How many ids were seen again after their first time (by fingerprint)."""

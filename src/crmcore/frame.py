@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 try:
@@ -34,7 +34,11 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("crmcore.frame needs narwhals: pip install 'crmcore[frame]'") from exc
 
-__all__ = ["rfm_summary", "score", "summarize", "summary_columns"]
+if TYPE_CHECKING:
+    from crmcore._intake import RecordKind
+    from crmcore.portfolio import PortfolioConfig, PortfolioReport
+
+__all__ = ["analyze", "rfm_summary", "score", "summarize", "summary_columns"]
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _MS_PER_DAY = 86_400_000
@@ -814,3 +818,127 @@ def _complaint_columns(complaints: Any, last: Any, as_of: datetime, start: datet
         nw.col("_quality").sum().alias("quality"),
         nw.col("_tolerated").sum().alias("tolerated"),
     )
+
+
+def analyze(
+    customers: Any,
+    transactions: Any = None,
+    touchpoints: Any = None,
+    complaints: Any = None,
+    *,
+    as_of: datetime | str,
+    config: PortfolioConfig | None = None,
+    progress: Callable[[str, int], None] | None = None,
+    on_error: Literal["raise", "collect"] = "raise",
+    partitions: int | None = None,
+    workers: int = 1,
+) -> PortfolioReport:
+    """The portfolio analysis of `crmcore.portfolio.analyze`, on tables of any engine.
+
+    The four tables have the columns of crmcore's CSV files (``id``,
+    ``customer_id``, ``amount``, ``amount.currency``, ``feedback.recommend``
+    ...; optional columns may be left out) and may be pandas, polars (eager or
+    lazy), pyarrow, DuckDB, Dask or PySpark tables. The report equals the one
+    `crmcore.portfolio.analyze` makes of the same records, line for line.
+
+    The customers are split into ``partitions`` by a hash of their id, each
+    with its records; the first pass digests each partition, the
+    portfolio-wide quantities (currency groups, pyramids, RFM quintiles, the
+    BG/NBD model) are worked out from all the digests, and the second pass
+    makes each partition's customer lines (see the how-to on engines).
+    Local tables are analysed in this process, or in ``workers`` processes
+    (one partition each); Dask tables as Dask tasks on the active scheduler
+    (default: one partition per input partition of the transactions); PySpark
+    tables as grouped pandas UDFs (default: the context's parallelism).
+
+    Args:
+        customers: The customer table.
+        transactions: Purchases and refunds (None: no table).
+        touchpoints: Care contacts (None: no table).
+        complaints: Complaints (None: no table).
+        as_of: The moment of the analysis.
+        config: A `PortfolioConfig` (default `PortfolioConfig()`).
+        progress: Called as ``progress(stage, count)``: rows read per table,
+            then ``("first pass", partitions)`` and ``("second pass", partitions)``.
+        on_error: ``"raise"`` the first bad row (an `InvalidRecord` naming the
+            table and the row, counted from 1, and the field), or
+            ``"collect"``: leave bad rows out and list them, as the pure engine does.
+        partitions: How many customer partitions (at least 1).
+        workers: Local tables only: analyse the partitions in this many
+            processes (default: here); ``partitions`` defaults to it.
+
+    Raises:
+        InvalidRecord: A table has an unknown column or lacks a required one
+            (row 1), or a bad row with ``on_error="raise"``.
+        DuplicateId: Two customers share an id (with ``on_error="raise"``).
+        TypeError: A table narwhals does not know, or tables of a
+            distributed engine mixed with others.
+        ValueError: ``partitions`` or ``workers`` below 1, or an unknown ``on_error``.
+
+    Examples:
+        >>> import io
+        >>> import polars as pl
+        >>> from crmcore import portfolio
+        >>> from crmcore.datasets import load_sample
+        >>> from crmcore.io import write_csv
+        >>> data = load_sample()
+        >>> def table(records):  # as a CSV file of them reads: text columns
+        ...     text = io.StringIO()
+        ...     write_csv(text, records)
+        ...     return pl.read_csv(text.getvalue().encode(), infer_schema=False)
+        >>> kinds = (data.customers, data.transactions, data.touchpoints, data.complaints)
+        >>> report = analyze(*[table(records) for records in kinds], as_of=data.end)
+        >>> report == portfolio.analyze(*kinds, as_of=data.end)
+        True
+    """
+    from crmcore import _engines as engines
+    from crmcore.io import check_columns
+    from crmcore.portfolio import PortfolioConfig, _Run, moment
+
+    if on_error not in ("raise", "collect"):
+        raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
+    if workers < 1 or (partitions is not None and partitions < 1):
+        raise ValueError("partitions and workers must be at least 1.")
+    settings = engines.Settings(_Run(config or PortfolioConfig(), moment(as_of)), on_error)
+    given: dict[RecordKind, Any] = {"customers": customers, "transactions": transactions,
+             "touchpoints": touchpoints, "complaints": complaints}  # fmt: skip
+    frames: dict[RecordKind, Any] = {}
+    for kind, table in given.items():
+        if table is None:
+            continue
+        try:
+            frame = nw.from_native(table)
+        except TypeError as exc:
+            raise TypeError(f"The {kind} table is not a table narwhals knows: {exc}") from None
+        check_columns(engines.ENTITIES[kind], [str(c) for c in frame.columns], f"{kind} table")
+        frames[kind] = frame
+    kinds = {_engine_kind(frame) for frame in frames.values()}
+    if len(kinds) > 1 and kinds != {"local"}:
+        raise TypeError(
+            "Tables of a distributed engine (Dask, PySpark) cannot be mixed with others: "
+            f"found {', '.join(sorted(kinds))}."
+        )
+    engine = kinds.pop()
+    if engine == "dask":
+        count = partitions or max(nw.to_native(f).npartitions for f in frames.values())
+        return engines.run_dask(frames, settings, count)
+    if engine == "spark":
+        native = nw.to_native(frames["customers"])
+        count = partitions or native.sparkSession.sparkContext.defaultParallelism
+        return engines.run_spark(frames, settings, count)
+    count = partitions or workers
+    split = {k: engines.local_rows(k, frame, count) for k, frame in frames.items()}
+    if progress is not None:
+        for k, rows in split.items():
+            progress(k, sum(len(part.rows) for part in rows))
+    parts = [{k: rows[n] for k, rows in split.items()} for n in range(count)]
+    return engines.run_local(parts, settings, workers)
+
+
+def _engine_kind(frame: Any) -> str:
+    engine = frame.implementation
+    if engine.is_dask():
+        return "dask"
+    if engine.is_pyspark() or engine.is_pyspark_connect():
+        return "spark"
+    return "local"

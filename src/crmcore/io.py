@@ -50,7 +50,7 @@ import itertools
 import json
 import os
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -491,7 +491,6 @@ def read_csv(
     by_name = {column.name: column for column in layout}
     name = source_name(source)
     mapping, theirs = _mapping(columns)
-    load = json_loader(limits.max_json_depth, limits.max_number_digits)
 
     def rows() -> Iterator[tuple[int, dict[str, Any] | list[FieldProblem] | BaseModel]]:
         with _csv_file(source, name, limits) as found:
@@ -501,16 +500,12 @@ def read_csv(
             header = [mapping.get(column, column) for column in names]
             _check_header(header, by_name, name, line, theirs)
             breaks = [by_name[column].multiline for column in header]
-            fast = row_builder(entity, header)
+            record = row_reader(entity, header, limits)
             for start, cells in records.rows(len(header), breaks.__getitem__):
                 if isinstance(cells, FieldProblem):
                     yield start, [cells]
-                    continue
-                built = None if fast is None else fast(cells)
-                if built is not None:  # a plain row, checked by the fields' own rules
-                    yield start, built
                 else:
-                    yield start, _unflatten(zip(header, cells, strict=True), by_name, load)
+                    yield start, record(cells)
 
     money = _money_loc_renamer(layout)
     return RecordReader(
@@ -519,6 +514,44 @@ def read_csv(
         on_error,
         limits.kept_errors,
     )
+
+
+def row_reader(
+    entity: type[E], header: list[str], limits: ReadLimits | None = None
+) -> Callable[[Sequence[str]], E | dict[str, Any] | list[FieldProblem]]:
+    """What a row of text cells under ``header`` (crmcore's column names) holds.
+
+    The entity itself for a plain row (built by the fields' own rules),
+    otherwise the nested mapping to validate, or the problems of its JSON
+    cells. Shared by `read_csv` and the dataframe engines, which read the
+    same layout.
+    """
+    by_name = {column.name: column for column in _layout(entity)}
+    limits = limits or _DEFAULT_LIMITS
+    load = json_loader(limits.max_json_depth, limits.max_number_digits)
+    fast = row_builder(entity, header)
+
+    def read(cells: Sequence[str]) -> E | dict[str, Any] | list[FieldProblem]:
+        built = None if fast is None else fast(cells)
+        if built is not None:  # a plain row, checked by the fields' own rules
+            return built  # type: ignore[return-value]  # the builder of ``entity``
+        return _unflatten(zip(header, cells, strict=True), by_name, load)
+
+    return read
+
+
+def column_of(entity: type[BaseModel]) -> Callable[[str], str]:
+    """The CSV column an error's field path names (``amount.amount`` is the column ``amount``)."""
+    return _money_loc_renamer(_layout(entity))
+
+
+def check_columns(entity: type[BaseModel], names: list[str], source: str) -> None:
+    """Refuse a table whose columns are not those of ``entity`` (as a CSV header, line 1).
+
+    Raises:
+        InvalidRecord: An unknown or repeated column, or a required one missing.
+    """
+    _check_header(names, {c.name: c for c in _layout(entity)}, source, 1)
 
 
 @contextmanager

@@ -35,7 +35,7 @@ import math
 import statistics
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import cache
@@ -77,6 +77,7 @@ from crmcore.errors import (
     ModelFitError,
 )
 from crmcore.history import CustomerHistory, LoyaltyTrail, Occasion, Occasions, _SummaryBuilder
+from crmcore.io import column_of
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, replay
 from crmcore.money import Money
 from crmcore.period import Period
@@ -511,10 +512,12 @@ class _Account:
         "latest_refund",
         "ledger",
         "occasions",
+        "position",
         "trail",
     )
 
-    def __init__(self, customer: Customer, run: _Run, currency: str | None) -> None:
+    def __init__(self, customer: Customer, run: _Run, currency: str | None, position: int) -> None:
+        self.position = position  # the customer's place in the customer list
         self.currency = currency  # all the customer's amounts are in it, once there is one
         self.customer = _SlimCustomer(
             customer.id, customer.acquired_at, customer.birthday, customer.important_dates
@@ -546,6 +549,16 @@ class _Account:
                 f"{self.currency}; one customer's amounts are in one currency"
             )
         return None
+
+
+def moment(value: datetime | str) -> datetime:
+    """The moment of an analysis, by the rules of a timestamp (a bare date: 00:00 UTC).
+
+    Examples:
+        >>> moment("2025-01-01").isoformat()
+        '2025-01-01T00:00:00+00:00'
+    """
+    return _AT.validate_python(value)
 
 
 class _Run:
@@ -640,16 +653,88 @@ def analyze(
         >>> round(sum(t.value_share for t in report.currencies[0].tiers), 6)
         1.0
     """
-    moment = _AT.validate_python(as_of)
+    at = moment(as_of)
     config = config or PortfolioConfig()
     if on_error not in ("raise", "collect"):
         raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
-    run = _Run(config, moment)
-    accounts: dict[str, _Account] = {}
-    unknown, rejected = Kept(), Kept()
-    counts: dict[RecordKind, RecordCount] = {}
+    run = _Run(config, at)
+    taken = _take(
+        _Taken(),
+        customers,
+        {"transactions": transactions, "touchpoints": touchpoints, "complaints": complaints},
+        run,
+        check_ids=check_ids,
+        on_error=on_error,
+        progress=progress,
+    )
+    counts = _merged_counts([taken])
+    if not check_ids:
+        _warn_of_repeats(counts)
+    context = _Context(_digests(taken, run), run)
+    return _assemble(run, context, [taken], [_lines(taken, context, run)], counts)
 
-    people = Intake(customers, Customer, "customers", on_error, progress, rejected)
+
+_OCCURRED: Callable[[Any], datetime] = attrgetter("occurred_at")
+_RECEIVED: Callable[[Any], datetime] = attrgetter("received_at")
+_KINDS: tuple[RecordKind, ...] = ("customers", "transactions", "touchpoints", "complaints")
+_ENTITIES: dict[RecordKind, type[Any]] = {
+    "transactions": Transaction,
+    "touchpoints": CareTouchpoint,
+    "complaints": Complaint,
+}
+
+
+class _Taken:
+    """The records of some customers, taken in: their accounts, and what was counted on the way.
+
+    The whole portfolio is one; a partition of the customers (with their
+    records) is another, and the partitions' results merge (`_assemble`).
+    """
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, _Account] = {}
+        self.counts: dict[RecordKind, RecordCount] = {}
+        # the first records left out, each with where it was met (kind, position) to merge by
+        self.ids: dict[RecordKind, Ids] = {}  # the records' ids, to count repeats by
+        self.unknown: Kept = Kept()
+        self.rejected: Kept = Kept()
+        self.ratings: dict[str, Counter[int]] = {"recommend": Counter(), "satisfaction": Counter()}
+        self.sla: dict[str, dict[SlaStatus, int]] = {
+            "first_response": dict.fromkeys(SlaStatus, 0),
+            "resolution": dict.fromkeys(SlaStatus, 0),
+        }
+
+
+def _take(
+    taken: _Taken,
+    customers: Iterable[Any],
+    records: Mapping[RecordKind, Iterable[Any]],
+    run: _Run,
+    *,
+    check_ids: bool,
+    on_error: OnError,
+    progress: Callable[[str, int], None] | None,
+    numbered: bool = False,
+) -> _Taken:
+    """Stream the customers, then their records, into accounts.
+
+    With ``numbered``, every input comes as (position, record) pairs, the
+    position being the record's place in its whole input (a partition's
+    records are a part of it); otherwise records are numbered as they come.
+    """
+    moment, accounts = run.moment, taken.accounts
+    rejected = _Placed(taken.rejected, 0)
+    people = Intake(
+        customers,
+        Customer,
+        "customers",
+        on_error,
+        progress,
+        rejected,
+        numbered=numbered,
+        name="customers table" if numbered else None,
+        rename=column_of(Customer) if numbered else None,
+    )
     future: set[str] = set()  # customers acquired after as_of: not yet customers then
     for customer in people:
         code = currency_of(customer)
@@ -664,13 +749,22 @@ def analyze(
         elif isinstance(code, frozenset):
             people.reject(customer, None, mixed(code))
         else:
-            accounts[customer.id] = _Account(customer, run, code)
-    counts["customers"] = people.count.result(people.position)
+            accounts[customer.id] = _Account(customer, run, code, people.position)
+    taken.counts["customers"] = people.count.result(people.read)
 
-    def stream(
-        records: Iterable[Any], entity: type[_R], kind: RecordKind, when: Callable[[_R], datetime]
-    ) -> Iterator[tuple[_Account, _R]]:
-        source = Intake(records, entity, kind, on_error, progress, rejected)
+    def stream(kind: RecordKind, when: Callable[[Any], datetime]) -> Iterator[tuple[_Account, Any]]:
+        order = _KINDS.index(kind)
+        source = Intake(
+            records.get(kind, ()),
+            _ENTITIES[kind],
+            kind,
+            on_error,
+            progress,
+            _Placed(taken.rejected, order),
+            numbered=numbered,
+            name=f"{kind} table" if numbered else None,
+            rename=column_of(_ENTITIES[kind]) if numbered else None,
+        )
         count = source.count
         ids = Ids(exact=check_ids)
         for record in source:
@@ -689,11 +783,10 @@ def analyze(
                 continue
             if account is None:
                 count.unknown_customer += 1
-                unknown.add(
-                    UnknownRecord(
-                        kind=source.single, record_id=record.id, customer_id=record.customer_id
-                    )
+                unknown = UnknownRecord(
+                    kind=source.single, record_id=record.id, customer_id=record.customer_id
                 )
+                taken.unknown.add(((order, source.position), unknown))
                 continue
             code = currency_of(record)
             if code is not None and code != account.currency:
@@ -702,31 +795,27 @@ def analyze(
                     source.reject(record, _CURRENCY_FIELD[kind], problem)
                     continue
             yield account, record
-        if not check_ids:
-            count.duplicate_ids = ids.repeats()
-        counts[kind] = count.result(source.position)
+        if not check_ids:  # counted once every partition's ids are known (`_merged_counts`)
+            taken.ids[kind] = ids
+        taken.counts[kind] = count.result(source.read)
 
-    for account, sale in stream(transactions, Transaction, "transactions", _OCCURRED):
+    for account, sale in stream("transactions", _OCCURRED):
         _take_sale(account, sale, run)
-    ratings: dict[str, Counter[int]] = {"recommend": Counter(), "satisfaction": Counter()}
-    for account, contact in stream(touchpoints, CareTouchpoint, "touchpoints", _OCCURRED):
-        _take_contact(account, contact, run, ratings)
-    sla: dict[str, dict[SlaStatus, int]] = {
-        "first_response": dict.fromkeys(SlaStatus, 0),
-        "resolution": dict.fromkeys(SlaStatus, 0),
-    }
-    for account, complaint in stream(complaints, Complaint, "complaints", _RECEIVED):
-        _take_complaint(account, complaint, run, sla)
-    repeated: dict[str, int] = {  # analysed all the same (customers never are)
-        k: n.duplicate_ids for k, n in counts.items() if n.duplicate_ids and k != "customers"
-    }
-    if repeated and not check_ids:
-        warnings.warn(DuplicateIdWarning(repeated), stacklevel=2)
-    return _report(accounts, run, counts, unknown, rejected, ratings, sla)
+    for account, contact in stream("touchpoints", _OCCURRED):
+        _take_contact(account, contact, run, taken.ratings)
+    for account, complaint in stream("complaints", _RECEIVED):
+        _take_complaint(account, complaint, run, taken.sla)
+    return taken
 
 
-_OCCURRED: Callable[[Any], datetime] = attrgetter("occurred_at")
-_RECEIVED: Callable[[Any], datetime] = attrgetter("received_at")
+class _Placed:
+    """A `Kept` list that records each item with the place it was met (kind, position)."""
+
+    def __init__(self, kept: Kept, order: int) -> None:
+        self.kept, self.order = kept, order
+
+    def add(self, item: RejectedRecord) -> None:
+        self.kept.add(((self.order, item.line), item))
 
 
 _CURRENCY_FIELD: dict[RecordKind, str | None] = {
@@ -874,80 +963,119 @@ def _fit(rows: list[RfmRow], settings: ValueSettings) -> ModelReport:
         return ModelReport(fitted=None, reason=f"BG/NBD could not be fitted: {exc}")
 
 
-def _report(
-    accounts: dict[str, _Account],
-    run: _Run,
-    counts: dict[RecordKind, RecordCount],
-    unknown: list[UnknownRecord],
-    rejected: list[RejectedRecord],
-    ratings: dict[str, Counter[int]],
-    sla: dict[str, dict[SlaStatus, int]],
-) -> PortfolioReport:
-    config, moment = run.config, run.moment
-    settings = config.value
-    values: dict[str, float] = {}
-    currencies: dict[str, str | None] = {}
-    rows: list[RfmRow] = []
-    for cid, account in accounts.items():
-        # the pyramid and the model need every customer first; the lines are made
-        # below, recomputing these few figures rather than keeping them all
+class _Digest(NamedTuple):
+    """What the portfolio-wide figures need of one customer (pass 1)."""
+
+    position: int  # the customer's place in the customer list
+    customer_id: str
+    currency: str | None  # of the customer's value; None without any amount
+    value: float  # the net value to date
+    rfm: RfmRow | None  # None without a purchase
+    yearly_spend: float | None  # over the loyalty window
+
+
+def _digests(taken: _Taken, run: _Run) -> list[_Digest]:
+    """Pass 1 over some customers: the figures the portfolio-wide quantities are made of."""
+    settings, window = run.config.value, run.config.loyalty.window
+    found = []
+    for cid, account in taken.accounts.items():
         historical = _historical(account.ledger, cid)
-        values[cid], currencies[cid] = float(historical.value), historical.currency
         currency = account.ledger.currency or NO_CURRENCY
+        occasions = account.occasions.finish()
         days = [
             _DayPurchase(cid, o.first, TransactionKind.PURCHASE, Money._trusted(o.total, currency))
-            for o in account.occasions.finish()
+            for o in occasions
         ]
-        rows += rfm_summary(
-            days, observation_end=moment, unit=settings.rfm_unit, periods=settings.rfm_periods
+        rows = rfm_summary(
+            days, observation_end=run.moment, unit=settings.rfm_unit, periods=settings.rfm_periods
         )
-    groups = _groups(currencies)
-    group_of = {cid: code for code, members in groups.items() for cid in members}
-    scores: dict[str, tuple[str, RfmSegment]] = {}
-    for members in groups.values():
-        inside = set(members)
-        scores |= {
-            s.customer_id: (s.code, s.segment)
-            for s in rfm_scores(
-                [r for r in rows if r.customer_id in inside], monetary=settings.rfm_monetary
+        builder = next(b for b in account.builders if b.period == window)
+        found.append(
+            _Digest(
+                account.position,
+                cid,
+                historical.currency,
+                float(historical.value),
+                rows[0] if rows else None,
+                builder.finish(occasions).yearly_spend,
             )
-        }
-    model = _fit(rows, settings)
-    alive: dict[str, float] = {}
-    if model.fitted is not None:
-        fitted = model.fitted
-        alive = {
-            r.customer_id: fitted.p_alive(
-                frequency=r.frequency, recency=r.recency, T=r.T, unit=r.unit
+        )
+    return found
+
+
+class _Context:
+    """The portfolio-wide quantities (pass 1, merged): currency groups, pyramids, RFM, model.
+
+    Worked out from every customer's `_Digest`, in the customer list's order
+    whatever the partitions they came from; each customer's line (pass 2)
+    then needs only its own records and these.
+    """
+
+    def __init__(self, digests: Iterable[_Digest], run: _Run) -> None:
+        settings = run.config.value
+        ordered = sorted(digests)  # by position: the customer list's order
+        self.values = {d.customer_id: d.value for d in ordered}
+        self.groups = _groups({d.customer_id: d.currency for d in ordered})
+        self.group_of = {cid: code for code, members in self.groups.items() for cid in members}
+        rows = [d.rfm for d in ordered if d.rfm is not None]
+        self.scores: dict[str, tuple[str, RfmSegment]] = {}
+        for members in self.groups.values():
+            inside = set(members)
+            self.scores |= {
+                s.customer_id: (s.code, s.segment)
+                for s in rfm_scores(
+                    [r for r in rows if r.customer_id in inside], monetary=settings.rfm_monetary
+                )
+            }
+        self.model = _fit(rows, settings)
+        self.rfm = {r.customer_id: r for r in rows}
+        self.pyramids = {
+            code: pyramid(
+                {cid: self.values[cid] for cid in members}, shares=settings.pyramid_shares
             )
-            for r in rows
+            for code, members in self.groups.items()
         }
-    del rows  # not needed any more: memory for the lines
-    pyramids = {
-        code: pyramid({cid: values[cid] for cid in members}, shares=settings.pyramid_shares)
-        for code, members in groups.items()
-    }
-    key_spend = {
-        code: _key_yearly_spend(accounts, levels, config.loyalty.window)
-        for code, levels in pyramids.items()
-    }
-    lines: list[CustomerReport] = []
-    ranked: dict[str, list[AtRisk]] = {code: [] for code in groups}  # the top ones so far
+        spends = {d.customer_id: d.yearly_spend for d in ordered}
+        self.key_spend = {
+            code: _key_yearly_spend(levels, spends) for code, levels in self.pyramids.items()
+        }
 
-    def by_risk(r: AtRisk) -> tuple[float, str]:
-        return (-r.value_at_risk, r.customer_id)
+    def p_alive(self, cid: str) -> float | None:
+        fitted, row = self.model.fitted, self.rfm.get(cid)
+        if fitted is None or row is None:
+            return None
+        return fitted.p_alive(frequency=row.frequency, recency=row.recency, T=row.T, unit=row.unit)
 
-    tasks: list[CareTask] = []
-    held: list[CareTask] = []
+
+class _Part:
+    """Pass 2 over some customers: their lines, their top customers at risk, their care tasks."""
+
+    def __init__(self, groups: Iterable[str]) -> None:
+        self.lines: list[tuple[int, CustomerReport]] = []
+        self.ranked: dict[str, list[AtRisk]] = {code: [] for code in groups}  # the top so far
+        self.tasks: list[CareTask] = []
+        self.held: list[CareTask] = []
+
+
+def _by_risk(r: AtRisk) -> tuple[float, str]:
+    return (-r.value_at_risk, r.customer_id)
+
+
+def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
+    """Pass 2: each customer's line, from its own records and the portfolio-wide quantities."""
+    config, moment, values = run.config, run.moment, context.values
+    settings = config.value
+    part = _Part(context.groups)
     # the care plan reads only whether a customer is buying (and churned, for
     # win-back), which loyalty by preference does not change
     care_lifecycle = config.lifecycle.model_copy(update={"loyal_min_loyalty": None})
+    accounts = taken.accounts
     # each account is let go once its line is made, so lines replace accounts in memory
     for cid in list(accounts):
         account = accounts.pop(cid)
         occasions = account.occasions.finish()
         history = _condensed(account, occasions)
-        p_alive = alive.get(cid)
+        p_alive = context.p_alive(cid)
         state = replay(
             history,
             as_of=moment,
@@ -962,13 +1090,13 @@ def _report(
             summaries[config.satisfaction.window], as_of=moment, config=config.satisfaction
         )
         loyal = loyalty(summaries[config.loyalty.window], as_of=moment, config=config.loyalty)
-        group = group_of[cid]
-        tiers = pyramids[group]
+        group = context.group_of[cid]
+        tiers = context.pyramids[group]
         tier = tiers.tiers.get(cid)
         tier_group = tiers.group_of(cid)
         wallet_left = summaries[config.loyalty.window].wallet_left
         potential = None
-        wallet, key = summaries[config.loyalty.window].wallet, key_spend[group]
+        wallet, key = summaries[config.loyalty.window].wallet, context.key_spend[group]
         # undetermined without a key customer's spend to compare with, or across currencies
         if tier_group == "ordinary" and wallet_left is not None and key is not None:
             potential = wallet_left >= key if wallet and wallet.currency == group else None
@@ -980,10 +1108,10 @@ def _report(
             policy=config.lifecycle,
             states={cid: state},
         )
-        ranking = ranked[group]
+        ranking = part.ranked[group]
         ranking += risk
         if len(ranking) > 2 * config.top_at_risk + 100:
-            ranked[group] = sorted(ranking, key=by_risk)[: config.top_at_risk]
+            part.ranked[group] = sorted(ranking, key=_by_risk)[: config.top_at_risk]
         plan = plan_care(
             [history],
             start=run.first,
@@ -993,54 +1121,95 @@ def _report(
             values=values,
             lifecycle=care_lifecycle,
         )
-        tasks += plan.tasks
-        held += plan.throttled
+        part.tasks += plan.tasks
+        part.held += plan.throttled
         following = plan.tasks[0] if plan.tasks else None
         historical = _historical(account.ledger, cid)
         profit = _profitability(account.ledger, cid, settings.profitability)
-        score = scores.get(cid)
-        lines.append(
-            _line(
-                {
-                    "customer_id": cid,
-                    "stage": state.stage,
-                    "stage_since": state.since,
-                    "satisfaction": happy.value,
-                    "satisfaction_coverage": happy.coverage,
-                    "loyalty": loyal.value,
-                    "loyalty_coverage": loyal.coverage,
-                    "quadrant": quadrant(happy, loyal, thresholds=config.quadrants),
-                    "currency": historical.currency,
-                    "gross_value": historical.revenue - historical.refunds,
-                    "contribution": historical.contribution,
-                    "net_value": historical.value,
-                    "profitable": profit.profitable,
-                    "tier": tier,
-                    "tier_name": None if tier is None else _tier_name(tiers, tier),
-                    "tier_group": tier_group,
-                    "wallet_left": wallet_left,
-                    "upgrade_potential": potential,
-                    "rfm_code": None if score is None else score[0],
-                    "rfm_segment": None if score is None else score[1],
-                    "p_alive": p_alive,
-                    "value_at_risk": risk[0].value_at_risk if risk else None,
-                    "next_care_due": None if following is None else following.due,
-                    "next_care_purpose": None if following is None else following.purpose,
-                    "next_care_channel": None if following is None else following.channel,
-                }
-            )
+        score = context.scores.get(cid)
+        line = _line(
+            {
+                "customer_id": cid,
+                "stage": state.stage,
+                "stage_since": state.since,
+                "satisfaction": happy.value,
+                "satisfaction_coverage": happy.coverage,
+                "loyalty": loyal.value,
+                "loyalty_coverage": loyal.coverage,
+                "quadrant": quadrant(happy, loyal, thresholds=config.quadrants),
+                "currency": historical.currency,
+                "gross_value": historical.revenue - historical.refunds,
+                "contribution": historical.contribution,
+                "net_value": historical.value,
+                "profitable": profit.profitable,
+                "tier": tier,
+                "tier_name": None if tier is None else _tier_name(tiers, tier),
+                "tier_group": tier_group,
+                "wallet_left": wallet_left,
+                "upgrade_potential": potential,
+                "rfm_code": None if score is None else score[0],
+                "rfm_segment": None if score is None else score[1],
+                "p_alive": p_alive,
+                "value_at_risk": risk[0].value_at_risk if risk else None,
+                "next_care_due": None if following is None else following.due,
+                "next_care_purpose": None if following is None else following.purpose,
+                "next_care_channel": None if following is None else following.channel,
+            }
         )
+        part.lines.append((account.position, line))
+    return part
+
+
+def _merged_counts(takens: Sequence[_Taken]) -> dict[RecordKind, RecordCount]:
+    """The record counts of the whole input: the partitions' summed, repeated ids among all."""
+    counts: dict[RecordKind, RecordCount] = {}
+    for kind in _KINDS:
+        found = [t.counts[kind] for t in takens if kind in t.counts]
+        if not found:
+            continue
+        total = {name: sum(getattr(c, name) for c in found) for name in RecordCount.model_fields}
+        ids = [t.ids[kind] for t in takens if kind in t.ids]
+        if ids:
+            total["duplicate_ids"] += Ids.merged(ids).repeats()
+        counts[kind] = RecordCount(**total)
+    return counts
+
+
+def _warn_of_repeats(counts: Mapping[RecordKind, RecordCount]) -> None:
+    repeated: dict[str, int] = {  # analysed all the same (customers never are)
+        k: n.duplicate_ids for k, n in counts.items() if n.duplicate_ids and k != "customers"
+    }
+    if repeated:
+        warnings.warn(DuplicateIdWarning(repeated), stacklevel=3)
+
+
+def _first_kept(kept: Iterable[Kept]) -> tuple[Any, ...]:
+    """The first `KEPT_RECORDS` items of several partitions, in the order they were met."""
+    placed = sorted((item for part in kept for item in part), key=lambda pair: pair[0])
+    return tuple(item for _, item in placed[:KEPT_RECORDS])
+
+
+def _assemble(
+    run: _Run,
+    context: _Context,
+    takens: Sequence[_Taken],
+    parts: Sequence[_Part],
+    counts: dict[RecordKind, RecordCount],
+) -> PortfolioReport:
+    """The report of the whole portfolio from its partitions' intakes and lines."""
+    config, groups = run.config, context.groups
 
     def order(task: CareTask) -> tuple[Any, ...]:
         return (task.due, task.priority, task.customer_id, task.rule.value)
 
+    lines = [line for _, line in sorted((p for part in parts for p in part.lines), key=_first)]
     stages = dict.fromkeys(LifecycleStage, 0)
     quadrants = dict.fromkeys(Quadrant, 0)
     totals = dict.fromkeys(groups, (0, _ZERO, _ZERO, _ZERO))
     for line in lines:
         stages[line.stage] += 1
         quadrants[line.quadrant] += 1
-        code = group_of[line.customer_id]
+        code = context.group_of[line.customer_id]
         number, gross, contribution, net = totals[code]
         totals[code] = (
             number + 1,
@@ -1048,13 +1217,24 @@ def _report(
             contribution + line.contribution,
             net + line.net_value,
         )
-    recommend, stars = ratings["recommend"], ratings["satisfaction"]
+    recommend: Counter[int] = Counter()
+    stars: Counter[int] = Counter()
+    sla: dict[str, dict[SlaStatus, int]] = {
+        "first_response": dict.fromkeys(SlaStatus, 0),
+        "resolution": dict.fromkeys(SlaStatus, 0),
+    }
+    for taken in takens:
+        recommend.update(taken.ratings["recommend"])
+        stars.update(taken.ratings["satisfaction"])
+        for clock, statuses in taken.sla.items():
+            for status, n in statuses.items():
+                sla[clock][status] += n
     return PortfolioReport(
-        as_of=moment,
+        as_of=run.moment,
         customers=tuple(lines),
         records=counts,
-        unknown_records=tuple(unknown),
-        rejected=tuple(rejected),
+        unknown_records=_first_kept(t.unknown for t in takens),
+        rejected=_first_kept(t.rejected for t in takens),
         stages=stages,
         currencies=tuple(
             CurrencyReport(
@@ -1063,9 +1243,13 @@ def _report(
                 gross_value=totals[code][1],
                 contribution=totals[code][2],
                 net_value=totals[code][3],
-                tiers=pyramids[code].levels,
-                pareto=pyramids[code].pareto,
-                at_risk=tuple(sorted(ranked[code], key=by_risk)[: config.top_at_risk]),
+                tiers=context.pyramids[code].levels,
+                pareto=context.pyramids[code].pareto,
+                at_risk=tuple(
+                    sorted((r for p in parts for r in p.ranked[code]), key=_by_risk)[
+                        : config.top_at_risk
+                    ]
+                ),
             )
             for code in sorted(groups)
         ),
@@ -1078,11 +1262,15 @@ def _report(
         care_plan=CarePlan(
             start=run.first,
             end=run.last,
-            tasks=tuple(sorted(tasks, key=order)),
-            throttled=tuple(sorted(held, key=order)),
+            tasks=tuple(sorted((t for p in parts for t in p.tasks), key=order)),
+            throttled=tuple(sorted((t for p in parts for t in p.held), key=order)),
         ),
-        model=model,
+        model=context.model,
     )
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
 
 
 def _groups(currencies: Mapping[str, str | None]) -> dict[str, list[str]]:
@@ -1099,22 +1287,18 @@ def _groups(currencies: Mapping[str, str | None]) -> dict[str, list[str]]:
     return groups
 
 
-def _key_yearly_spend(
-    accounts: Mapping[str, _Account], tiers: Pyramid, window: Period
-) -> float | None:
-    """The median yearly spend of a pyramid's key customers over ``window``.
+def _key_yearly_spend(tiers: Pyramid, spends: Mapping[str, float | None]) -> float | None:
+    """The median yearly spend (over the loyalty window) of a pyramid's key customers.
 
     ``None`` without key customers, or when their median spend is not above 0
     (no key customer bought in the window): nothing to measure potential by.
     """
-    spends = []
-    for cid, number in tiers.tiers.items():
-        if tiers.levels[number - 1].group != "key":
-            continue
-        account = accounts[cid]
-        builder = next(b for b in account.builders if b.period == window)
-        spends.append(builder.finish(account.occasions.finish()).yearly_spend or 0.0)
-    median = statistics.median(spends) if spends else 0.0
+    found = [
+        spends[cid] or 0.0
+        for cid, number in tiers.tiers.items()
+        if tiers.levels[number - 1].group == "key"
+    ]
+    median = statistics.median(found) if found else 0.0
     return median if median > 0 else None
 
 

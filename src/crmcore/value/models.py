@@ -138,9 +138,10 @@ class _BetaGeoLikelihood:
     """
 
     def __init__(self, rows: Sequence[tuple[float, ...]]) -> None:
+        # sorted, so that the sums do not depend on the rows' order (nor the fit on partitions)
         self.count = len(rows)
-        self.rows = [(int(x), t_x, t, n) for (x, t_x, t), n in Counter(rows).items()]
-        self.by_x = Counter(int(x) for x, _, _ in rows)
+        self.rows = [(int(x), t_x, t, n) for (x, t_x, t), n in sorted(Counter(rows).items())]
+        self.by_x = dict(sorted(Counter(int(x) for x, _, _ in rows).items()))
         self.times = sorted({t for _, t_x, t, _ in self.rows for t in (t_x, t)})
 
     def value(self, theta: Sequence[float]) -> float:

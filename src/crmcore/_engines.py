@@ -1,0 +1,478 @@
+"""The portfolio analysis on dataframes: any table narwhals reads, over customer partitions.
+
+The analysis has two passes (see `crmcore.portfolio`). The customers are
+split into partitions by a hash of their id, each with its records (a
+record goes where its customer goes). Pass 1 takes each partition's
+records in and digests each customer (value, currency, purchase summary,
+yearly spend); the digests of all partitions make the portfolio-wide
+quantities (currency groups, pyramids, RFM quintiles, the BG/NBD model).
+Pass 2 makes each customer's line from its own records and those
+quantities. The partitions' results then merge into the report of the
+whole, equal to the one `crmcore.portfolio.analyze` makes of the same
+records.
+
+Where the partitions run depends on the table: in this process for local
+tables (pandas, polars, pyarrow, DuckDB), one worker process per partition
+with ``workers``; as Dask tasks for Dask DataFrames (the partitions' intakes
+stay in the cluster between the passes); as grouped pandas UDFs
+(``applyInPandas``) for PySpark DataFrames, which take each partition's
+records in again in pass 2, Spark keeping no Python state between stages.
+
+Rows are read as the CSV files hold them: each value becomes the cell text
+crmcore's CSV reader reads (text as it is, ``true``/``false``, numbers and
+timestamps in ISO form), so the same rules and the same errors apply; a
+table's row numbers (from 1) stand for lines.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import multiprocessing
+import pickle
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import narwhals as nw
+
+from crmcore._intake import RecordKind
+from crmcore._validation import OnError
+from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
+from crmcore.errors import CrmError, DuplicateId, InvalidRecord
+from crmcore.io import row_reader
+from crmcore.portfolio import (
+    PortfolioReport,
+    _assemble,
+    _Context,
+    _Digest,
+    _digests,
+    _lines,
+    _merged_counts,
+    _Part,
+    _Run,
+    _take,
+    _Taken,
+    _warn_of_repeats,
+)
+
+__all__ = [
+    "ENTITIES",
+    "KINDS",
+    "OWNER",
+    "Rows",
+    "Settings",
+    "cell",
+    "finish",
+    "first_pass",
+    "local_rows",
+    "partition_of",
+    "raise_first",
+    "run_dask",
+    "run_local",
+    "run_spark",
+    "second_pass",
+]
+
+KINDS: tuple[RecordKind, ...] = ("customers", "transactions", "touchpoints", "complaints")
+ENTITIES: dict[RecordKind, type[Any]] = {
+    "customers": Customer,
+    "transactions": Transaction,
+    "touchpoints": CareTouchpoint,
+    "complaints": Complaint,
+}
+#: The column that says whose a row is: a customer's own id, a record's customer id.
+OWNER: dict[RecordKind, str] = {
+    "customers": "id",
+    "transactions": "customer_id",
+    "touchpoints": "customer_id",
+    "complaints": "customer_id",
+}
+
+
+_MISSING = frozenset({"NAType", "NaTType"})
+
+
+def cell(value: Any) -> str:
+    """The CSV cell text of a table's value (missing values are empty cells).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> [cell(v) for v in (None, True, 3, 9.5, float("nan"), "C-1")]
+        ['', 'true', '3', '9.5', '', 'C-1']
+        >>> cell(datetime(2024, 5, 1, 10, tzinfo=timezone.utc))
+        '2024-05-01T10:00:00+00:00'
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if type(value).__name__ in _MISSING:  # pandas' missing values
+        return ""
+    item = getattr(value, "item", None)  # numpy scalars
+    if item is not None and not isinstance(value, (datetime, date, timedelta)):
+        value = item()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return f"PT{value.total_seconds():f}S" if value >= timedelta(0) else str(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def partition_of(owner: str, partitions: int) -> int:
+    """The partition of a customer id (stable across processes and runs)."""
+    return zlib.crc32(owner.encode("utf-8", "surrogatepass")) % partitions
+
+
+class Rows(NamedTuple):
+    """One partition's rows of one kind: the header, and (row number, cells) per row."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+Inputs = dict[RecordKind, Rows]
+
+
+class Settings(NamedTuple):
+    """What every partition is told: the analysis's settings."""
+
+    run: _Run
+    on_error: OnError
+
+
+def _records(inputs: Inputs) -> dict[RecordKind, Iterator[tuple[int, Any]]]:
+    return {kind: _read(kind, rows) for kind, rows in inputs.items()}
+
+
+def _read(kind: RecordKind, rows: Rows) -> Iterator[tuple[int, Any]]:
+    read = row_reader(ENTITIES[kind], rows.header)
+    for number, cells in rows.rows:
+        yield number, read(cells)
+
+
+class _Failure(NamedTuple):
+    """A partition's first bad record, placed so the earliest of all partitions is raised."""
+
+    place: tuple[int, int]
+    error: CrmError
+
+
+def first_pass(inputs: Inputs, settings: Settings) -> tuple[_Taken, list[_Digest]] | _Failure:
+    """Take one partition's records in and digest its customers (or say what was bad)."""
+    records = _records(inputs)
+    customers = records.pop("customers", iter(()))
+    try:
+        taken = _take(
+            _Taken(),
+            customers,
+            records,
+            settings.run,
+            check_ids=False,
+            on_error=settings.on_error,
+            progress=None,
+            numbered=True,
+        )
+    except InvalidRecord as error:
+        kind = next((k for k in KINDS if error.source == f"{k} table"), "customers")
+        return _Failure((KINDS.index(kind), error.line), error)
+    except DuplicateId as error:  # only customers: records' ids are counted, not refused
+        return _Failure((0, _repeat_row(inputs, error.id)), error)
+    return taken, _digests(taken, settings.run)
+
+
+def _repeat_row(inputs: Inputs, customer_id: str) -> int:
+    header, rows = inputs["customers"]
+    where = header.index("id")
+    seen = [n for n, cells in rows if cells[where] == customer_id]
+    return seen[1] if len(seen) > 1 else 0
+
+
+def second_pass(taken: _Taken, context: _Context, settings: Settings) -> _Part:
+    """Make one partition's customer lines."""
+    return _lines(taken, context, settings.run)
+
+
+def raise_first(failures: Sequence[_Failure]) -> None:
+    """Raise the bad record the pure analysis would have met first, if any."""
+    if failures:
+        raise min(failures, key=lambda f: f.place).error
+
+
+def finish(
+    settings: Settings,
+    takens: Sequence[_Taken],
+    digests: Sequence[_Digest],
+    run_second: Callable[[_Context], Sequence[_Part]],
+) -> PortfolioReport:
+    """The context from every digest, the second pass, and the merged report."""
+    counts = _merged_counts(takens)
+    _warn_of_repeats(counts)
+    context = _Context(digests, settings.run)
+    return _assemble(settings.run, context, takens, run_second(context), counts)
+
+
+def _module(name: str) -> Any:
+    """An optional engine's module (typed loosely: engines ship no stubs)."""
+    return importlib.import_module(name)
+
+
+# ---------------------------------------------------------------- local tables
+
+
+def local_rows(kind: RecordKind, frame: Any, partitions: int) -> list[Rows]:
+    """A local table's rows as text cells, split by their customer's partition."""
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect()
+    header = list(frame.columns)
+    owner = header.index(OWNER[kind])
+    split: list[Rows] = [Rows(header, []) for _ in range(partitions)]
+    for number, values in enumerate(frame.iter_rows(named=False, buffer_size=4096), start=1):
+        cells = [cell(v) for v in values]
+        split[partition_of(cells[owner], partitions) if partitions > 1 else 0].rows.append(
+            (number, cells)
+        )
+    return split
+
+
+def run_local(parts: Sequence[Inputs], settings: Settings, workers: int) -> PortfolioReport:
+    """Both passes over local partitions: here, or one worker process per partition."""
+    if workers <= 1 or len(parts) <= 1:
+        firsts = [first_pass(inputs, settings) for inputs in parts]
+        raise_first([f for f in firsts if isinstance(f, _Failure)])
+        done = [f for f in firsts if not isinstance(f, _Failure)]
+        takens = [taken for taken, _ in done]
+        return finish(
+            settings,
+            takens,
+            [d for _, found in done for d in found],
+            lambda context: [second_pass(t, context, settings) for t in takens],
+        )
+    return _run_workers(parts, settings)
+
+
+def _worker(connection: Any, inputs: Inputs, settings: Settings) -> None:  # pragma: no cover
+    # runs in a child process (coverage does not follow it); tested through run_local
+    first = first_pass(inputs, settings)
+    if isinstance(first, _Failure):
+        connection.send(("failed", first, None))
+        return
+    taken, digests = first
+    tally = _tally(taken)
+    connection.send(("digested", tally, digests))
+    context = connection.recv()
+    if context is None:
+        return
+    connection.send(("done", second_pass(taken, context, settings), None))
+
+
+def _tally(taken: _Taken) -> _Taken:
+    """What the merge needs of an intake: its counts and lists, without the accounts."""
+    light = _Taken()
+    light.counts, light.ids, light.unknown, light.rejected = (
+        taken.counts,
+        taken.ids,
+        taken.unknown,
+        taken.rejected,
+    )
+    light.ratings, light.sla = taken.ratings, taken.sla
+    return light
+
+
+def _run_workers(parts: Sequence[Inputs], settings: Settings) -> PortfolioReport:
+    spawn = multiprocessing.get_context("spawn")
+    pipes, processes = [], []
+    try:
+        for inputs in parts:
+            mine, theirs = spawn.Pipe()
+            process = spawn.Process(target=_worker, args=(theirs, inputs, settings), daemon=True)
+            process.start()
+            pipes.append(mine)
+            processes.append(process)
+        answers = [_receive(pipe, process) for pipe, process in zip(pipes, processes, strict=True)]
+        failures = [a[1] for a in answers if a[0] == "failed"]
+        if failures:
+            for pipe in pipes:
+                pipe.send(None)
+            raise_first(failures)
+        takens = [a[1] for a in answers]
+
+        def second(context: _Context) -> list[_Part]:
+            for pipe in pipes:
+                pipe.send(context)
+            return [
+                _receive(pipe, process)[1] for pipe, process in zip(pipes, processes, strict=True)
+            ]
+
+        return finish(settings, takens, [d for a in answers for d in a[2]], second)
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():  # pragma: no cover - only when something went wrong
+                process.terminate()
+
+
+def _receive(pipe: Any, process: Any) -> Any:
+    try:
+        return pipe.recv()
+    except EOFError:  # pragma: no cover - a worker that died
+        raise RuntimeError(
+            f"A worker process of the analysis ended without an answer "
+            f"(exit code {process.exitcode})."
+        ) from None
+
+
+# ---------------------------------------------------------------- Dask
+
+
+def run_dask(
+    frames: Mapping[RecordKind, Any], settings: Settings, partitions: int
+) -> PortfolioReport:
+    """Both passes as Dask tasks, one per partition; the intakes stay in the cluster."""
+    dask = _module("dask")
+
+    delayed = dask.delayed
+    pieces: dict[RecordKind, list[Any]] = {}
+    for kind, frame in frames.items():
+        native = nw.to_native(frame)
+        pieces[kind] = _dask_split(native, kind, partitions)
+    firsts = [
+        delayed(first_pass)({kind: pieces[kind][k] for kind in pieces}, settings)
+        for k in range(partitions)
+    ]
+    (firsts_done,) = dask.persist(firsts)
+    results = dask.compute(*[delayed(_digest_or_failure)(f) for f in firsts_done])
+    raise_first([r for r in results if isinstance(r, _Failure)])
+    tallies = [r[0] for r in results]
+    digests = [d for r in results for d in r[1]]
+
+    def second(context: _Context) -> list[_Part]:
+        tasks = [delayed(_second_of)(f, context, settings) for f in firsts_done]
+        return list(dask.compute(*tasks))
+
+    return finish(settings, tallies, digests, second)
+
+
+def _digest_or_failure(first: tuple[_Taken, list[_Digest]] | _Failure) -> Any:
+    if isinstance(first, _Failure):
+        return first
+    taken, digests = first
+    return _tally(taken), digests
+
+
+def _second_of(first: tuple[_Taken, list[_Digest]], context: _Context, settings: Settings) -> _Part:
+    return second_pass(first[0], context, settings)
+
+
+def _dask_split(native: Any, kind: RecordKind, partitions: int) -> list[Any]:
+    """The delayed `Rows` of each partition of a Dask DataFrame (row numbers from 1)."""
+    dask = _module("dask")
+
+    header = [str(c) for c in native.columns]
+    owner = header.index(OWNER[kind])
+    counts = native.map_partitions(len).compute()  # rows per input partition, to number them
+    starts = [1]
+    for n in counts:
+        starts.append(starts[-1] + int(n))
+
+    def split(frame: Any, first: int) -> list[Rows]:
+        found: list[Rows] = [Rows(header, []) for _ in range(partitions)]
+        for offset, values in enumerate(frame.itertuples(index=False, name=None)):
+            cells = [cell(v) for v in values]
+            found[partition_of(cells[owner], partitions)].rows.append((first + offset, cells))
+        return found
+
+    chunks = [
+        dask.delayed(split)(part, start)
+        for part, start in zip(native.to_delayed(), starts, strict=False)
+    ]
+
+    def gather(k: int, *splits: list[Rows]) -> Rows:
+        return Rows(header, [row for found in splits for row in found[k].rows])
+
+    return [dask.delayed(gather)(k, *chunks) for k in range(partitions)]
+
+
+# ---------------------------------------------------------------- Spark
+
+
+def run_spark(
+    frames: Mapping[RecordKind, Any], settings: Settings, partitions: int
+) -> PortfolioReport:
+    """Both passes as grouped pandas UDFs over one long table of every kind's rows."""
+    from pyspark.sql import functions as F  # noqa: N812 - Spark's usual name
+
+    long = None
+    headers: dict[RecordKind, list[str]] = {}
+    for kind, frame in frames.items():
+        native = nw.to_native(frame)
+        header = [str(c) for c in native.columns]
+        headers[kind] = header
+        numbered = native.rdd.zipWithIndex().map(
+            lambda pair, h=header: (
+                pair[1] + 1,
+                [cell(pair[0][c]) for c in h],
+            )
+        )
+        rows = numbered.toDF("number long, cells array<string>").select(
+            F.lit(KINDS.index(kind)).alias("kind"),
+            "number",
+            "cells",
+            F.col("cells")[header.index(OWNER[kind])].alias("owner"),
+        )
+        long = rows if long is None else long.unionByName(rows)
+    assert long is not None
+    keyed = long.withColumn("part", F.pmod(F.crc32(F.col("owner")), F.lit(partitions)))
+    keyed = keyed.drop("owner").cache()
+
+    def inputs_of(table: Any) -> Inputs:
+        found: Inputs = {kind: Rows(headers[kind], []) for kind in headers}
+        ordered = table.sort_values(["kind", "number"])
+        for kind, number, cells in zip(
+            ordered["kind"], ordered["number"], ordered["cells"], strict=True
+        ):
+            found[KINDS[int(kind)]].rows.append((int(number), list(cells)))
+        return found
+
+    def first(table: Any) -> Any:
+        pd = _module("pandas")
+
+        result = first_pass(inputs_of(table), settings)
+        payload = result if isinstance(result, _Failure) else (_tally(result[0]), result[1])
+        return pd.DataFrame({"payload": [pickle.dumps(payload)]})
+
+    try:
+        answers = [
+            pickle.loads(row["payload"])
+            for row in keyed.groupBy("part").applyInPandas(first, "payload binary").collect()
+        ]
+        raise_first([a for a in answers if isinstance(a, _Failure)])
+
+        def second(context: _Context) -> list[_Part]:
+            def lines(table: Any) -> Any:
+                pd = _module("pandas")
+
+                result = first_pass(inputs_of(table), settings)
+                assert not isinstance(result, _Failure)  # the first pass met none
+                part = second_pass(result[0], context, settings)
+                return pd.DataFrame({"payload": [pickle.dumps(part)]})
+
+            return [
+                pickle.loads(row["payload"])
+                for row in keyed.groupBy("part").applyInPandas(lines, "payload binary").collect()
+            ]
+
+        return finish(settings, [a[0] for a in answers], [d for a in answers for d in a[1]], second)
+    finally:
+        keyed.unpersist()
