@@ -40,8 +40,6 @@ PLAIN_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,18})?")
 _COUNT = re.compile(r"[1-9][0-9]{0,8}")
 _DURATION = re.compile(r"PT(?:([0-9]{1,6})H)?(?:([0-9]{1,6})M)?(?:([0-9]{1,6})S)?")
 _BOOLS = {"true": True, "false": False}
-_CURRENCIES: set[str] = set()
-_LABELS: set[str] = set()
 
 
 class _Declined(Exception):
@@ -54,22 +52,23 @@ def _amount(text: str) -> Decimal:
     return Decimal(text)
 
 
-def _known_label(text: str) -> str:
-    """``text`` itself if it is a valid label; labels repeat (products, channels): remembered."""
-    if text not in _LABELS:
-        check_label(text)
-        if len(_LABELS) < 10_000:
-            _LABELS.add(text)
-    return text
+def _remembered(check: Callable[[str], object], limit: int) -> Callable[[str], str]:
+    """``check`` of text that repeats (labels, currency codes): each valid text checked once."""
+    valid: set[str] = set()
+
+    def checked(text: str) -> str:
+        if text not in valid:
+            check(text)
+            if len(valid) < limit:
+                valid.add(text)
+        return text
+
+    return checked
 
 
-def known_currency(text: str) -> str:
-    """``text`` itself if it is a currency code (remembered once seen, for speed)."""
-    if text not in _CURRENCIES:
-        parse_currency(text)
-        if len(_CURRENCIES) < 1000:
-            _CURRENCIES.add(text)
-    return text
+_known_label = _remembered(check_label, 10_000)
+#: ``text`` itself if it is a currency code (remembered once seen, for speed).
+known_currency = _remembered(parse_currency, 1000)
 
 
 def _bool(text: str) -> bool:
