@@ -44,6 +44,7 @@ File conventions:
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import itertools
@@ -83,6 +84,7 @@ __all__ = [
     "ReadLimits",
     "ReadResult",
     "RecordReader",
+    "csv_cells",
     "csv_columns",
     "read_csv",
     "read_jsonl",
@@ -294,8 +296,12 @@ class _GzipWriter(io.TextIOWrapper):
             self._raw.close()
 
 
-def _open_for_writing(target: Source, *, csv_newline: bool) -> tuple[IO[str], bool]:
-    """Return the text stream and whether we opened it (and so must close it)."""
+def open_for_writing(target: Source, *, csv_newline: bool) -> tuple[IO[str], bool]:
+    """Return a text stream to write to and whether it was opened here (then close it).
+
+    A path ending in ``.gz`` is gzipped with no name or time in the header,
+    so equal data gives equal bytes; an open stream is returned as it is.
+    """
     if not isinstance(target, (str, os.PathLike)):
         return target, False
     path = Path(target)
@@ -320,7 +326,7 @@ def write_jsonl(target: Source, records: Iterable[BaseModel]) -> int:
         >>> out.getvalue().startswith('{"id":"C-1"')
         True
     """
-    stream, owned = _open_for_writing(target, csv_newline=False)
+    stream, owned = open_for_writing(target, csv_newline=False)
     count = 0
     try:
         for record in records:
@@ -378,6 +384,24 @@ def csv_columns(entity: type[BaseModel]) -> list[str]:
     return [column.name for column in _layout(entity)]
 
 
+@functools.cache
+def _layout_of(entity: type[BaseModel]) -> tuple[_Column, ...]:
+    return tuple(_layout(entity))
+
+
+def csv_cells(record: BaseModel) -> list[str]:
+    """Return a record's CSV cells as `write_csv` writes them, in `csv_columns` order.
+
+    Examples:
+        >>> from crmcore import Customer
+        >>> csv_cells(Customer(id="C-1"))[:2]
+        ['C-1', 'individual']
+    """
+    columns = _layout_of(type(record))
+    row = _flatten(record.model_dump(mode="json"), columns)
+    return [row[c.name] for c in columns]
+
+
 def _money_loc_renamer(columns: list[_Column]) -> Callable[[str], str]:
     money = {c.name for c in columns if c.kind == "money"}
 
@@ -402,7 +426,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _flatten(data: dict[str, Any], columns: list[_Column]) -> dict[str, str]:
+def _flatten(data: dict[str, Any], columns: Sequence[_Column]) -> dict[str, str]:
     row: dict[str, str] = {}
     for column in columns:
         value: Any = data
@@ -649,22 +673,20 @@ def write_csv(
     first = next(remaining, None)
     if entity is None and first is not None:
         entity = type(first)
-    stream, owned = _open_for_writing(target, csv_newline=True)
+    stream, owned = open_for_writing(target, csv_newline=True)
     count = 0
     try:
         if entity is None:
             return 0
-        columns = _layout(entity)
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow([c.name for c in columns])
+        writer.writerow(csv_columns(entity))
         for record in itertools.chain(() if first is None else (first,), remaining):
             if type(record) is not entity:
                 raise TypeError(
                     f"Cannot write a {type(record).__name__} to a CSV file of "
                     f"{entity.__name__} records: one file holds one kind of record."
                 )
-            row = _flatten(record.model_dump(mode="json"), columns)
-            writer.writerow([row[c.name] for c in columns])
+            writer.writerow(csv_cells(record))
             count += 1
     finally:
         if owned:

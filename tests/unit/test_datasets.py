@@ -20,6 +20,7 @@ from crmcore.datasets import (
     generate,
     load_sample,
     read_dataset,
+    write_generated,
 )
 
 
@@ -152,3 +153,43 @@ def test_an_empty_folder_is_an_empty_dataset(tmp_path: Path) -> None:
 def test_write_refuses_an_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="format must be 'jsonl' or 'csv'"):
         generate(customers=1).write(tmp_path, format="xml")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("format", "compress"), [("csv", False), ("jsonl", True)])
+def test_generating_into_files_in_chunks_writes_the_files_of_a_whole_generation(
+    tmp_path: Path, format: str, compress: bool
+) -> None:
+    whole = generate(customers=60, seed=3).write(
+        tmp_path / "whole",
+        format=format,  # type: ignore[arg-type]
+        compress=compress,
+    )
+    streamed = write_generated(
+        tmp_path / "streamed",
+        customers=60,
+        seed=3,
+        format=format,  # type: ignore[arg-type]
+        compress=compress,
+        chunk=37,
+    )
+    assert sorted(streamed) == sorted(whole)
+    for kind, path in whole.items():
+        assert streamed[kind].read_bytes() == path.read_bytes(), kind
+    assert sorted(p.name for p in (tmp_path / "streamed").iterdir()) == sorted(
+        p.name for p in whole.values()
+    )
+
+
+def test_generating_no_customers_into_files_writes_header_only_csv_files(tmp_path: Path) -> None:
+    paths = write_generated(tmp_path, customers=0)
+    assert paths["transactions"].read_text("utf-8").startswith("id,customer_id,occurred_at")
+    assert len(read_dataset(tmp_path).transactions) == 0
+
+
+def test_bad_arguments_to_generating_into_files_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="chunk must be at least 1, not 0"):
+        write_generated(tmp_path, customers=1, chunk=0)
+    with pytest.raises(ValueError, match="format must be 'jsonl' or 'csv'"):
+        write_generated(tmp_path, customers=1, format="xml")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="customers must be zero or more"):
+        write_generated(tmp_path, customers=-2)
