@@ -150,6 +150,7 @@ class Settings(NamedTuple):
 
     run: _Run
     on_error: OnError
+    names: dict[RecordKind, str]  # how errors name each kind's table
 
 
 def _records(inputs: Inputs) -> dict[RecordKind, Iterator[tuple[int, Any]]]:
@@ -182,10 +183,10 @@ def first_pass(inputs: Inputs, settings: Settings) -> tuple[_Taken, list[_Digest
             check_ids=False,
             on_error=settings.on_error,
             progress=None,
-            numbered=True,
+            tables=settings.names,
         )
     except InvalidRecord as error:
-        kind = next((k for k in KINDS if error.source == f"{k} table"), "customers")
+        kind = next((k for k in KINDS if error.source == settings.names[k]), "customers")
         return _Failure((KINDS.index(kind), error.line), error)
     except DuplicateId as error:  # only customers: records' ids are counted, not refused
         return _Failure((0, _repeat_row(inputs, error.id)), error)

@@ -28,9 +28,10 @@ from typing import Any, TextIO
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
+from crmcore._tables import ENGINES, NEEDS, Engine, find, missing, open_table
 from crmcore._types import in_range, parse_moment
 from crmcore._version import __version__
-from crmcore.datasets import Dataset, Overview, _find, load_sample, read_dataset
+from crmcore.datasets import Dataset, Overview, load_sample, read_dataset
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.errors import CrmError, DuplicateIdWarning
 from crmcore.io import RecordReader, read_csv, read_jsonl
@@ -338,11 +339,11 @@ def _parser() -> argparse.ArgumentParser:
         "quadrants, gross value, contribution and net value, pyramid tiers, RFM segments, "
         "P(alive), value at risk, "
         "complaint SLAs and the care plan. PATH holds customers, transactions, touchpoints "
-        "and complaints files (.csv or .jsonl, optionally .gz); any but customers may be "
-        "missing. Bad rows are reported on stderr (file, line, field), counted, and left "
-        "out; the exit code is then 3. Records dated after --as-of, of customers not in the "
-        "customer list, or with an id seen before are counted in the report. Progress goes "
-        "to stderr when it is a terminal.",
+        "and complaints files (.csv or .jsonl, optionally .gz, or .parquet); any but "
+        "customers may be missing. Bad rows are reported on stderr (file, line, field), "
+        "counted, and left out; the exit code is then 3. Records dated after --as-of, of "
+        "customers not in the customer list, or with an id seen before are counted in the "
+        "report. Progress goes to stderr when it is a terminal.",
         epilog="Exit codes: 0 success, 1 unexpected failure, 2 bad usage or configuration, "
         "3 bad data.",
     )
@@ -369,6 +370,16 @@ def _parser() -> argparse.ArgumentParser:
         default="table",
         help="table: the terminal report (default); json: the whole report; "
         "csv: one line per customer",
+    )
+    report.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="what runs the analysis: pure (the default: crmcore's own readers, which check "
+        "every line and report each bad row by line), polars, duckdb, dask or spark "
+        "(crmcore.frame.analyze on that engine's tables; the engine parses the files, and "
+        "bad rows are reported by row). The report is the same whatever the engine. "
+        "Parquet files need a dataframe engine",
     )
     report.add_argument("--output", type=Path, metavar="FILE", help="write there, not to stdout")
     report.add_argument(
@@ -431,16 +442,49 @@ def _output(path: Path | None) -> None:
         raise _Usage(f"--output {path}: the folder {path.parent} does not exist")
 
 
-def _readers(folder: Path, config: PortfolioConfig) -> dict[RecordKind, RecordReader[Any] | None]:
-    kinds: tuple[tuple[RecordKind, type[BaseModel]], ...] = (
-        ("customers", Customer),
-        ("transactions", Transaction),
-        ("touchpoints", CareTouchpoint),
-        ("complaints", Complaint),
-    )
+_KINDS: tuple[tuple[RecordKind, type[BaseModel]], ...] = (
+    ("customers", Customer),
+    ("transactions", Transaction),
+    ("touchpoints", CareTouchpoint),
+    ("complaints", Complaint),
+)
+
+
+def _files(folder: Path) -> dict[RecordKind, Path | None]:
+    try:
+        files = {kind: find(folder, kind) for kind, _ in _KINDS}
+    except ValueError as exc:  # several files of one kind
+        raise _Usage(str(exc)) from None
+    if files["customers"] is None:
+        raise _Usage(
+            f"{folder} has no customers file (customers.csv, customers.jsonl or customers.parquet)"
+        )
+    return files
+
+
+def _engine(name: Engine | None, files: dict[RecordKind, Path | None]) -> Engine:
+    engine = name or "pure"
+    lacking = missing(engine)
+    if lacking:
+        _, install = NEEDS[engine]
+        raise _Usage(
+            f"--engine {engine} needs {', '.join(lacking)}: python -m pip install {install}"
+        )
+    parquet = [p.name for p in files.values() if p is not None and p.suffix == ".parquet"]
+    if engine == "pure" and parquet:
+        raise _Usage(
+            f"{', '.join(parquet)}: Parquet files need a dataframe engine "
+            "(--engine polars, duckdb, dask or spark)"
+        )
+    return engine
+
+
+def _readers(
+    files: dict[RecordKind, Path | None], config: PortfolioConfig
+) -> dict[RecordKind, RecordReader[Any] | None]:
     readers: dict[RecordKind, RecordReader[Any] | None] = {}
-    for kind, entity in kinds:
-        path = _find(folder, kind)
+    for kind, entity in _KINDS:
+        path = files[kind]
         columns = config.columns.get(kind)
         limits = config.reading
         if path is None:
@@ -453,9 +497,24 @@ def _readers(folder: Path, config: PortfolioConfig) -> dict[RecordKind, RecordRe
             readers[kind] = read_jsonl(
                 path, entity, on_error="collect", columns=columns, limits=limits
             )
-    if readers["customers"] is None:
-        raise _Usage(f"{folder} has no customers file (customers.csv or customers.jsonl)")
     return readers
+
+
+def _tables(
+    engine: Engine,
+    files: dict[RecordKind, Path | None],
+    config: PortfolioConfig,
+    readers: dict[RecordKind, RecordReader[Any] | None],
+) -> dict[RecordKind, Any]:
+    tables: dict[RecordKind, Any] = {}
+    for kind, entity in _KINDS:
+        path = files[kind]
+        if path is not None:
+            columns = config.columns.get(kind)
+            tables[kind] = open_table(
+                engine, path, entity, columns=columns, readers=readers, kind=kind
+            )
+    return tables
 
 
 def _progress(stream: TextIO) -> Callable[[str, int], None] | None:
@@ -477,28 +536,33 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
     moment = _moment(args.as_of)
     config = _config(args.config)
     _output(args.output)
-    try:
-        readers = _readers(folder, config)
-    except ValueError as exc:  # several files of one kind
-        raise _Usage(str(exc)) from None
+    files = _files(folder)
+    engine = _engine(args.engine, files)
+    if engine == "pure":
+        readers = _readers(files, config)
 
-    def records(kind: RecordKind) -> Iterator[Any]:
-        reader = readers[kind]
-        return iter(()) if reader is None else reader
+        def records(kind: RecordKind) -> Iterator[Any]:
+            reader = readers[kind]
+            return iter(()) if reader is None else reader
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DuplicateIdWarning)  # counted in the report instead
-        report = analyze(
-            records("customers"),
-            records("transactions"),
-            records("touchpoints"),
-            records("complaints"),
-            as_of=moment,
-            config=config,
-            check_ids=args.check_ids,
-            on_error="collect",
-            progress=_progress(sys.stderr),
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DuplicateIdWarning)  # counted in the report instead
+            report = analyze(
+                records("customers"),
+                records("transactions"),
+                records("touchpoints"),
+                records("complaints"),
+                as_of=moment,
+                config=config,
+                check_ids=args.check_ids,
+                on_error="collect",
+                progress=_progress(sys.stderr),
+            )
+    else:
+        if args.check_ids:
+            raise _Usage("--check-ids works with --engine pure only")
+        readers = dict.fromkeys((kind for kind, _ in _KINDS), None)
+        report = _frame_report(engine, files, config, readers, moment)
     try:
         target = args.output.open("w", encoding="utf-8", newline="") if args.output else stream
     except OSError as exc:
@@ -513,7 +577,48 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
     finally:
         if args.output:
             target.close()
-    return _bad_rows(readers, report, args.check_ids)
+    return _bad_rows(readers, report, args.check_ids, engine)
+
+
+def _frame_report(
+    engine: Engine,
+    files: dict[RecordKind, Path | None],
+    config: PortfolioConfig,
+    readers: dict[RecordKind, RecordReader[Any] | None],
+    moment: datetime,
+) -> PortfolioReport:
+    """The analysis on a dataframe engine; the engine's own read failures are bad data."""
+    from crmcore import frame
+
+    try:
+        tables = _tables(engine, files, config, readers)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DuplicateIdWarning)
+            warnings.simplefilter("ignore", FutureWarning)  # engines' notices about each other
+            return frame.analyze(
+                tables["customers"],
+                tables.get("transactions"),
+                tables.get("touchpoints"),
+                tables.get("complaints"),
+                as_of=moment,
+                config=config,
+                on_error="collect",
+                progress=_progress(sys.stderr),
+                names={kind: str(path) for kind, path in files.items() if path is not None},
+            )
+    except (CrmError, _Usage):
+        raise
+    except Exception as exc:  # the engine's reader or runtime refused the files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise _EngineFailure(
+            f"the {engine} engine could not read or analyse the files: "
+            f"{type(exc).__name__}: {first} (--engine pure reads them line by line and "
+            "reports each bad row with its line)"
+        ) from exc
+
+
+class _EngineFailure(Exception):
+    """A dataframe engine could not read or process the files (exit code 3)."""
 
 
 def _json(report: PortfolioReport) -> str:
@@ -522,11 +627,15 @@ def _json(report: PortfolioReport) -> str:
 
 
 def _bad_rows(
-    readers: dict[RecordKind, RecordReader[Any] | None], report: PortfolioReport, check_ids: bool
+    readers: dict[RecordKind, RecordReader[Any] | None],
+    report: PortfolioReport,
+    check_ids: bool,
+    engine: Engine,
 ) -> int:
     """Report the bad rows and the repeated ids on stderr; the exit code they mean."""
     errors: list[str] = [str(e) for r in readers.values() if r is not None for e in r.errors]
-    errors += [f"Cannot use {r.source}, line {r.line}: {r.problem}." for r in report.rejected]
+    where = "line" if engine == "pure" else "row"  # engines count rows, not file lines
+    errors += [f"Cannot use {r.source}, {where} {r.line}: {r.problem}." for r in report.rejected]
     for error in errors[:SHOWN_ERRORS]:
         _say(f"crmcore: bad row: {error}", sys.stderr)
     per_kind = {
@@ -579,7 +688,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return EXIT_USAGE
     except BrokenPipeError:  # the reader (say `head`) stopped early: not an error of ours
         return EXIT_OK
-    except (CrmError, ValueError, OSError) as exc:
+    except (CrmError, ValueError, OSError, _EngineFailure) as exc:
         _say(f"crmcore: bad data: {exc}", sys.stderr)
         return EXIT_BAD_DATA
     except Exception as exc:

@@ -832,6 +832,7 @@ def analyze(
     on_error: Literal["raise", "collect"] = "raise",
     partitions: int | None = None,
     workers: int = 1,
+    names: Mapping[RecordKind, str] | None = None,
 ) -> PortfolioReport:
     """The portfolio analysis of `crmcore.portfolio.analyze`, on tables of any engine.
 
@@ -866,6 +867,9 @@ def analyze(
         partitions: How many customer partitions (at least 1).
         workers: Local tables only: analyse the partitions in this many
             processes (default: here); ``partitions`` defaults to it.
+        names: How errors name a kind's table (default: ``"customers table"``
+            and so on); say, the file it was read from. Rows are counted
+            from 1, the header not included.
 
     Raises:
         InvalidRecord: A table has an unknown column or lacks a required one
@@ -899,7 +903,9 @@ def analyze(
         raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
     if workers < 1 or (partitions is not None and partitions < 1):
         raise ValueError("partitions and workers must be at least 1.")
-    settings = engines.Settings(_Run(config or PortfolioConfig(), moment(as_of)), on_error)
+    tables = {kind: f"{kind} table" for kind in engines.KINDS}
+    tables.update(names or {})
+    settings = engines.Settings(_Run(config or PortfolioConfig(), moment(as_of)), on_error, tables)
     given: dict[RecordKind, Any] = {"customers": customers, "transactions": transactions,
              "touchpoints": touchpoints, "complaints": complaints}  # fmt: skip
     frames: dict[RecordKind, Any] = {}
@@ -910,7 +916,7 @@ def analyze(
             frame = nw.from_native(table)
         except TypeError as exc:
             raise TypeError(f"The {kind} table is not a table narwhals knows: {exc}") from None
-        check_columns(engines.ENTITIES[kind], [str(c) for c in frame.columns], f"{kind} table")
+        check_columns(engines.ENTITIES[kind], [str(c) for c in frame.columns], tables[kind])
         frames[kind] = frame
     kinds = {_engine_kind(frame) for frame in frames.values()}
     if len(kinds) > 1 and kinds != {"local"}:

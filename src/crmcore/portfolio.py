@@ -714,15 +714,17 @@ def _take(
     check_ids: bool,
     on_error: OnError,
     progress: Callable[[str, int], None] | None,
-    numbered: bool = False,
+    tables: Mapping[RecordKind, str] | None = None,
 ) -> _Taken:
     """Stream the customers, then their records, into accounts.
 
-    With ``numbered``, every input comes as (position, record) pairs, the
-    position being the record's place in its whole input (a partition's
-    records are a part of it); otherwise records are numbered as they come.
+    With ``tables`` (how errors name each kind's table), every input comes as
+    (position, record) pairs, the position being the record's place in its
+    whole table (a partition's records are a part of it); otherwise records
+    are numbered as they come.
     """
     moment, accounts = run.moment, taken.accounts
+    numbered = tables is not None
     rejected = _Placed(taken.rejected, 0)
     people = Intake(
         customers,
@@ -732,7 +734,7 @@ def _take(
         progress,
         rejected,
         numbered=numbered,
-        name="customers table" if numbered else None,
+        name=None if tables is None else tables["customers"],
         rename=column_of(Customer) if numbered else None,
     )
     future: set[str] = set()  # customers acquired after as_of: not yet customers then
@@ -762,7 +764,7 @@ def _take(
             progress,
             _Placed(taken.rejected, order),
             numbered=numbered,
-            name=f"{kind} table" if numbered else None,
+            name=None if tables is None else tables[kind],
             rename=column_of(_ENTITIES[kind]) if numbered else None,
         )
         count = source.count

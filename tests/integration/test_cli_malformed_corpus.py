@@ -325,3 +325,29 @@ def test_the_corpus_is_what_make_corpus_writes(tmp_path: Path) -> None:
 def test_the_corpus_stays_small() -> None:
     files = (path for path in CORPUS.rglob("*") if path.is_file() and path.parent != CORPUS)
     assert sum(path.stat().st_size for path in files) < 200_000
+
+
+def check_promises(code: int, out: str, err: str) -> None:
+    """What every run promises whatever the engine: a clean exit and clean streams."""
+    for stream in (out, err):
+        assert "Traceback" not in stream
+        bad = CONTROL.search(stream)
+        assert bad is None, f"a raw control character {bad.group()!r} was written"
+        assert SURROGATE.search(stream) is None, "a lone surrogate was written"
+    assert code in (OK, USAGE, BAD_DATA), err
+    for line in err.splitlines():
+        assert not line.strip() or line.startswith("crmcore:"), line
+
+
+@pytest.mark.parametrize("name", cases())
+def test_a_malformed_folder_on_the_polars_engine_gives_a_clean_exit(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("polars")
+    folder = CORPUS / name
+    out = io.StringIO()
+    code = main(["report", str(folder), "--as-of", AS_OF, "--engine", "polars"], out=out)
+    captured = capsys.readouterr()
+    check_promises(code, out.getvalue(), captured.err)
+    if EXPECTED[name] != OK:  # what the pure engine refuses, no engine may accept
+        assert code == EXPECTED[name], captured.err
