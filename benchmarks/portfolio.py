@@ -1,33 +1,41 @@
-"""Purchase summaries and the full portfolio analysis against lifetimes and pymc-marketing.
+"""Purchase summaries and the whole portfolio analysis against lifetimes and pymc-marketing.
 
 Usage:
-    python benchmarks/generate.py --runs 1 --write DIR      # writes the portfolio once
+    python benchmarks/generate.py --write DIR      # writes the portfolio once
     python benchmarks/portfolio.py --data DIR [--runs 3] [--analyze-runs 1]
+        [--only summaries|analysis] [--engines "crmcore frame, polars,..."]
 
 Every contender runs in a fresh Python process (so that its peak memory is
-its own) on the same files, reading included, and reports its wall time and
-peak resident memory:
+its own, or its largest worker's) on the same files, reading included, and
+reports its wall time and peak resident memory. Imports happen before each
+contender's clock starts; peak memory includes them. Two tables:
 
-* ``lifetimes``: pandas ``read_csv`` of the file + ``summary_data_from_transaction_data``,
-  the reference of the ratios; ``lifetimes, 4 columns`` reads only the four
-  columns a summary needs (``usecols``), which takes less memory;
+Purchase summaries (reference: lifetimes), by day with the observation end
+at the last purchase day, each checked row for row against lifetimes':
+
+* ``lifetimes``: pandas ``read_csv`` of the file + ``summary_data_from_transaction_data``;
+  ``lifetimes, 4 columns`` reads only the four columns a summary needs (``usecols``);
 * ``pymc-marketing``: pandas ``read_csv`` + ``pymc_marketing.clv.utils.rfm_summary``
   (skipped when it is not installed);
 * ``crmcore pure``: ``crmcore.io.read_purchases`` + ``crmcore.value.rfm_summary``;
-* ``crmcore frame/polars``: ``crmcore.frame.rfm_summary`` on a lazy polars scan;
-* ``crmcore analyze``: ``crmcore.portfolio.analyze`` streaming the four files
-  through ``crmcore.io.read_csv`` (whole validated entities).
+* ``crmcore frame/polars``: ``crmcore.frame.rfm_summary`` on a lazy polars scan.
 
-All summaries are by day with the observation end at the last purchase day;
-the script checks that they agree with lifetimes' row for row. It prints
-medians over the runs and the ratios to lifetimes. Imports happen before
-each contender's clock starts; peak memory includes them. Install the peers with
-``python -m pip install -r benchmarks/requirements.txt``.
+The whole analysis (reference: lifetimes' CLV pipeline in weeks: pandas read,
+summary, ``BetaGeoFitter`` fit, P(alive), expected purchases in 52 weeks,
+``GammaGammaFitter`` on the repeat buyers, ``customer_lifetime_value`` over 12
+months), against ``crmcore.portfolio.analyze`` streaming the four files
+through ``crmcore.io.read_csv``, and ``crmcore.frame.analyze`` on lazy polars
+scans (here, and in 2 worker processes), DuckDB relations and Dask tables
+(threads), every column read as text. Each crmcore report is hashed; the
+script says whether all engines gave the same report.
+
+Install the peers with ``python -m pip install -r benchmarks/requirements.txt``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -47,7 +55,10 @@ END = "the last purchase day"
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process or of the largest worker process it waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, workers) / 1024
 
 
 def _last_day(path: Path) -> date:
@@ -137,6 +148,57 @@ def run_crmcore_polars(path: Path, end: date) -> dict[str, tuple[float, ...]]:
     return {row[0]: tuple(float(v) for v in row[1:]) for row in columns.iter_rows()}
 
 
+AS_OF = "T23:59:59+08:00"
+CLV_MONTHS = 12
+CLV_DISCOUNT = 0.01  # per month, as lifetimes' default
+
+
+def run_lifetimes_clv(folder: Path, end: date) -> dict[str, Any]:
+    """lifetimes' whole CLV pipeline, in weeks, as its documentation runs it."""
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    table = _pandas_purchases(folder / "transactions.csv", all_columns=True)
+    summary = summary_data_from_transaction_data(
+        table,
+        "customer_id",
+        "occurred_at",
+        monetary_value_col="amount",
+        observation_period_end=str(end),
+        freq="W",
+    )
+    bgf = BetaGeoFitter(penalizer_coef=0.0)
+    bgf.fit(summary["frequency"], summary["recency"], summary["T"])
+    summary["p_alive"] = bgf.conditional_probability_alive(
+        summary["frequency"], summary["recency"], summary["T"]
+    )
+    summary["expected_52w"] = bgf.conditional_expected_number_of_purchases_up_to_time(
+        52, summary["frequency"], summary["recency"], summary["T"]
+    )
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    ggf = GammaGammaFitter(penalizer_coef=0.0)
+    ggf.fit(repeat["frequency"], repeat["monetary_value"])
+    clv = ggf.customer_lifetime_value(
+        bgf,
+        repeat["frequency"],
+        repeat["recency"],
+        repeat["T"],
+        repeat["monetary_value"],
+        time=CLV_MONTHS,
+        discount_rate=CLV_DISCOUNT,
+        freq="W",
+    )
+    return {"customers": len(summary), "total_clv": float(clv.sum())}
+
+
+def _report(report: Any) -> dict[str, Any]:
+    text = report.model_dump_json()
+    return {
+        "customers": len(report.customers),
+        "digest": hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+    }
+
+
 def run_crmcore_analyze(folder: Path, end: date) -> dict[str, Any]:
     from crmcore import CareTouchpoint, Complaint, Customer, Transaction
     from crmcore.io import read_csv
@@ -147,11 +209,52 @@ def run_crmcore_analyze(folder: Path, end: date) -> dict[str, Any]:
         read_csv(folder / "transactions.csv", Transaction),
         read_csv(folder / "touchpoints.csv", CareTouchpoint),
         read_csv(folder / "complaints.csv", Complaint),
-        as_of=f"{end.isoformat()}T23:59:59+08:00",
+        as_of=end.isoformat() + AS_OF,
     )
-    counts = {kind: count.model_dump() for kind, count in report.records.items()}
-    return {"customers": len(report.customers), "records": counts}
+    return _report(report)
 
+
+def _frame_analysis(tables: list[Any], end: date, **options: Any) -> dict[str, Any]:
+    from crmcore import frame
+
+    return _report(frame.analyze(*tables, as_of=end.isoformat() + AS_OF, **options))
+
+
+def run_frame_polars(folder: Path, end: date) -> dict[str, Any]:
+    import polars as pl
+
+    tables = [pl.scan_csv(folder / f"{name}.csv", infer_schema=False) for name in KINDS]
+    return _frame_analysis(tables, end)
+
+
+def run_frame_polars_workers(folder: Path, end: date) -> dict[str, Any]:
+    import polars as pl
+
+    tables = [pl.scan_csv(folder / f"{name}.csv", infer_schema=False) for name in KINDS]
+    return _frame_analysis(tables, end, workers=2, partitions=2)
+
+
+def run_frame_duckdb(folder: Path, end: date) -> dict[str, Any]:
+    import duckdb
+
+    connection = duckdb.connect()
+    tables = [connection.read_csv(str(folder / f"{name}.csv"), all_varchar=True) for name in KINDS]
+    return _frame_analysis(tables, end)
+
+
+def run_frame_dask(folder: Path, end: date) -> dict[str, Any]:
+    import dask
+    import dask.dataframe as dd
+
+    with dask.config.set(scheduler="threads", num_workers=2):  # dask.dataframe's default
+        tables = [
+            dd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False, blocksize=None)
+            for name in KINDS
+        ]
+        return _frame_analysis(tables, end, partitions=2)
+
+
+KINDS = ("customers", "transactions", "touchpoints", "complaints")
 
 #: What each contender imports, done before its clock starts.
 IMPORTS = {
@@ -160,30 +263,47 @@ IMPORTS = {
     "pymc-marketing": ("pandas", "pymc_marketing.clv.utils"),
     "crmcore pure": ("crmcore.io", "crmcore.value"),
     "crmcore frame/polars": ("polars", "crmcore.frame"),
-    "crmcore analyze": ("crmcore.io", "crmcore.portfolio"),
 }
 
+#: Purchase summaries, on the transactions file.
 CONTENDERS = {
     "lifetimes": run_lifetimes,
     "lifetimes, 4 columns": run_lifetimes_usecols,
     "pymc-marketing": run_pymc_marketing,
     "crmcore pure": run_crmcore_pure,
     "crmcore frame/polars": run_crmcore_polars,
-    "crmcore analyze": run_crmcore_analyze,
+}
+
+#: The whole analysis, on the folder of four files; lifetimes' CLV pipeline is the reference.
+ANALYSES = {
+    "lifetimes CLV pipeline": (run_lifetimes_clv, ("pandas", "lifetimes")),
+    "crmcore analyze, pure": (run_crmcore_analyze, ("crmcore.io", "crmcore.portfolio")),
+    "crmcore frame, polars": (run_frame_polars, ("polars", "crmcore.frame")),
+    "crmcore frame, polars, 2 workers": (run_frame_polars_workers, ("polars", "crmcore.frame")),
+    "crmcore frame, DuckDB": (run_frame_duckdb, ("duckdb", "crmcore.frame")),
+    "crmcore frame, Dask": (run_frame_dask, ("dask.dataframe", "crmcore.frame")),
 }
 
 
 def _child(name: str, folder: Path, end: date, check: Path | None) -> None:
     """Run one contender in this process and print its figures as JSON."""
-    path = folder if name == "crmcore analyze" else folder / "transactions.csv"
     warnings.simplefilter("ignore")
-    for module in IMPORTS[name]:
+    if name in ANALYSES:
+        run, modules = ANALYSES[name]
+        path = folder
+    else:
+        run, modules = CONTENDERS[name], IMPORTS[name]
+        path = folder / "transactions.csv"
+    for module in modules:
         importlib.import_module(module)
     start = time.perf_counter()
-    result = CONTENDERS[name](path, end)
+    result = run(path, end)
     seconds = time.perf_counter() - start
     out: dict[str, Any] = {"seconds": seconds, "peak_mb": _peak_mb()}
-    if check is not None and name != "crmcore analyze":
+    if name in ANALYSES:
+        out["rows"] = result["customers"]
+        out["digest"] = result.get("digest")
+    elif check is not None:
         reference = json.loads(check.read_text("utf-8"))
         out["rows"] = len(result)
         out["differ"] = sum(
@@ -193,10 +313,8 @@ def _child(name: str, folder: Path, end: date, check: Path | None) -> None:
             or not all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
                        for a, b in zip(row, result[cid], strict=True))
         ) + len(set(result) - set(reference))  # fmt: skip
-    elif name == "lifetimes" and check is None:
+    else:
         out["rows"] = len(result)
-    if name == "crmcore analyze":
-        out["customers"] = result["customers"]
     print(json.dumps(out))
     if os.environ.get("BENCH_WRITE_REFERENCE"):
         Path(os.environ["BENCH_WRITE_REFERENCE"]).write_text(json.dumps(result), "utf-8")
@@ -212,6 +330,45 @@ def _spawn(name: str, folder: Path, end: date, check: Path | None, env: dict[str
     return json.loads(done.stdout.strip().splitlines()[-1]), None
 
 
+def _median_of(
+    name: str, runs: int, folder: Path, end: date, check: Path | None, env: dict[str, str]
+) -> dict[str, Any] | None:
+    results = []
+    for _ in range(runs):
+        result, error = _spawn(name, folder, end, check, env)
+        if result is None:
+            print(f"{name}: failed: {error}")
+            return None
+        results.append(result)
+        print(f"  {name}: {result['seconds']:.2f} s, {result['peak_mb']:.0f} MB", file=sys.stderr)
+    return {
+        "seconds": statistics.median(r["seconds"] for r in results),
+        "peak_mb": statistics.median(r["peak_mb"] for r in results),
+        "runs": len(results),
+        "differ": results[-1].get("differ"),
+        "digest": results[-1].get("digest"),
+        "rows": results[-1].get("rows"),
+    }
+
+
+def _print_table(title: str, table: dict[str, dict[str, Any]], last: str) -> None:
+    base = next(iter(table.values()))
+    print()
+    print(title)
+    print(f"{'contender':<34} {'runs':>4} {'median s':>9} {'× ref':>7} "
+          f"{'peak MB':>8} {'× ref':>7} {'rows':>7} {last:>16}")  # fmt: skip
+    for name, row in table.items():
+        if last == "differ":
+            tail = "-" if row["differ"] is None else str(row["differ"])
+        else:
+            tail = row["digest"] or "reference"
+        print(
+            f"{name:<34} {row['runs']:>4} {row['seconds']:>9.2f} "
+            f"{row['seconds'] / base['seconds']:>7.2f} {row['peak_mb']:>8.0f} "
+            f"{row['peak_mb'] / base['peak_mb']:>7.2f} {row['rows']:>7} {tail:>16}"
+        )
+
+
 def _available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
@@ -220,7 +377,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="folder written by generate.py")
     parser.add_argument("--runs", type=int, default=3, help="runs of each summary contender")
-    parser.add_argument("--analyze-runs", type=int, default=1, help="runs of the full analysis")
+    parser.add_argument("--analyze-runs", type=int, default=1, help="runs of each analysis")
+    parser.add_argument(
+        "--only", choices=("summaries", "analysis"), default=None, help="run one table only"
+    )
+    parser.add_argument(
+        "--engines", default=None, help="comma-separated analysis contenders (default: all)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--end", help=argparse.SUPPRESS)
     parser.add_argument("--check", type=Path, help=argparse.SUPPRESS)
@@ -230,48 +393,38 @@ def main() -> None:
         return
     folder: Path = args.data
     end = _last_day(folder / "transactions.csv")
-    reference = folder / "lifetimes-summary.json"
     env = dict(os.environ)
-    print(f"transactions: {folder / 'transactions.csv'}; observation end {end} ({END})")
-    first, error = _spawn(
-        "lifetimes", folder, end, None, {**env, "BENCH_WRITE_REFERENCE": str(reference)}
-    )
-    if first is None:
-        sys.exit(f"lifetimes is needed as the reference: {error}")
-    table: dict[str, dict[str, Any]] = {}
-    for name in CONTENDERS:
-        if name == "pymc-marketing" and not _available("pymc_marketing"):
-            print("pymc-marketing: not installed, skipped")
-            continue
-        runs = args.analyze_runs if name == "crmcore analyze" else args.runs
-        results = []
-        for _ in range(runs):
-            result, error = _spawn(
-                name, folder, end, None if name == "lifetimes" else reference, env
-            )
-            if result is None:
-                print(f"{name}: failed: {error}")
-                break
-            results.append(result)
-        if results:
-            table[name] = {
-                "seconds": statistics.median(r["seconds"] for r in results),
-                "peak_mb": statistics.median(r["peak_mb"] for r in results),
-                "runs": len(results),
-                "differ": results[-1].get("differ"),
-                "rows": results[-1].get("rows", results[-1].get("customers")),
-            }
-    base = table["lifetimes"]
-    print()
-    print(f"{'contender':<22} {'runs':>4} {'median s':>9} {'× lifetimes':>11} "
-          f"{'peak MB':>8} {'× lifetimes':>11} {'rows':>7} {'differ':>6}")  # fmt: skip
-    for name, row in table.items():
-        differ = "-" if row["differ"] is None else str(row["differ"])
-        print(
-            f"{name:<22} {row['runs']:>4} {row['seconds']:>9.2f} "
-            f"{row['seconds'] / base['seconds']:>11.2f} {row['peak_mb']:>8.0f} "
-            f"{row['peak_mb'] / base['peak_mb']:>11.2f} {row['rows']:>7} {differ:>6}"
+    print(f"data: {folder}; observation end {end} ({END})")
+    if args.only != "analysis":
+        reference = folder / "lifetimes-summary.json"
+        first, error = _spawn(
+            "lifetimes", folder, end, None, {**env, "BENCH_WRITE_REFERENCE": str(reference)}
         )
+        if first is None:
+            sys.exit(f"lifetimes is needed as the reference: {error}")
+        table: dict[str, dict[str, Any]] = {}
+        for name in CONTENDERS:
+            if name == "pymc-marketing" and not _available("pymc_marketing"):
+                print("pymc-marketing: not installed, skipped")
+                continue
+            check = None if name == "lifetimes" else reference
+            row = _median_of(name, args.runs, folder, end, check, env)
+            if row is not None:
+                table[name] = row
+        _print_table("Purchase summaries (reference: lifetimes)", table, "differ")
+    if args.only != "summaries":
+        wanted = list(ANALYSES)
+        if args.engines:
+            chosen = {name.strip() for name in args.engines.split(",")}
+            wanted = [wanted[0]] + [n for n in wanted[1:] if n in chosen]
+        analyses: dict[str, dict[str, Any]] = {}
+        for name in wanted:
+            row = _median_of(name, args.analyze_runs, folder, end, None, env)
+            if row is not None:
+                analyses[name] = row
+        _print_table("The whole analysis (reference: lifetimes' CLV pipeline)", analyses, "report")
+        digests = {row["digest"] for name, row in analyses.items() if row["digest"]}
+        print(f"reports identical across engines: {'yes' if len(digests) <= 1 else 'NO'}")
 
 
 if __name__ == "__main__":
