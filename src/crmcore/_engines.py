@@ -238,9 +238,16 @@ def local_rows(kind: RecordKind, frame: Any, partitions: int) -> list[Rows]:
         frame = frame.collect()
     header = list(frame.columns)
     owner = header.index(OWNER[kind])
+    # text columns are cells already once their nulls are empty; only the others need `cell`
+    text = [name for name, dtype in frame.schema.items() if dtype == nw.String]
+    if text:
+        frame = frame.with_columns(nw.col(*text).fill_null(""))
+    others = [i for i, name in enumerate(header) if name not in set(text)]
     split: list[Rows] = [Rows(header, []) for _ in range(partitions)]
     for number, values in enumerate(frame.iter_rows(named=False, buffer_size=4096), start=1):
-        cells = [cell(v) for v in values]
+        cells = list(values)
+        for i in others:
+            cells[i] = cell(cells[i])
         split[partition_of(cells[owner], partitions) if partitions > 1 else 0].rows.append(
             (number, cells)
         )
