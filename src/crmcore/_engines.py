@@ -136,10 +136,13 @@ def partition_of(owner: str, partitions: int) -> int:
 
 
 class Rows(NamedTuple):
-    """One partition's rows of one kind: the header, and (row number, cells) per row."""
+    """One partition's rows of one kind: the header, and (row number, cells) per row.
+
+    The rows are a list, or an iterator read once (a local table's only partition).
+    """
 
     header: list[str]
-    rows: list[tuple[int, list[str]]]
+    rows: list[tuple[int, list[str]]] | Iterator[tuple[int, list[str]]]
 
 
 Inputs = dict[RecordKind, Rows]
@@ -232,8 +235,13 @@ def _module(name: str) -> Any:
 # ---------------------------------------------------------------- local tables
 
 
-def local_rows(kind: RecordKind, frame: Any, partitions: int) -> list[Rows]:
-    """A local table's rows as text cells, split by their customer's partition."""
+def local_rows(kind: RecordKind, frame: Any, partitions: int) -> tuple[list[Rows], int]:
+    """A local table's rows as text cells, split by their customer's partition, and their count.
+
+    With one partition the rows (but the customers', which are looked up
+    again to place a repeated id) are read from the table as they are used,
+    so that only the table itself is held, not its rows as Python objects.
+    """
     if isinstance(frame, nw.LazyFrame):
         frame = frame.collect()
     header = list(frame.columns)
@@ -243,15 +251,22 @@ def local_rows(kind: RecordKind, frame: Any, partitions: int) -> list[Rows]:
     if text:
         frame = frame.with_columns(nw.col(*text).fill_null(""))
     others = [i for i, name in enumerate(header) if name not in set(text)]
-    split: list[Rows] = [Rows(header, []) for _ in range(partitions)]
-    for number, values in enumerate(frame.iter_rows(named=False, buffer_size=4096), start=1):
-        cells = list(values)
-        for i in others:
-            cells[i] = cell(cells[i])
-        split[partition_of(cells[owner], partitions) if partitions > 1 else 0].rows.append(
-            (number, cells)
-        )
-    return split
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(frame.iter_rows(named=False, buffer_size=4096), start=1):
+            cells = list(values)
+            for i in others:
+                cells[i] = cell(cells[i])
+            yield number, cells
+
+    count = len(frame)
+    if partitions == 1:
+        rows = numbered()
+        return [Rows(header, list(rows) if kind == "customers" else rows)], count
+    split: list[list[tuple[int, list[str]]]] = [[] for _ in range(partitions)]
+    for number, cells in numbered():
+        split[partition_of(cells[owner], partitions)].append((number, cells))
+    return [Rows(header, rows) for rows in split], count
 
 
 def run_local(parts: Sequence[Inputs], settings: Settings, workers: int) -> PortfolioReport:
@@ -395,11 +410,11 @@ def _dask_split(native: Any, kind: RecordKind, partitions: int) -> list[Any]:
         starts.append(starts[-1] + int(n))
 
     def split(frame: Any, first: int) -> list[Rows]:
-        found: list[Rows] = [Rows(header, []) for _ in range(partitions)]
+        found: list[list[tuple[int, list[str]]]] = [[] for _ in range(partitions)]
         for offset, values in enumerate(frame.itertuples(index=False, name=None)):
             cells = [cell(v) for v in values]
-            found[partition_of(cells[owner], partitions)].rows.append((first + offset, cells))
-        return found
+            found[partition_of(cells[owner], partitions)].append((first + offset, cells))
+        return [Rows(header, rows) for rows in found]
 
     chunks = [
         dask.delayed(split)(part, start)
@@ -445,13 +460,13 @@ def run_spark(
     keyed = keyed.drop("owner").cache()
 
     def inputs_of(table: Any) -> Inputs:
-        found: Inputs = {kind: Rows(headers[kind], []) for kind in headers}
+        found: dict[RecordKind, list[tuple[int, list[str]]]] = {kind: [] for kind in headers}
         ordered = table.sort_values(["kind", "number"])
         for kind, number, cells in zip(
             ordered["kind"], ordered["number"], ordered["cells"], strict=True
         ):
-            found[KINDS[int(kind)]].rows.append((int(number), list(cells)))
-        return found
+            found[KINDS[int(kind)]].append((int(number), list(cells)))
+        return {kind: Rows(headers[kind], rows) for kind, rows in found.items()}
 
     def first(table: Any) -> Any:
         pd = _module("pandas")

@@ -933,10 +933,11 @@ def analyze(
         count = partitions or native.sparkSession.sparkContext.defaultParallelism
         return engines.run_spark(frames, settings, count)
     count = partitions or workers
-    split = {k: engines.local_rows(k, frame, count) for k, frame in frames.items()}
-    if progress is not None:
-        for k, rows in split.items():
-            progress(k, sum(len(part.rows) for part in rows))
+    split: dict[RecordKind, list[engines.Rows]] = {}
+    for k, frame in frames.items():
+        split[k], rows = engines.local_rows(k, frame, count)
+        if progress is not None:
+            progress(k, rows)
     parts = [{k: rows[n] for k, rows in split.items()} for n in range(count)]
     return engines.run_local(parts, settings, workers)
 

@@ -78,7 +78,7 @@ from crmcore.errors import (
 )
 from crmcore.history import CustomerHistory, LoyaltyTrail, Occasion, Occasions, _SummaryBuilder
 from crmcore.io import column_of
-from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, replay
+from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, LifecycleState, advance, replay
 from crmcore.money import Money
 from crmcore.period import Period
 from crmcore.retention.care import CarePlan, CarePolicy, CareTask, plan_care
@@ -1068,9 +1068,6 @@ def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
     config, moment, values = run.config, run.moment, context.values
     settings = config.value
     part = _Part(context.groups)
-    # the care plan reads only whether a customer is buying (and churned, for
-    # win-back), which loyalty by preference does not change
-    care_lifecycle = config.lifecycle.model_copy(update={"loyal_min_loyalty": None})
     accounts = taken.accounts
     # each account is let go once its line is made, so lines replace accounts in memory
     for cid in list(accounts):
@@ -1078,14 +1075,11 @@ def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
         occasions = account.occasions.finish()
         history = _condensed(account, occasions)
         p_alive = context.p_alive(cid)
-        state = replay(
+        state, opening_state = _replayed(
             history,
-            as_of=moment,
-            policy=config.lifecycle,
-            p_alive=p_alive,
-            loyalty=None
-            if account.trail is None
-            else loyalty_source(account.trail, config=config.loyalty),
+            run,
+            p_alive,
+            None if account.trail is None else loyalty_source(account.trail, config=config.loyalty),
         )
         summaries = {b.period: b.finish(occasions) for b in account.builders}
         happy = satisfaction(
@@ -1121,7 +1115,8 @@ def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
             policy=config.care,
             tiers={} if tier is None else {cid: tier},
             values=values,
-            lifecycle=care_lifecycle,
+            lifecycle=config.lifecycle,
+            states={cid: opening_state},
         )
         part.tasks += plan.tasks
         part.held += plan.throttled
@@ -1160,6 +1155,35 @@ def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
         )
         part.lines.append((account.position, line))
     return part
+
+
+def _replayed(
+    history: CustomerHistory,
+    run: _Run,
+    p_alive: float | None,
+    loyalty: Callable[[datetime], float | None] | None,
+) -> tuple[LifecycleState, LifecycleState]:
+    """A customer's state as of the analysis and as of the care plan's start, from one replay.
+
+    The replay stops at the earlier of the two moments and the time rules
+    carry it to the later one; only a customer with records between the
+    care plan's start and a later ``as_of`` is replayed to ``as_of`` again.
+    """
+    policy, moment, opening = run.config.lifecycle, run.moment, run.opening
+    if opening > moment:
+        base = replay(history, as_of=moment, policy=policy, loyalty=loyalty)
+        return (
+            advance(base, as_of=moment, policy=policy, p_alive=p_alive),
+            advance(base, as_of=opening, policy=policy),
+        )
+    base = replay(history, as_of=opening, policy=policy, loyalty=loyalty)
+    since = [t.occurred_at for t in history.transactions if t.occurred_at > opening]
+    since += [p.occurred_at for p in history.touchpoints if p.occurred_at > opening]
+    if since:
+        state = replay(history, as_of=moment, policy=policy, p_alive=p_alive, loyalty=loyalty)
+    else:
+        state = advance(base, as_of=moment, policy=policy, p_alive=p_alive)
+    return state, base
 
 
 def _merged_counts(takens: Sequence[_Taken]) -> dict[RecordKind, RecordCount]:

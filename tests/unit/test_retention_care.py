@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from crmcore import CareTouchpoint, Complaint, Customer, CustomerHistory, Money, Transaction
 from crmcore import strategies as crm
 from crmcore.errors import CurrencyMismatch
-from crmcore.lifecycle import RecordedEvent
+from crmcore.lifecycle import LifecycleState, RecordedEvent, replay
 from crmcore.retention import CarePolicy, CareRule, care_kpis, plan_care
 
 
@@ -167,6 +167,22 @@ def test_a_churned_customer_worth_keeping_gets_a_win_back_task_at_once() -> None
         "visit",
         1,
     )
+
+
+def test_states_given_are_used_instead_of_replaying_and_must_not_be_later_than_the_start() -> None:
+    churned = customer_with("C-1", sale("C-1", 1, "2022-01-02"))
+    state = replay(churned, as_of="2024-03-01T00:00:00+00:00")
+    given = plan_care([churned], start="2024-03-01", end="2024-03-31", tiers={"C-1": 2},
+                      states={"C-1": state})  # fmt: skip
+    assert given == plan_care([churned], start="2024-03-01", end="2024-03-31", tiers={"C-1": 2})
+    # a state says what the customer is: one still buying gets no win-back task
+    buying = LifecycleState.new("C-1").apply("purchase", at="2024-02-20")
+    held = plan_care([churned], start="2024-03-01", end="2024-03-31", tiers={"C-1": 2},
+                     states={"C-1": buying})  # fmt: skip
+    assert CareRule.WIN_BACK not in {t.rule for t in held.tasks}
+    later = LifecycleState.new("C-1").apply("purchase", at="2024-03-05")
+    with pytest.raises(ValueError, match="Cannot plan the care of customer 'C-1' as of"):
+        plan_care([churned], start="2024-03-01", end="2024-03-31", states={"C-1": later})
 
 
 # -- throttling and order ------------------------------------------------------------------

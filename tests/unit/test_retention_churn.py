@@ -113,6 +113,18 @@ def test_states_replayed_already_are_used_instead_of_replaying_again() -> None:
         at_risk([regular], as_of="2024-03-15T00:00:00+00:00", states={"A": too_late})
 
 
+def test_the_win_back_plan_uses_the_states_given_instead_of_replaying() -> None:
+    lapsed = history("A", "2022-01-01")
+    state = replay(lapsed, as_of=AS_OF)
+    assert win_back_plan([lapsed], as_of=AS_OF, states={"A": state}) == win_back_plan(
+        [lapsed], as_of=AS_OF
+    )
+    still_buying = replay(history("A", "2024-05-01"), as_of=AS_OF)
+    assert win_back_plan([lapsed], as_of=AS_OF, states={"A": still_buying}) == []
+    with pytest.raises(ValueError, match="Cannot plan the win-back of customer 'A'"):
+        win_back_plan([lapsed], as_of="2022-03-01T00:00:00+00:00", states={"A": state})
+
+
 def test_open_complaints_and_a_wandering_eye_are_signals() -> None:
     complaint = Complaint(
         id="K-1", customer_id="A", received_at="2024-05-05", category="delivery", severity="low"

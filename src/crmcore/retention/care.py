@@ -43,9 +43,15 @@ from crmcore.entities.enums import (
 )
 from crmcore.errors import CurrencyMismatch
 from crmcore.history import CustomerHistory
-from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, RecordedEvent, replay
+from crmcore.lifecycle import (
+    LifecyclePolicy,
+    LifecycleStage,
+    LifecycleState,
+    RecordedEvent,
+    replay,
+)
 from crmcore.period import day_of
-from crmcore.retention.churn import _events_of, _values, win_back_plan
+from crmcore.retention.churn import _events_of, _values, known_state, win_back_plan
 from crmcore.value.pyramid import pyramid
 
 __all__ = ["CareKpis", "CarePlan", "CarePolicy", "CareRule", "CareTask", "care_kpis", "plan_care"]
@@ -205,6 +211,7 @@ def plan_care(
     values: Mapping[str, float] | None = None,
     lifecycle: LifecyclePolicy | None = None,
     events: Iterable[RecordedEvent] = (),
+    states: Mapping[str, LifecycleState] | None = None,
 ) -> CarePlan:
     """Plan the care contacts due from ``start`` to ``end`` (both days included).
 
@@ -215,10 +222,13 @@ def plan_care(
     ``end``; the lifecycle stages (with the recorded ``events``, such as the
     qualifications that make targets) and the last contacts are those known
     at ``start``. Tiers are ``tiers`` (customer → 1 to 4) or the customer
-    pyramid over historical values.
+    pyramid over historical values. A customer whose lifecycle state as of
+    the start (00:00 UTC of its day) is in ``states`` (replayed already, with
+    the same policy and events) is not replayed again.
 
     Raises:
-        ValueError: ``end`` before ``start``.
+        ValueError: ``end`` before ``start``, or a state in ``states`` updated
+            after the start.
 
     Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction
@@ -311,8 +321,13 @@ def plan_care(
         tier = tiers.get(cid)
         regular = bool(rules.cadence_days) and tier in (rules.cadence_days or {})
         if regular or rules.prospect_days is not None:
-            stage = replay(
-                history, as_of=opening, policy=lifecycle, events=by_customer.get(cid, ())
+            known = known_state(states, cid, opening, "plan the care of")
+            stage = (
+                known
+                if known is not None
+                else replay(
+                    history, as_of=opening, policy=lifecycle, events=by_customer.get(cid, ())
+                )
             ).stage
             contacts = [p.occurred_at for p in history.touchpoints if p.occurred_at < opening]
             contacts += [t.occurred_at for t in history.transactions if t.occurred_at < opening]
@@ -349,6 +364,7 @@ def plan_care(
             values=worth,
             lifecycle=lifecycle,
             events=[e for group in by_customer.values() for e in group],
+            states=states,
         ):
             if plan.steps:  # the ones worth winning back
                 channel = rules.tier_channels.get(plan.tier or 4, Channel.PHONE)

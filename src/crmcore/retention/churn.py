@@ -153,14 +153,9 @@ def at_risk(
     ranked = []
     for history in records:
         alive = None if p_alive is None else p_alive.get(history.customer_id)
-        state = None if states is None else states.get(history.customer_id)
+        state = known_state(states, history.customer_id, moment, "rank")
         if state is None:
             state = replay(history, as_of=moment, policy=rules, p_alive=alive)
-        elif state.updated_at is not None and state.updated_at > moment:
-            raise ValueError(
-                f"Cannot rank customer {history.customer_id!r} as of {moment.isoformat()} "
-                f"with a state updated at {state.updated_at.isoformat()}."
-            )
         if not state.stage.is_buying or state.last_purchase_at is None:
             continue
         hiatus = moment - state.last_purchase_at
@@ -277,6 +272,32 @@ class WinBack(Value):
     steps: tuple[str, ...]
 
 
+def known_state(
+    states: Mapping[str, LifecycleState] | None, cid: str, moment: datetime, doing: str
+) -> LifecycleState | None:
+    """The state given for a customer, if any, checked to be no later than ``moment``.
+
+    Raises:
+        ValueError: The state was updated after ``moment``.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> state = LifecycleState.new("C-1").apply("purchase", at="2024-01-05")
+        >>> moment = datetime(2024, 2, 1, tzinfo=timezone.utc)
+        >>> known_state({"C-1": state}, "C-1", moment, "rank").stage.value
+        'first_time'
+        >>> known_state({"C-1": state}, "C-2", moment, "rank") is None
+        True
+    """
+    state = None if states is None else states.get(cid)
+    if state is not None and state.updated_at is not None and state.updated_at > moment:
+        raise ValueError(
+            f"Cannot {doing} customer {cid!r} as of {moment.isoformat()} "
+            f"with a state updated at {state.updated_at.isoformat()}."
+        )
+    return state
+
+
 def win_back_plan(
     histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
     *,
@@ -286,6 +307,7 @@ def win_back_plan(
     policy: WinBackPolicy | None = None,
     values: Mapping[str, float] | None = None,
     lifecycle: LifecyclePolicy | None = None,
+    states: Mapping[str, LifecycleState] | None = None,
 ) -> list[WinBack]:
     """Plan the win-back of churned customers by tier and profitability.
 
@@ -296,7 +318,11 @@ def win_back_plan(
     (``let_go_unprofitable``), is let go; the
     others get their tier's action, the five visit steps, and — when the
     reason is on the firm's side — a step to treat it. Highest tier and value
-    first.
+    first. A customer whose state as of ``as_of`` is in ``states`` (replayed
+    already, with the same policy and events) is not replayed again.
+
+    Raises:
+        ValueError: A state in ``states`` was updated after ``as_of``.
 
     Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction
@@ -316,7 +342,9 @@ def win_back_plan(
     plans = []
     for history in records:
         cid = history.customer_id
-        state = replay(history, as_of=moment, events=by_customer.get(cid, ()), policy=lifecycle)
+        state = known_state(states, cid, moment, "plan the win-back of")
+        if state is None:
+            state = replay(history, as_of=moment, events=by_customer.get(cid, ()), policy=lifecycle)
         if state.stage is not LifecycleStage.CHURNED:
             continue
         reason = state.transitions[-1].reason or ChurnReason.UNKNOWN
