@@ -27,6 +27,7 @@ table's row numbers (from 1) stand for lines.
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import math
 import multiprocessing
@@ -235,15 +236,25 @@ def _module(name: str) -> Any:
 # ---------------------------------------------------------------- local tables
 
 
-def local_rows(kind: RecordKind, frame: Any, partitions: int) -> tuple[list[Rows], int]:
+def local_rows(
+    kind: RecordKind, frame: Any, partitions: int, numbered_by: str | None = None
+) -> tuple[list[Rows], int]:
     """A local table's rows as text cells, split by their customer's partition, and their count.
 
     With one partition the rows (but the customers', which are looked up
     again to place a repeated id) are read from the table as they are used,
     so that only the table itself is held, not its rows as Python objects.
+    ``numbered_by`` names a first column holding each row's number in the
+    whole table (a part of a table); otherwise rows are numbered from 1.
     """
     if isinstance(frame, nw.LazyFrame):
         frame = frame.collect()
+    count = len(frame)
+    if numbered_by is not None:
+        numbers: Iterator[int] | None = iter(frame.get_column(numbered_by).to_list())
+        frame = frame.drop(numbered_by)
+    else:
+        numbers = None
     header = list(frame.columns)
     owner = header.index(OWNER[kind])
     # text columns are cells already once their nulls are empty; only the others need `cell`
@@ -253,13 +264,13 @@ def local_rows(kind: RecordKind, frame: Any, partitions: int) -> tuple[list[Rows
     others = [i for i, name in enumerate(header) if name not in set(text)]
 
     def numbered() -> Iterator[tuple[int, list[str]]]:
-        for number, values in enumerate(frame.iter_rows(named=False, buffer_size=4096), start=1):
+        rows = frame.iter_rows(named=False, buffer_size=4096)
+        for number, values in zip(numbers or itertools.count(1), rows, strict=False):
             cells = list(values)
             for i in others:
                 cells[i] = cell(cells[i])
             yield number, cells
 
-    count = len(frame)
     if partitions == 1:
         rows = numbered()
         return [Rows(header, list(rows) if kind == "customers" else rows)], count
@@ -269,10 +280,47 @@ def local_rows(kind: RecordKind, frame: Any, partitions: int) -> tuple[list[Rows
     return [Rows(header, rows) for rows in split], count
 
 
-def run_local(parts: Sequence[Inputs], settings: Settings, workers: int) -> PortfolioReport:
+_ROW = "__crmcore_row__"
+
+
+class TablePart(NamedTuple):
+    """One partition of a polars table, read by the worker process that analyses it."""
+
+    table: Any  # a polars LazyFrame
+    partition: int
+    partitions: int
+
+
+Parts = dict[RecordKind, TablePart]
+
+
+def polars_parts(frames: Mapping[RecordKind, Any], partitions: int) -> list[Parts]:
+    """Polars tables split into partitions that each worker reads (and converts) itself."""
+    lazy = {kind: nw.to_native(frame).lazy() for kind, frame in frames.items()}
+    return [
+        {kind: TablePart(table, n, partitions) for kind, table in lazy.items()}
+        for n in range(partitions)
+    ]
+
+
+def _read_parts(parts: Parts) -> Inputs:
+    """A worker's partition of polars tables as rows, numbered as in the whole tables."""
+    pl = _module("polars")
+    inputs: Inputs = {}
+    for kind, part in parts.items():
+        numbered = part.table.with_row_index(_ROW, offset=1)
+        mine = pl.col(OWNER[kind]).hash(seed=0) % part.partitions == part.partition
+        chosen = nw.from_native(numbered.filter(mine).collect())
+        (inputs[kind],), _ = local_rows(kind, chosen, 1, numbered_by=_ROW)
+    return inputs
+
+
+def run_local(
+    parts: Sequence[Inputs] | Sequence[Parts], settings: Settings, workers: int
+) -> PortfolioReport:
     """Both passes over local partitions: here, or one worker process per partition."""
     if workers <= 1 or len(parts) <= 1:
-        firsts = [first_pass(inputs, settings) for inputs in parts]
+        firsts = [first_pass(_inputs(inputs), settings) for inputs in parts]
         raise_first([f for f in firsts if isinstance(f, _Failure)])
         done = [f for f in firsts if not isinstance(f, _Failure)]
         takens = [taken for taken, _ in done]
@@ -285,9 +333,17 @@ def run_local(parts: Sequence[Inputs], settings: Settings, workers: int) -> Port
     return _run_workers(parts, settings)
 
 
-def _worker(connection: Any, inputs: Inputs, settings: Settings) -> None:  # pragma: no cover
+def _inputs(given: Inputs | Parts) -> Inputs:
+    if any(isinstance(value, TablePart) for value in given.values()):
+        return _read_parts(given)  # type: ignore[arg-type]
+    return given  # type: ignore[return-value]
+
+
+def _worker(
+    connection: Any, inputs: Inputs | Parts, settings: Settings
+) -> None:  # pragma: no cover
     # runs in a child process (coverage does not follow it); tested through run_local
-    first = first_pass(inputs, settings)
+    first = first_pass(_inputs(inputs), settings)
     if isinstance(first, _Failure):
         connection.send(("failed", first, None))
         return
@@ -313,7 +369,7 @@ def _tally(taken: _Taken) -> _Taken:
     return light
 
 
-def _run_workers(parts: Sequence[Inputs], settings: Settings) -> PortfolioReport:
+def _run_workers(parts: Sequence[Inputs] | Sequence[Parts], settings: Settings) -> PortfolioReport:
     spawn = multiprocessing.get_context("spawn")
     pipes, processes = [], []
     try:

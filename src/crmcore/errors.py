@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 __all__ = [
     "CrmError",
@@ -67,6 +68,18 @@ class CrmError(Exception):
     """
 
     code: str = "crm_error"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the errors' constructors take their parts, not the message: rebuild from
+        # the message and the attributes, so that an error crosses process boundaries
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(kind: type[CrmError], args: tuple[Any, ...], state: dict[str, Any]) -> CrmError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class CurrencyMismatch(CrmError, ValueError):

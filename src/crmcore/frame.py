@@ -933,6 +933,15 @@ def analyze(
         count = partitions or native.sparkSession.sparkContext.defaultParallelism
         return engines.run_spark(frames, settings, count)
     count = partitions or workers
+    if workers > 1 and count > 1 and all(f.implementation.is_polars() for f in frames.values()):
+        # each worker reads its own partition of the tables: reading runs in parallel too
+        if progress is not None:
+            for k, frame in frames.items():
+                counted = frame.select(nw.len())
+                if isinstance(counted, nw.LazyFrame):
+                    counted = counted.collect()
+                progress(k, int(counted.item()))
+        return engines.run_local(engines.polars_parts(frames, count), settings, workers)
     split: dict[RecordKind, list[engines.Rows]] = {}
     for k, frame in frames.items():
         split[k], rows = engines.local_rows(k, frame, count)

@@ -242,6 +242,29 @@ def test_the_earliest_bad_row_of_all_partitions_is_the_one_raised() -> None:
         assert caught.value.line == 13
 
 
+def test_worker_processes_that_read_their_own_partition_name_the_earliest_bad_row() -> None:
+    people = _text_table([Customer(id=f"C-{n}") for n in range(20)], Customer)
+    people = people.with_columns(
+        pl.Series("relationship_level", [None] * 12 + ["bff"] + [None] * 6 + ["pal"])
+    )
+    with pytest.raises(InvalidRecord) as caught:
+        analyze(people.lazy(), as_of=AS_OF, workers=2, partitions=3)
+    assert (caught.value.source, caught.value.line) == ("customers table", 13)
+    report = analyze(people, as_of=AS_OF, workers=2, on_error="collect")
+    assert [(r.line, r.record_id) for r in report.rejected] == [(13, "C-12"), (20, "C-19")]
+
+
+def test_worker_processes_count_the_rows_they_read_for_progress() -> None:
+    data = generate(customers=30, seed=3)
+    records = (data.customers, data.transactions, data.touchpoints, data.complaints)
+    seen: list[tuple[str, int]] = []
+    report = analyze(*(t.lazy() for t in _polars(records)), as_of=data.end, workers=2,
+                     progress=lambda stage, n: seen.append((stage, n)))  # fmt: skip
+    _same(report, pure_analyze(*records, as_of=data.end))
+    names = ["customers", "transactions", "touchpoints", "complaints"]
+    assert seen[:4] == [(name, len(r)) for name, r in zip(names, records, strict=True)]
+
+
 def test_two_customers_with_one_id_are_refused() -> None:
     people = _text_table([Customer(id="C-1"), Customer(id="C-1")], Customer)
     with pytest.raises(DuplicateId):

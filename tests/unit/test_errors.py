@@ -37,3 +37,19 @@ def test_an_invalid_record_names_file_line_and_every_field() -> None:
     )
     assert str(error) == "Cannot read tx.csv, line 7: field 'amount': must be >= 0; bad row."
     assert error.problems[0].field == "amount"
+
+
+def test_errors_cross_process_boundaries_whole() -> None:
+    import pickle
+
+    from crmcore.errors import DuplicateId, UnreadableFile
+
+    for error in (
+        InvalidRecord("tx.csv", 7, [FieldProblem("amount", "is not a number")]),
+        UnreadableFile("tx.csv.gz", 3, "the compressed data ends early"),
+        DuplicateId("customer", "C-1"),
+    ):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error)
+        assert str(back) == str(error)
+        assert back.__dict__ == error.__dict__
