@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/generate.py --write DIR      # writes the portfolio once
     python benchmarks/portfolio.py --data DIR [--runs 3] [--analyze-runs 1]
-        [--only summaries|analysis] [--engines "crmcore frame, polars,..."]
+        [--only summaries|analysis] [--engines "crmcore frame, polars; crmcore frame, DuckDB"]
 
 Every contender runs in a fresh Python process (so that its peak memory is
 its own, or its largest worker's) on the same files, reading included, and
@@ -382,7 +382,9 @@ def main() -> None:
         "--only", choices=("summaries", "analysis"), default=None, help="run one table only"
     )
     parser.add_argument(
-        "--engines", default=None, help="comma-separated analysis contenders (default: all)"
+        "--engines",
+        default=None,
+        help="analysis contenders to run, separated by semicolons (default: all)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--end", help=argparse.SUPPRESS)
@@ -415,7 +417,10 @@ def main() -> None:
     if args.only != "summaries":
         wanted = list(ANALYSES)
         if args.engines:
-            chosen = {name.strip() for name in args.engines.split(",")}
+            chosen = {name.strip() for name in args.engines.split(";")}
+            unknown = chosen - set(wanted)
+            if unknown:
+                sys.exit(f"unknown contenders: {sorted(unknown)}; known: {wanted[1:]}")
             wanted = [wanted[0]] + [n for n in wanted[1:] if n in chosen]
         analyses: dict[str, dict[str, Any]] = {}
         for name in wanted:
