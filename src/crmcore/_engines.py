@@ -382,8 +382,9 @@ def _run_workers(parts: Sequence[Inputs] | Sequence[Parts], settings: Settings) 
         answers = [_receive(pipe, process) for pipe, process in zip(pipes, processes, strict=True)]
         failures = [a[1] for a in answers if a[0] == "failed"]
         if failures:
-            for pipe in pipes:
-                pipe.send(None)
+            for pipe, answer in zip(pipes, answers, strict=True):
+                if answer[0] != "failed":  # a failed worker has ended; the others wait
+                    pipe.send(None)
             raise_first(failures)
         takens = [a[1] for a in answers]
 
