@@ -381,6 +381,14 @@ def _parser() -> argparse.ArgumentParser:
         "bad rows are reported by row). The report is the same whatever the engine. "
         "Parquet files need a dataframe engine",
     )
+    report.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="--engine polars or duckdb: analyse in N worker processes (polars tables are "
+        "read by the workers themselves); default 1",
+    )
     report.add_argument("--output", type=Path, metavar="FILE", help="write there, not to stdout")
     report.add_argument(
         "--check-ids",
@@ -538,6 +546,10 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
     _output(args.output)
     files = _files(folder)
     engine = _engine(args.engine, files)
+    if args.workers < 1:
+        raise _Usage(f"--workers must be at least 1, not {args.workers}")
+    if args.workers != 1 and engine == "pure":
+        raise _Usage("--workers needs a dataframe engine (--engine polars or duckdb)")
     if engine == "pure":
         readers = _readers(files, config)
 
@@ -561,8 +573,13 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
     else:
         if args.check_ids:
             raise _Usage("--check-ids works with --engine pure only")
+        if args.workers != 1 and engine not in ("polars", "duckdb"):
+            raise _Usage(
+                f"--workers works with --engine polars or duckdb; {engine} spreads the work "
+                "over its own workers"
+            )
         readers = dict.fromkeys((kind for kind, _ in _KINDS), None)
-        report = _frame_report(engine, files, config, readers, moment)
+        report = _frame_report(engine, files, config, readers, moment, args.workers)
     try:
         target = args.output.open("w", encoding="utf-8", newline="") if args.output else stream
     except OSError as exc:
@@ -586,6 +603,7 @@ def _frame_report(
     config: PortfolioConfig,
     readers: dict[RecordKind, RecordReader[Any] | None],
     moment: datetime,
+    workers: int,
 ) -> PortfolioReport:
     """The analysis on a dataframe engine; the engine's own read failures are bad data."""
     from crmcore import frame
@@ -605,6 +623,7 @@ def _frame_report(
                 on_error="collect",
                 progress=_progress(sys.stderr),
                 names={kind: str(path) for kind, path in files.items() if path is not None},
+                workers=workers,
             )
     except (CrmError, _Usage):
         raise

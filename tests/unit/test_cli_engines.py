@@ -153,3 +153,27 @@ def test_a_file_the_engine_cannot_parse_is_bad_data_pointing_to_the_pure_engine(
     err = capsys.readouterr().err
     assert "the polars engine could not read or analyse the files" in err
     assert "--engine pure reads them line by line" in err
+
+
+def test_worker_processes_on_polars_write_the_same_report(
+    folders: dict[str, Path], pure_report: str
+) -> None:
+    code, text = run("report", str(folders["csv"]), "--as-of", AS_OF, "--engine", "polars",
+                     "--workers", "2", "--format", "json")  # fmt: skip
+    assert (code, text) == (0, pure_report)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "2"], "--workers needs a dataframe engine"),
+        (["--workers", "0", "--engine", "polars"], "--workers must be at least 1, not 0"),
+        (["--workers", "2", "--engine", "dask"], "--workers works with --engine polars or duckdb"),
+    ],
+)
+def test_workers_the_engine_cannot_use_are_bad_usage(
+    folders: dict[str, Path], args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run("report", str(folders["csv"]), "--as-of", AS_OF, *args)
+    assert code == 2
+    assert message in capsys.readouterr().err
