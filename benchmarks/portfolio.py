@@ -97,18 +97,22 @@ def run_lifetimes_usecols(path: Path, end: date) -> dict[str, tuple[float, ...]]
 
 
 def _lifetimes(path: Path, end: date, *, all_columns: bool) -> dict[str, tuple[float, ...]]:
+    return _rows(_lifetimes_summary(path, end, all_columns=all_columns, freq="D"))
+
+
+def _lifetimes_summary(path: Path, end: date, *, all_columns: bool, freq: str) -> Any:
+    """lifetimes' purchase summary of the transactions file, read with pandas."""
     from lifetimes.utils import summary_data_from_transaction_data
 
     table = _pandas_purchases(path, all_columns=all_columns)
-    summary = summary_data_from_transaction_data(
+    return summary_data_from_transaction_data(
         table,
         "customer_id",
         "occurred_at",
         monetary_value_col="amount",
         observation_period_end=str(end),
-        freq="D",
+        freq=freq,
     )
-    return _rows(summary)
 
 
 def run_pymc_marketing(path: Path, end: date) -> dict[str, tuple[float, ...]]:
@@ -156,17 +160,8 @@ CLV_DISCOUNT = 0.01  # per month, as lifetimes' default
 def run_lifetimes_clv(folder: Path, end: date) -> dict[str, Any]:
     """lifetimes' whole CLV pipeline, in weeks, as its documentation runs it."""
     from lifetimes import BetaGeoFitter, GammaGammaFitter
-    from lifetimes.utils import summary_data_from_transaction_data
 
-    table = _pandas_purchases(folder / "transactions.csv", all_columns=True)
-    summary = summary_data_from_transaction_data(
-        table,
-        "customer_id",
-        "occurred_at",
-        monetary_value_col="amount",
-        observation_period_end=str(end),
-        freq="W",
-    )
+    summary = _lifetimes_summary(folder / "transactions.csv", end, all_columns=True, freq="W")
     bgf = BetaGeoFitter(penalizer_coef=0.0)
     bgf.fit(summary["frequency"], summary["recency"], summary["T"])
     summary["p_alive"] = bgf.conditional_probability_alive(
