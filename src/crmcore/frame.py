@@ -34,6 +34,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("crmcore.frame needs narwhals: pip install 'crmcore[frame]'") from exc
 
+from crmcore._formulas import DERIVED, period_number, rfm_row, share_of_wallet, wallet_left
+
 if TYPE_CHECKING:
     from crmcore._intake import RecordKind
     from crmcore.portfolio import PortfolioConfig, PortfolioReport
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["analyze", "rfm_summary", "score", "summarize", "summary_columns"]
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_RFM_FLOATS = ("recency", "T", "monetary_value", "total_spend")
 _MS_PER_DAY = 86_400_000
 
 
@@ -78,20 +81,13 @@ def _days_from_civil(year: nw.Expr, month: nw.Expr, day: nw.Expr) -> nw.Expr:
 
 
 def _period(days: nw.Expr, unit: str, periods: str) -> nw.Expr:
-    if periods == "days" or unit == "days":
-        return days
-    if unit == "weeks":  # Monday-to-Sunday weeks, numbered as the pure-Python path numbers them
-        return (days + _EPOCH_ORDINAL - 1) // 7
-    moment = (days * _MS_PER_DAY).cast(nw.Datetime("ms"))
-    return moment.dt.year().cast(nw.Int64) * 12 + moment.dt.month().cast(nw.Int64) - 1
+    """The period number of each day (counted from 1970-01-01), as the pure path numbers it."""
 
+    def year_month() -> tuple[nw.Expr, nw.Expr]:
+        moment = (days * _MS_PER_DAY).cast(nw.Datetime("ms"))
+        return moment.dt.year().cast(nw.Int64), moment.dt.month().cast(nw.Int64)
 
-def _period_of(day: date, unit: str, periods: str) -> int:
-    from crmcore.value.rfm import _period as pure_period
-
-    if periods == "days" or unit == "days":
-        return day.toordinal() - _EPOCH_ORDINAL
-    return pure_period(day, unit, periods)  # type: ignore[arg-type]
+    return period_number(days + _EPOCH_ORDINAL, year_month, unit, periods)  # type: ignore[no-any-return]
 
 
 def rfm_summary(
@@ -130,13 +126,13 @@ def rfm_summary(
         >>> row[:4], round(row[4], 2), round(row[5], 2)
         (('C-1', 1, 17.0, 272.0), 39.73, 69.06)
     """
-    from crmcore.value.rfm import _check, _scale
+    from crmcore.value.rfm import _check, _period_of_day, _scale
 
     _check(unit, periods)
     frame = nw.from_native(table)
     schema = frame.collect_schema()
     end_day = observation_end.date() if isinstance(observation_end, datetime) else observation_end
-    end = _period_of(end_day, unit, periods)
+    end = _period_of_day(end_day, unit, periods)
     scale = _scale(unit, periods)
     days = _day_number(nw.col(occurred_at), schema[occurred_at], frame.implementation)
     rows = frame
@@ -173,18 +169,20 @@ def rfm_summary(
                 nw.col("_amount").sum().alias("_all"),
             )
         )
-    repeats = nw.col("_periods") - 1
+    row = rfm_row(
+        nw.col("_first"),
+        nw.col("_last"),
+        nw.col("_periods"),
+        nw.col("_repeat_spend"),
+        nw.col("_all"),
+        nw.lit(end),
+        scale,
+        _Expressions(),
+    )
     result = per_customer.select(
         nw.col(customer_id),
-        repeats.cast(nw.Int64).alias("frequency"),
-        ((nw.col("_last") - nw.col("_first")) / scale).cast(nw.Float64).alias("recency"),
-        ((nw.lit(end) - nw.col("_first")) / scale).cast(nw.Float64).alias("T"),
-        nw.when(repeats > 0)
-        .then(nw.col("_repeat_spend") / repeats)
-        .otherwise(0.0)
-        .cast(nw.Float64)
-        .alias("monetary_value"),
-        nw.col("_all").cast(nw.Float64).alias("total_spend"),
+        row["frequency"].cast(nw.Int64).alias("frequency"),
+        *(row[name].cast(nw.Float64).alias(name) for name in _RFM_FLOATS),
     ).sort(customer_id)
     return nw.to_native(result)
 
@@ -209,11 +207,11 @@ def _spend_after_first_by_join(dated: Any, customer_id: str) -> Any:
 
 
 class _Expressions:
-    """The operations of the metric formulas, on narwhals expressions.
+    """The operations of crmcore's formulas (`crmcore._formulas.Ops`), on narwhals expressions.
 
     A category outside a lookup table is an error, except on engines that
     cannot check it (Dask, DuckDB and other SQL engines), where it reads as a
-    missing value.
+    missing value. Money columns hold amounts as numbers, null where there is none.
     """
 
     def __init__(self, strict: bool = True) -> None:
@@ -232,6 +230,31 @@ class _Expressions:
         for category, points in reversed(list(table.items())):
             found = nw.when(value == category).then(float(points)).otherwise(found)
         return found
+
+    def only(self, condition: Any, value: Callable[[], Any]) -> Any:
+        return nw.when(condition).then(value())
+
+    def ratio(self, numerator: Any, denominator: Any) -> Any:
+        return nw.when(denominator != 0).then(numerator / denominator)
+
+    def present(self, value: Any) -> Any:
+        return ~value.is_null()
+
+    def default(self, value: Any, fallback: float) -> Any:
+        return value.fill_null(fallback)
+
+    def amount(self, money: Any) -> Any:
+        return money.fill_null(0.0)
+
+    def number(self, value: Any) -> Any:
+        return value.cast(nw.Float64)
+
+
+class _Columns:
+    """A table's columns as attributes, as the formulas read a customer's figures."""
+
+    def __getattr__(self, name: str) -> nw.Expr:
+        return nw.col(name)
 
 
 def _reads() -> list[str]:
@@ -332,6 +355,16 @@ def score(
 
 
 _FEEDBACK = "feedback."
+#: The word-of-mouth counts of the window, named as `CustomerSummary`'s fields.
+_SIGNALS = (
+    "recommend_ratings",
+    "promoters",
+    "passives",
+    "praise",
+    "no_praise",
+    "referrals",
+    "no_referrals",
+)
 
 
 def _instant(column: str, schema: Any, moment: datetime) -> tuple[nw.Expr, Any]:
@@ -442,8 +475,7 @@ def summarize(
     )
     if touchpoints is None:
         result = result.with_columns(
-            nw.lit(0.0).alias("reputation_points"),
-            nw.lit(0).alias("signals"),
+            *(nw.lit(0).alias(name) for name in _SIGNALS),
             nw.lit(None, nw.String).alias("attitude"),
         )
     else:
@@ -452,8 +484,8 @@ def summarize(
     if complaints is None:
         result = result.with_columns(
             nw.lit(0).alias("complaints"),
-            nw.lit(0).alias("quality"),
-            nw.lit(0).alias("tolerated"),
+            nw.lit(0).alias("quality_complaints"),
+            nw.lit(0).alias("quality_tolerated"),
             nw.lit(0).alias("complained_occasions"),
         )
     else:
@@ -464,64 +496,30 @@ def summarize(
             followed, on="customer_id", how="left"
         )
     zero: tuple[str, ...] = ("occasions_total", "occasions", "first_in_window", "refund_rows")
-    zero += (
-        "complaints",
-        "known",
-        "dependent_rows",
-        "designation_known",
-        "designated",
-        "quality",
-        "signals",
-        "complained_occasions",
-        "price_rises",
-    )
+    zero += ("complaints", "known", "dependent_rows", "designation_known", "designated")
+    zero += ("discounted", "promoted", "quality_complaints", "quality_tolerated")
+    zero += ("complained_occasions", "price_rises", *_SIGNALS)
     result = result.with_columns(nw.col(c).fill_null(0).cast(nw.Int64) for c in zero)
+    # the money figures of the formulas: missing where no record makes them up
     result = result.with_columns(
-        nw.col("spend").fill_null(0.0),
-        nw.col("refunds").fill_null(0.0),
+        nw.when(nw.col("spend_rows") > 0).then(nw.col("spend")).alias("spend"),
+        nw.when(nw.col("refund_rows") > 0).then(nw.col("refunds")).alias("refunds"),
+        nw.when(nw.col("known") > 0).then(nw.col("known_spend")).alias("price_known_spend"),
+        nw.when(nw.col("dependent_rows") > 0)
+        .then(nw.col("dependent_spend"))
+        .alias("price_dependent_spend"),
         (nw.col("occasions") - nw.col("first_in_window")).alias("repeat_occasions"),
     )
-    ever = nw.col("occasions_total") > 0
-    net = nw.when(ever | (nw.col("refund_rows") > 0)).then(nw.col("spend") - nw.col("refunds"))
-    known_spend = nw.col("known_spend").fill_null(0.0)
-    dependent = nw.col("dependent_spend").fill_null(0.0)
+    # each derived figure from its one formula, the one CustomerSummary evaluates
+    columns, ops = _Columns(), _Expressions()
     result = result.with_columns(
-        nw.when(nw.col("signals") > 0)
-        .then(nw.col("reputation_points") / nw.col("signals"))
-        .alias("reputation"),
-        nw.when(nw.col("designation_known") > 0)
-        .then(nw.col("designated") / nw.col("designation_known"))
-        .alias("designation_share"),
-        nw.when(ever)
-        .then(nw.col("repeat_occasions").cast(nw.Float64))
-        .alias("window_repeat_occasions"),
-        nw.when(nw.col("occasions") > 0)
-        .then(nw.col("complained_occasions") / nw.col("occasions"))
-        .alias("complaint_share"),
-        net.cast(nw.Float64).alias("net_spend"),
-        nw.when(nw.col("known") > 0)
-        .then(
-            nw.when(known_spend == 0)
-            .then(nw.when(nw.col("dependent_rows") > 0).then(1.0).otherwise(0.0))
-            .otherwise(dependent / known_spend)
-        )
-        .alias("promotion_dependence"),
-        nw.when(ever)
-        .then(nw.col("occasions_total").cast(nw.Float64) - 1)
-        .alias("repeat_occasions_total"),
-        nw.when(nw.col("quality") > 0)
-        .then(nw.col("tolerated") / nw.col("quality"))
-        .alias("quality_tolerance"),
+        *(formula(columns, ops).cast(nw.Float64).alias(name) for name, formula in DERIVED.items()),
         nw.when(nw.col("price_rises") > 0)
         .then(nw.col("_fall") / nw.col("_rise"))
         .alias("price_elasticity"),
-    )
-    wallet = nw.col("wallet")
-    result = result.with_columns(
-        nw.when(~wallet.is_null() & (wallet != 0))
-        .then((nw.col("net_spend").fill_null(0.0) * year / wallet).clip(0.0, 1.0))
-        .alias("share_of_wallet")
-    )
+        share_of_wallet(columns, ops, year).cast(nw.Float64).alias("share_of_wallet"),
+        wallet_left(columns, ops, year).cast(nw.Float64).alias("wallet_left"),
+    ).with_columns(nw.col("spend").fill_null(0.0), nw.col("refunds").fill_null(0.0))
     rfm = nw.from_native(
         rfm_summary(
             nw.to_native(_purchases(transactions, as_of)),
@@ -532,7 +530,7 @@ def summarize(
     )
     result = result.join(rfm, on="customer_id", how="left")
     keep = ["occasions_total", "occasions", "repeat_occasions", "spend", "refunds"]
-    keep += [*_reads(), "price_rises", "promotion_dependence"]
+    keep += [*_reads(), "price_rises", "promotion_dependence", "wallet_left"]
     keep += ["frequency", "recency", "T", "monetary_value", "total_spend"]
     return nw.to_native(result.select("customer_id", *keep).sort("customer_id"))
 
@@ -575,6 +573,12 @@ def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> tu
         _day_number(at, schema["occurred_at"], frame.implementation).alias("_day"),
         purchase.alias("_purchase"),
         nw.when(window_purchase).then(amount).alias("_spend"),
+        nw.when(window_purchase).then(1).otherwise(0).alias("_spend_row"),
+        nw.when(window_purchase & below).then(1).otherwise(0).alias("_discounted"),
+        nw.when(window_purchase & promotion.fill_null(False))
+        .then(1)
+        .otherwise(0)
+        .alias("_promoted"),
         nw.when(~purchase & recent).then(amount).alias("_refund"),
         nw.when(~purchase & recent).then(1).otherwise(0).alias("_refund_row"),
         nw.when(window_purchase & (~listed.is_null() | ~promotion.is_null()))
@@ -595,6 +599,9 @@ def _purchase_columns(transactions: Any, as_of: datetime, start: datetime) -> tu
     )
     money = flags.group_by("customer_id").agg(
         nw.col("_spend").sum().alias("spend"),
+        nw.col("_spend_row").sum().alias("spend_rows"),
+        nw.col("_discounted").sum().alias("discounted"),
+        nw.col("_promoted").sum().alias("promoted"),
         nw.col("_refund").sum().alias("refunds"),
         nw.col("_refund_row").sum().alias("refund_rows"),
         nw.col("_known").count().alias("known"),
@@ -738,35 +745,24 @@ def _feedback_columns(touchpoints: Any, as_of: datetime, start: datetime) -> Any
     praise = _flag(_FEEDBACK + "praise", schema)
     referral = _flag(_FEEDBACK + "referral", schema)
     recent = at > since
-    rating_points = (
-        nw.when(recommend >= PROMOTER_MIN)
-        .then(1.0)
-        .when(recommend >= PASSIVE_MIN)
-        .then(0.5)
-        .otherwise(0.0)
-    )
+    counted = {
+        "recommend_ratings": ~recommend.is_null(),
+        "promoters": recommend >= PROMOTER_MIN,
+        "passives": (recommend >= PASSIVE_MIN) & (recommend < PROMOTER_MIN),
+        "praise": praise,
+        "no_praise": ~praise,
+        "referrals": referral,
+        "no_referrals": ~referral,
+    }
     scored = rows.with_columns(
-        nw.when(recent)
-        .then(
-            rating_points.fill_null(0.0)
-            + praise.fill_null(False).cast(nw.Float64)
-            + referral.fill_null(False).cast(nw.Float64)
-        )
-        .otherwise(0.0)
-        .alias("_points"),
-        nw.when(recent)
-        .then(
-            (~recommend.is_null()).cast(nw.Int64)
-            + (~praise.is_null()).cast(nw.Int64)
-            + (~referral.is_null()).cast(nw.Int64)
-        )
-        .otherwise(0)
-        .alias("_signals"),
+        *(
+            nw.when(recent & condition.fill_null(False)).then(1).otherwise(0).alias(f"_{name}")
+            for name, condition in counted.items()
+        ),
         feedback("competitor_attitude", nw.String).alias("_attitude"),
     )
     points = scored.group_by("customer_id").agg(
-        nw.col("_points").sum().alias("reputation_points"),
-        nw.col("_signals").sum().alias("signals"),
+        nw.col(f"_{name}").sum().alias(name) for name in _SIGNALS
     )
     stated = scored.filter(~nw.col("_attitude").is_null())
     latest = stated.group_by("customer_id").agg(at.max().alias("_latest"))
@@ -810,13 +806,15 @@ def _complaint_columns(complaints: Any, last: Any, as_of: datetime, start: datet
     bought_after = ~nw.col("last_purchase_at").is_null() & (nw.col("last_purchase_at") > at)
     rows = rows.with_columns(
         (at > since).cast(nw.Int64).alias("_recent"),
-        quality.cast(nw.Int64).alias("_quality"),
-        (quality & accepted.fill_null(False) & bought_after).cast(nw.Int64).alias("_tolerated"),
+        quality.cast(nw.Int64).alias("_quality_complaints"),
+        (quality & accepted.fill_null(False) & bought_after)
+        .cast(nw.Int64)
+        .alias("_quality_tolerated"),
     )
     return rows.group_by("customer_id").agg(
         nw.col("_recent").sum().alias("complaints"),
-        nw.col("_quality").sum().alias("quality"),
-        nw.col("_tolerated").sum().alias("tolerated"),
+        nw.col("_quality_complaints").sum().alias("quality_complaints"),
+        nw.col("_quality_tolerated").sum().alias("quality_tolerated"),
     )
 
 

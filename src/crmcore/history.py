@@ -27,6 +27,8 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crmcore import _formulas as formulas
+from crmcore._formulas import PLAIN
 from crmcore._types import DerivedTimestamp, Id, NonNegativeDuration, Timestamp, shared_zone
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities._base import trusted
@@ -346,21 +348,12 @@ class CustomerSummary(BaseModel):
         and a contact recording no praise 0, a referral 1 and a contact
         recording that he referred no one 0.
         """
-        signals = (
-            self.recommend_ratings
-            + self.praise
-            + self.no_praise
-            + self.referrals
-            + self.no_referrals
-        )
-        if not signals:
-            return None
-        return (self.promoters + self.passives / 2 + self.praise + self.referrals) / signals
+        return formulas.reputation(self, PLAIN)  # type: ignore[no-any-return]
 
     @property
     def designation_share(self) -> float | None:
         """The share of window purchases asked for by name, where recorded."""
-        return self.designated / self.designation_known if self.designation_known else None
+        return formulas.designation_share(self, PLAIN)  # type: ignore[no-any-return]
 
     @property
     def complaint_share(self) -> float | None:
@@ -370,14 +363,12 @@ class CustomerSummary(BaseModel):
         received; an occasion counts once however many complaints follow it.
         ``None`` without occasions in the window (no purchase to complain about).
         """
-        if not self.occasions:
-            return None
-        return self.complained_occasions / self.occasions
+        return formulas.complaint_share(self, PLAIN)  # type: ignore[no-any-return]
 
     @property
     def window_repeat_occasions(self) -> int | None:
         """Repeat occasions in the window; ``None`` for a customer who never bought."""
-        return self.repeat_occasions if self.occasions_total else None
+        return formulas.window_repeat_occasions(self, PLAIN)  # type: ignore[no-any-return]
 
     @property
     def net_spend(self) -> float | None:
@@ -385,11 +376,7 @@ class CustomerSummary(BaseModel):
 
         A customer who bought before the window only has a net spend of 0.
         """
-        if not self.occasions_total and self.refunds is None:
-            return None
-        spent = self.spend.amount if self.spend is not None else 0
-        refunded = self.refunds.amount if self.refunds is not None else 0
-        return float(spent - refunded)
+        return formulas.net_spend(self, PLAIN)  # type: ignore[no-any-return]
 
     @property
     def promotion_dependence(self) -> float | None:
@@ -400,36 +387,28 @@ class CustomerSummary(BaseModel):
         purchases that record a list price or a promotion flag; ``None`` when
         none does (a free purchase counts by number instead of amount).
         """
-        known = self.price_known_spend
-        if known is None:
-            return None
-        dependent = self.price_dependent_spend
-        if not known.amount:
-            return 1.0 if dependent is not None and (self.discounted or self.promoted) else 0.0
-        return float(dependent / known) if dependent is not None else 0.0
+        return formulas.promotion_dependence(self, PLAIN)  # type: ignore[no-any-return]
 
     @property
     def quality_tolerance(self) -> float | None:
         """The share of product-quality complaints the customer settled and bought again after."""
-        if not self.quality_complaints:
-            return None
-        return self.quality_tolerated / self.quality_complaints
+        return formulas.quality_tolerance(self, PLAIN)  # type: ignore[no-any-return]
+
+    def _year(self) -> float:
+        """A year ÷ the window: what annualises a window figure."""
+        return (self.as_of - YEAR.before(self.as_of)) / (self.as_of - self.window_start)
 
     @property
     def yearly_spend(self) -> float | None:
         """Window net spend, annualised over the window; ``None`` if never bought."""
-        if self.net_spend is None:
-            return None
-        year = (self.as_of - YEAR.before(self.as_of)) / (self.as_of - self.window_start)
-        return self.net_spend * year
+        return formulas.yearly_spend(self, PLAIN, self._year())  # type: ignore[no-any-return]
 
     @property
     def share_of_wallet(self) -> float | None:
         """Window net spend, annualised over the window, ÷ the wallet estimate, at most 1."""
-        if self.wallet is None or not self.wallet.amount:
-            return None
-        spend = self._wallet_spend()
-        return min(max(spend / float(self.wallet.amount), 0.0), 1.0)
+        if self.wallet is not None and self.wallet.amount:
+            self._check_wallet_currency()
+        return formulas.share_of_wallet(self, PLAIN, self._year())  # type: ignore[no-any-return]
 
     @property
     def wallet_left(self) -> float | None:
@@ -440,15 +419,13 @@ class CustomerSummary(BaseModel):
         estimate. Refunds beyond purchases count as nothing won, so it is never
         above the wallet.
         """
-        if self.wallet is None:
-            return None
-        return max(float(self.wallet.amount) - max(self._wallet_spend(), 0.0), 0.0)
+        self._check_wallet_currency()
+        return formulas.wallet_left(self, PLAIN, self._year())  # type: ignore[no-any-return]
 
-    def _wallet_spend(self) -> float:
-        assert self.wallet is not None  # callers check
-        if self.spend is not None and self.spend.currency != self.wallet.currency:
-            raise CurrencyMismatch("compare", self.spend.currency, self.wallet.currency)
-        return self.yearly_spend or 0.0
+    def _check_wallet_currency(self) -> None:
+        wallet, spend = self.wallet, self.spend
+        if wallet is not None and spend is not None and spend.currency != wallet.currency:
+            raise CurrencyMismatch("compare", spend.currency, wallet.currency)
 
     @property
     def selection_minutes(self) -> float | None:
@@ -458,7 +435,7 @@ class CustomerSummary(BaseModel):
     @property
     def repeat_occasions_total(self) -> int | None:
         """Occasions after the first one ever (``None`` before any purchase)."""
-        return self.occasions_total - 1 if self.occasions_total else None
+        return formulas.repeat_occasions_total(self, PLAIN)  # type: ignore[no-any-return]
 
     @property
     def attitude(self) -> str | None:

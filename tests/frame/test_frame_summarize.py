@@ -154,7 +154,8 @@ def test_the_engine_summarizes_raw_tables_as_the_pure_path(
     for cid, history in histories.items():
         summary = summarize(history, as_of=as_of)
         row = got[cid]
-        for name in ("occasions_total", "occasions", "repeat_occasions", *read):
+        every = ("occasions_total", "occasions", "repeat_occasions", "promotion_dependence")
+        for name in (*every, "wallet_left", "net_spend", *read):
             assert same(row[name], getattr(summary, name)), (cid, name)
         spend = summary.spend.amount if summary.spend is not None else 0
         assert same(row["spend"], spend), cid

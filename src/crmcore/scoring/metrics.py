@@ -26,7 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
+
+from crmcore._formulas import PLAIN, Ops
 
 __all__ = [
     "LOYALTY_METRICS",
@@ -58,40 +60,6 @@ class Better(str, Enum):
 
 #: The sub-score a reference value earns on the saturating and decaying scales.
 AT_REFERENCE = 80.0
-
-
-class Ops(Protocol):
-    """What a scale's formula needs beyond arithmetic, for one engine.
-
-    A formula is written once, against these operations, and evaluated on
-    Python numbers (`PLAIN`) or on dataframe expressions (``crmcore.frame``).
-    """
-
-    def where(self, condition: Any, then: Any, otherwise: Any) -> Any:
-        """``then`` where ``condition`` holds, else ``otherwise``."""
-
-    def clip(self, value: Any, low: float, high: float) -> Any:
-        """``value`` kept within ``low`` and ``high``."""
-
-    def lookup(self, value: Any, table: Mapping[str, float]) -> Any:
-        """The number ``table`` gives for category ``value``."""
-
-
-class _Plain:
-    """The operations on Python numbers."""
-
-    def where(self, condition: Any, then: Any, otherwise: Any) -> Any:
-        return then if condition else otherwise
-
-    def clip(self, value: Any, low: float, high: float) -> Any:
-        return min(max(value, low), high)
-
-    def lookup(self, value: Any, table: Mapping[str, float]) -> Any:
-        return float(table[value])
-
-
-#: The operations on plain Python numbers.
-PLAIN: Ops = _Plain()
 
 
 class _Scale:

@@ -31,6 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, NamedTuple, Protocol
 
+from crmcore._formulas import PLAIN, period_number, rfm_row
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import CurrencyMismatch
 from crmcore.money import Money
@@ -103,12 +104,9 @@ class HoldoutRow(NamedTuple):
     """The unit of the recency, T and duration columns."""
 
 
-def _period(day: date, unit: Unit, periods: Periods) -> int:
-    if periods == "days" or unit == "days":
-        return day.toordinal()
-    if unit == "weeks":
-        return (day.toordinal() - 1) // 7  # ordinal 1 (1 January of year 1) is a Monday
-    return day.year * 12 + day.month - 1
+def _period_of_day(day: date, unit: str, periods: str) -> int:
+    """The number of the period ``day`` falls in (`crmcore._formulas.period_number`)."""
+    return period_number(day.toordinal(), lambda: (day.year, day.month), unit, periods)  # type: ignore[no-any-return]
 
 
 def _scale(unit: Unit, periods: Periods) -> float:
@@ -162,7 +160,7 @@ def _gather(
             customer = customers[sale.customer_id] = _Customer(amount.currency)
         elif customer.currency != amount.currency:
             raise CurrencyMismatch("summarize", customer.currency, amount.currency)
-        period = day.toordinal() if by_day else _period(day, unit, periods)
+        period = day.toordinal() if by_day else _period_of_day(day, unit, periods)
         totals = customer.totals
         totals[period] = totals.get(period, _ZERO) + amount.amount
     return customers
@@ -210,23 +208,24 @@ def rfm_summary(
         34.53
     """
     _check(unit, periods)
-    end = _period(_day(observation_end), unit, periods)
+    end = _period_of_day(_day(observation_end), unit, periods)
     scale = _scale(unit, periods)
     rows = []
     for customer_id, customer in _gather(transactions, observation_end, unit, periods).items():
         totals = customer.totals
-        first, last = min(totals), max(totals)
-        frequency = len(totals) - 1
+        first = min(totals)
         total = sum(totals.values(), _ZERO)
-        repeat_total = total - totals[first]
+        row = rfm_row(
+            first, max(totals), len(totals), total - totals[first], total, end, scale, PLAIN
+        )
         rows.append(
             RfmRow(
                 customer_id,
-                frequency,
-                (last - first) / scale,
-                (end - first) / scale,
-                float(repeat_total / frequency) if frequency else 0.0,
-                float(total),
+                row["frequency"],
+                row["recency"],
+                row["T"],
+                row["monetary_value"],
+                row["total_spend"],
                 unit,
             )
         )
@@ -267,10 +266,10 @@ def calibration_holdout(
         raise ValueError("calibration_end must be before observation_end.")
     sales: list[Purchase] = [s for s in transactions if s.kind is TransactionKind.PURCHASE]
     calibration = rfm_summary(sales, observation_end=calibration_end, unit=unit, periods=periods)
-    cut = _period(_day(calibration_end), unit, periods)
+    cut = _period_of_day(_day(calibration_end), unit, periods)
     after = _gather(sales, observation_end, unit, periods)
     scale = _scale(unit, periods)
-    duration = (_period(_day(observation_end), unit, periods) - cut) / scale
+    duration = (_period_of_day(_day(observation_end), unit, periods) - cut) / scale
     rows = []
     for row in calibration:
         later = [total for period, total in after[row.customer_id].totals.items() if period > cut]
