@@ -1,22 +1,13 @@
 """The portfolio analysis on dataframes: any table narwhals reads, over customer partitions.
 
-The analysis has two passes (see `crmcore.portfolio`). The customers are
-split into partitions by a hash of their id, each with its records (a
-record goes where its customer goes). Pass 1 takes each partition's
-records in and digests each customer (value, currency, purchase summary,
-yearly spend); the digests of all partitions make the portfolio-wide
-quantities (currency groups, pyramids, RFM quintiles, the BG/NBD model).
-Pass 2 makes each customer's line from its own records and those
-quantities. The partitions' results then merge into the report of the
-whole, equal to the one `crmcore.portfolio.analyze` makes of the same
-records.
-
-Where the partitions run depends on the table: in this process for local
-tables (pandas, polars, pyarrow, DuckDB), one worker process per partition
-with ``workers``; as Dask tasks for Dask DataFrames (the partitions' intakes
-stay in the cluster between the passes); as grouped pandas UDFs
-(``applyInPandas``) for PySpark DataFrames, which take each partition's
-records in again in pass 2, Spark keeping no Python state between stages.
+The two passes and their merge are those of ``crmcore._workers``; here the
+tables become partitions. Where the partitions run depends on the table:
+in this process for local tables (pandas, polars, pyarrow, DuckDB), one
+worker process per partition with ``workers``; as Dask tasks for Dask
+DataFrames (the partitions' intakes stay in the cluster between the
+passes); as grouped pandas UDFs (``applyInPandas``) for PySpark DataFrames,
+which take each partition's records in again in pass 2, Spark keeping no
+Python state between stages.
 
 Rows are read as the CSV files hold them: each value becomes the cell text
 crmcore's CSV reader reads (text as it is, ``true``/``false``, numbers and
@@ -30,10 +21,8 @@ import importlib
 import itertools
 import json
 import math
-import multiprocessing
 import pickle
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -41,57 +30,39 @@ from typing import Any, NamedTuple
 import narwhals as nw
 
 from crmcore._intake import RecordKind
-from crmcore._validation import OnError
-from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
-from crmcore.errors import CrmError, DuplicateId, InvalidRecord
-from crmcore.io import row_reader
-from crmcore.portfolio import (
-    PortfolioReport,
-    _assemble,
-    _Context,
-    _Digest,
-    _digests,
-    _lines,
-    _merged_counts,
-    _Part,
-    _Run,
-    _take,
-    _Taken,
-    _warn_of_repeats,
+from crmcore._reading import partition_of
+from crmcore._workers import (
+    ENTITIES,
+    KINDS,
+    OWNER,
+    Failure,
+    Inputs,
+    Rows,
+    Settings,
+    finish,
+    first_pass,
+    raise_first,
+    run_local,
+    second_pass,
+    tally,
 )
+from crmcore.portfolio import PortfolioReport, _Context, _Digest, _Part, _Taken
 
 __all__ = [
     "ENTITIES",
     "KINDS",
     "OWNER",
+    "PolarsPart",
     "Rows",
     "Settings",
     "cell",
-    "finish",
-    "first_pass",
     "local_rows",
     "partition_of",
-    "raise_first",
+    "polars_parts",
     "run_dask",
     "run_local",
     "run_spark",
-    "second_pass",
 ]
-
-KINDS: tuple[RecordKind, ...] = ("customers", "transactions", "touchpoints", "complaints")
-ENTITIES: dict[RecordKind, type[Any]] = {
-    "customers": Customer,
-    "transactions": Transaction,
-    "touchpoints": CareTouchpoint,
-    "complaints": Complaint,
-}
-#: The column that says whose a row is: a customer's own id, a record's customer id.
-OWNER: dict[RecordKind, str] = {
-    "customers": "id",
-    "transactions": "customer_id",
-    "touchpoints": "customer_id",
-    "complaints": "customer_id",
-}
 
 
 _MISSING = frozenset({"NAType", "NaTType"})
@@ -129,103 +100,6 @@ def cell(value: Any) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
-
-
-def partition_of(owner: str, partitions: int) -> int:
-    """The partition of a customer id (stable across processes and runs)."""
-    return zlib.crc32(owner.encode("utf-8", "surrogatepass")) % partitions
-
-
-class Rows(NamedTuple):
-    """One partition's rows of one kind: the header, and (row number, cells) per row.
-
-    The rows are a list, or an iterator read once (a local table's only partition).
-    """
-
-    header: list[str]
-    rows: list[tuple[int, list[str]]] | Iterator[tuple[int, list[str]]]
-
-
-Inputs = dict[RecordKind, Rows]
-
-
-class Settings(NamedTuple):
-    """What every partition is told: the analysis's settings."""
-
-    run: _Run
-    on_error: OnError
-    names: dict[RecordKind, str]  # how errors name each kind's table
-
-
-def _records(inputs: Inputs) -> dict[RecordKind, Iterator[tuple[int, Any]]]:
-    return {kind: _read(kind, rows) for kind, rows in inputs.items()}
-
-
-def _read(kind: RecordKind, rows: Rows) -> Iterator[tuple[int, Any]]:
-    read = row_reader(ENTITIES[kind], rows.header)
-    for number, cells in rows.rows:
-        yield number, read(cells)
-
-
-class _Failure(NamedTuple):
-    """A partition's first bad record, placed so the earliest of all partitions is raised."""
-
-    place: tuple[int, int]
-    error: CrmError
-
-
-def first_pass(inputs: Inputs, settings: Settings) -> tuple[_Taken, list[_Digest]] | _Failure:
-    """Take one partition's records in and digest its customers (or say what was bad)."""
-    records = _records(inputs)
-    customers = records.pop("customers", iter(()))
-    try:
-        taken = _take(
-            _Taken(),
-            customers,
-            records,
-            settings.run,
-            check_ids=False,
-            on_error=settings.on_error,
-            progress=None,
-            tables=settings.names,
-        )
-    except InvalidRecord as error:
-        kind = next((k for k in KINDS if error.source == settings.names[k]), "customers")
-        return _Failure((KINDS.index(kind), error.line), error)
-    except DuplicateId as error:  # only customers: records' ids are counted, not refused
-        return _Failure((0, _repeat_row(inputs, error.id)), error)
-    return taken, _digests(taken, settings.run)
-
-
-def _repeat_row(inputs: Inputs, customer_id: str) -> int:
-    header, rows = inputs["customers"]
-    where = header.index("id")
-    seen = [n for n, cells in rows if cells[where] == customer_id]
-    return seen[1] if len(seen) > 1 else 0
-
-
-def second_pass(taken: _Taken, context: _Context, settings: Settings) -> _Part:
-    """Make one partition's customer lines."""
-    return _lines(taken, context, settings.run)
-
-
-def raise_first(failures: Sequence[_Failure]) -> None:
-    """Raise the bad record the pure analysis would have met first, if any."""
-    if failures:
-        raise min(failures, key=lambda f: f.place).error
-
-
-def finish(
-    settings: Settings,
-    takens: Sequence[_Taken],
-    digests: Sequence[_Digest],
-    run_second: Callable[[_Context], Sequence[_Part]],
-) -> PortfolioReport:
-    """The context from every digest, the second pass, and the merged report."""
-    counts = _merged_counts(takens)
-    _warn_of_repeats(counts)
-    context = _Context(digests, settings.run)
-    return _assemble(settings.run, context, takens, run_second(context), counts)
 
 
 def _module(name: str) -> Any:
@@ -294,11 +168,21 @@ class TablePart(NamedTuple):
 Parts = dict[RecordKind, TablePart]
 
 
-def polars_parts(frames: Mapping[RecordKind, Any], partitions: int) -> list[Parts]:
+class PolarsPart(NamedTuple):
+    """One partition of polars tables, as a worker reads it (`crmcore._workers.Deferred`)."""
+
+    parts: Parts
+
+    def read(self) -> Inputs:
+        """The partition's rows, numbered as in the whole tables."""
+        return _read_parts(self.parts)
+
+
+def polars_parts(frames: Mapping[RecordKind, Any], partitions: int) -> list[PolarsPart]:
     """Polars tables split into partitions that each worker reads (and converts) itself."""
     lazy = {kind: nw.to_native(frame).lazy() for kind, frame in frames.items()}
     return [
-        {kind: TablePart(table, n, partitions) for kind, table in lazy.items()}
+        PolarsPart({kind: TablePart(table, n, partitions) for kind, table in lazy.items()})
         for n in range(partitions)
     ]
 
@@ -313,104 +197,6 @@ def _read_parts(parts: Parts) -> Inputs:
         chosen = nw.from_native(numbered.filter(mine).collect())
         (inputs[kind],), _ = local_rows(kind, chosen, 1, numbered_by=_ROW)
     return inputs
-
-
-def run_local(
-    parts: Sequence[Inputs] | Sequence[Parts], settings: Settings, workers: int
-) -> PortfolioReport:
-    """Both passes over local partitions: here, or one worker process per partition."""
-    if workers <= 1 or len(parts) <= 1:
-        firsts = [first_pass(_inputs(inputs), settings) for inputs in parts]
-        raise_first([f for f in firsts if isinstance(f, _Failure)])
-        done = [f for f in firsts if not isinstance(f, _Failure)]
-        takens = [taken for taken, _ in done]
-        return finish(
-            settings,
-            takens,
-            [d for _, found in done for d in found],
-            lambda context: [second_pass(t, context, settings) for t in takens],
-        )
-    return _run_workers(parts, settings)
-
-
-def _inputs(given: Inputs | Parts) -> Inputs:
-    if any(isinstance(value, TablePart) for value in given.values()):
-        return _read_parts(given)  # type: ignore[arg-type]
-    return given  # type: ignore[return-value]
-
-
-def _worker(
-    connection: Any, inputs: Inputs | Parts, settings: Settings
-) -> None:  # pragma: no cover
-    # runs in a child process (coverage does not follow it); tested through run_local
-    first = first_pass(_inputs(inputs), settings)
-    if isinstance(first, _Failure):
-        connection.send(("failed", first, None))
-        return
-    taken, digests = first
-    tally = _tally(taken)
-    connection.send(("digested", tally, digests))
-    context = connection.recv()
-    if context is None:
-        return
-    connection.send(("done", second_pass(taken, context, settings), None))
-
-
-def _tally(taken: _Taken) -> _Taken:
-    """What the merge needs of an intake: its counts and lists, without the accounts."""
-    light = _Taken()
-    light.counts, light.ids, light.unknown, light.rejected = (
-        taken.counts,
-        taken.ids,
-        taken.unknown,
-        taken.rejected,
-    )
-    light.ratings, light.sla = taken.ratings, taken.sla
-    return light
-
-
-def _run_workers(parts: Sequence[Inputs] | Sequence[Parts], settings: Settings) -> PortfolioReport:
-    spawn = multiprocessing.get_context("spawn")
-    pipes, processes = [], []
-    try:
-        for inputs in parts:
-            mine, theirs = spawn.Pipe()
-            process = spawn.Process(target=_worker, args=(theirs, inputs, settings), daemon=True)
-            process.start()
-            pipes.append(mine)
-            processes.append(process)
-        answers = [_receive(pipe, process) for pipe, process in zip(pipes, processes, strict=True)]
-        failures = [a[1] for a in answers if a[0] == "failed"]
-        if failures:
-            for pipe, answer in zip(pipes, answers, strict=True):
-                if answer[0] != "failed":  # a failed worker has ended; the others wait
-                    pipe.send(None)
-            raise_first(failures)
-        takens = [a[1] for a in answers]
-
-        def second(context: _Context) -> list[_Part]:
-            for pipe in pipes:
-                pipe.send(context)
-            return [
-                _receive(pipe, process)[1] for pipe, process in zip(pipes, processes, strict=True)
-            ]
-
-        return finish(settings, takens, [d for a in answers for d in a[2]], second)
-    finally:
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():  # pragma: no cover - only when something went wrong
-                process.terminate()
-
-
-def _receive(pipe: Any, process: Any) -> Any:
-    try:
-        return pipe.recv()
-    except EOFError:  # pragma: no cover - a worker that died
-        raise RuntimeError(
-            f"A worker process of the analysis ended without an answer "
-            f"(exit code {process.exitcode})."
-        ) from None
 
 
 # ---------------------------------------------------------------- Dask
@@ -433,7 +219,7 @@ def run_dask(
     ]
     (firsts_done,) = dask.persist(firsts)
     results = dask.compute(*[delayed(_digest_or_failure)(f) for f in firsts_done])
-    raise_first([r for r in results if isinstance(r, _Failure)])
+    raise_first([r for r in results if isinstance(r, Failure)])
     tallies = [r[0] for r in results]
     digests = [d for r in results for d in r[1]]
 
@@ -444,11 +230,11 @@ def run_dask(
     return finish(settings, tallies, digests, second)
 
 
-def _digest_or_failure(first: tuple[_Taken, list[_Digest]] | _Failure) -> Any:
-    if isinstance(first, _Failure):
+def _digest_or_failure(first: tuple[_Taken, list[_Digest]] | Failure) -> Any:
+    if isinstance(first, Failure):
         return first
     taken, digests = first
-    return _tally(taken), digests
+    return tally(taken), digests
 
 
 def _second_of(first: tuple[_Taken, list[_Digest]], context: _Context, settings: Settings) -> _Part:
@@ -529,7 +315,7 @@ def run_spark(
         pd = _module("pandas")
 
         result = first_pass(inputs_of(table), settings)
-        payload = result if isinstance(result, _Failure) else (_tally(result[0]), result[1])
+        payload = result if isinstance(result, Failure) else (tally(result[0]), result[1])
         return pd.DataFrame({"payload": [pickle.dumps(payload)]})
 
     try:
@@ -537,14 +323,14 @@ def run_spark(
             pickle.loads(row["payload"])
             for row in keyed.groupBy("part").applyInPandas(first, "payload binary").collect()
         ]
-        raise_first([a for a in answers if isinstance(a, _Failure)])
+        raise_first([a for a in answers if isinstance(a, Failure)])
 
         def second(context: _Context) -> list[_Part]:
             def lines(table: Any) -> Any:
                 pd = _module("pandas")
 
                 result = first_pass(inputs_of(table), settings)
-                assert not isinstance(result, _Failure)  # the first pass met none
+                assert not isinstance(result, Failure)  # the first pass met none
                 part = second_pass(result[0], context, settings)
                 return pd.DataFrame({"payload": [pickle.dumps(part)]})
 

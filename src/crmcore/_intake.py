@@ -115,8 +115,10 @@ class Intake:
     def __iter__(self) -> Iterator[Any]:
         validate, entity, progress = self.entity.model_validate, self.entity, self.progress
         numbered = self.records if self.numbered else enumerate(self.records, start=1)
+        # a crmcore reader's records are placed by their line, the same in any partition
+        reader: Any = self.records if isinstance(getattr(self.records, "line", None), int) else None
         for read, (position, record) in enumerate(numbered, start=1):
-            self.position, self.read = position, read
+            self.position, self.read = position if reader is None else reader.line, read
             if progress is not None and read % PROGRESS_EVERY == 0:
                 progress(self.kind, read)
             if isinstance(record, entity):

@@ -33,6 +33,22 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, escape
 _LINE_ENDS = ("\n", "\r")
 
 
+def partition_of(owner: str, partitions: int) -> int:
+    """The partition of a customer id among ``partitions`` (stable across processes and runs)."""
+    return zlib.crc32(owner.encode("utf-8", "surrogatepass")) % partitions
+
+
+def check_partition(partition: tuple[int, int] | None) -> None:
+    """Refuse a partition that is not ``(index, count)`` with ``0 <= index < count``."""
+    if partition is None:
+        return
+    index, count = partition
+    if not (isinstance(index, int) and isinstance(count, int) and 0 <= index < count):
+        raise ValueError(
+            f"partition must be (index, count) with 0 <= index < count, not {partition!r}."
+        )
+
+
 def source_name(source: Source) -> str:
     if isinstance(source, (str, os.PathLike)):
         return os.fspath(source)

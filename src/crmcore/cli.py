@@ -31,6 +31,7 @@ from pydantic_core import PydanticCustomError
 from crmcore._tables import ENGINES, NEEDS, Engine, find, missing, open_table
 from crmcore._types import in_range, parse_moment
 from crmcore._version import __version__
+from crmcore._workers import analyze_files
 from crmcore.datasets import Dataset, Overview, load_sample, read_dataset
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.errors import CrmError, DuplicateIdWarning
@@ -386,8 +387,9 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="--engine polars or duckdb: analyse in N worker processes (polars tables are "
-        "read by the workers themselves); default 1",
+        help="analyse in N worker processes, each taking a part of the customers with their "
+        "records (--engine pure, polars or duckdb; pure and polars workers read their part "
+        "of the files themselves); default 1",
     )
     report.add_argument("--output", type=Path, metavar="FILE", help="write there, not to stdout")
     report.add_argument(
@@ -548,9 +550,23 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
     engine = _engine(args.engine, files)
     if args.workers < 1:
         raise _Usage(f"--workers must be at least 1, not {args.workers}")
-    if args.workers != 1 and engine == "pure":
-        raise _Usage("--workers needs a dataframe engine (--engine polars or duckdb)")
-    if engine == "pure":
+    if args.workers != 1 and engine == "pure" and args.check_ids:
+        raise _Usage(
+            "--check-ids needs one worker: it compares every id of a file with all the others"
+        )
+    unread: dict[RecordKind, Any] = {}
+    if engine == "pure" and args.workers > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DuplicateIdWarning)  # counted in the report instead
+            report, unread = analyze_files(
+                {kind: (str(path), config.columns.get(kind)) for kind, path in files.items()
+                 if path is not None},
+                as_of=moment,
+                config=config,
+                workers=args.workers,
+            )  # fmt: skip
+        readers: dict[RecordKind, Any] = {kind: unread.get(kind) for kind, _ in _KINDS}
+    elif engine == "pure":
         readers = _readers(files, config)
 
         def records(kind: RecordKind) -> Iterator[Any]:

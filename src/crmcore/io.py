@@ -39,6 +39,14 @@ File conventions:
   characters, cells of at most 131,072, JSON nested at most 32 deep,
   numbers of at most 100 digits. A line or cell over its limit is a bad row,
   and memory stays bounded whatever the file holds.
+* **Partitions**: with ``partition=(index, count)`` a reader returns only
+  the records of the customers in partition ``index`` of ``count`` (by a
+  stable hash of the customer's id: ``id`` in a customer file,
+  ``customer_id`` otherwise), so that ``count`` processes can each read and
+  analyse one part of the same files, every customer with all its records.
+  A bad row whose customer id cannot be read, and a file that cannot be read
+  on, are reported by partition 0 only: over all partitions every row is
+  read, and every bad row reported, exactly once.
 """
 
 from __future__ import annotations
@@ -67,13 +75,16 @@ from crmcore._reading import (
     CsvRecords,
     JsonProblem,
     Source,
+    check_partition,
     json_loader,
     numbered_lines,
     open_text,
+    partition_of,
     source_name,
 )
 from crmcore._types import Text, check_id, check_non_negative, parse_moment
 from crmcore._validation import OnError, ReadLimits, mapping_problem, problems_of, unwrap
+from crmcore.entities import Customer
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import FieldProblem, InvalidRecord, UnreadableFile
 from crmcore.money import Money, parse_amount
@@ -95,6 +106,7 @@ __all__ = [
 
 E = TypeVar("E", bound=BaseModel)
 R = TypeVar("R")
+_T = TypeVar("_T")
 
 
 # -- reading --------------------------------------------------------------------------
@@ -216,6 +228,7 @@ def read_jsonl(
     on_error: OnError = "raise",
     columns: Mapping[str, str] | None = None,
     limits: ReadLimits | None = None,
+    partition: tuple[int, int] | None = None,
 ) -> RecordReader[E]:
     r"""Read entities from a JSON Lines file (one JSON object per line).
 
@@ -227,6 +240,8 @@ def read_jsonl(
         columns: The file's top-level keys that differ from crmcore's field
             names, mapped to crmcore's; errors name the file's keys.
         limits: The limits of lines, JSON depth and numbers (`ReadLimits()`).
+        partition: ``(index, count)``: read only the lines of the customers in
+            partition ``index`` of ``count`` (see *Partitions* above).
 
     Returns:
         A lazy [`RecordReader`][crmcore.io.RecordReader]; the file is read as
@@ -250,32 +265,72 @@ def read_jsonl(
     name = source_name(source)
     load = json_loader(limits.max_json_depth, limits.max_number_digits)
 
+    check_partition(partition)
+    owner = _OWNER_FIELD[entity is Customer]
+
     def rows() -> Iterator[tuple[int, dict[str, Any] | list[FieldProblem]]]:
         stream, owned = open_text(source, csv_mode=False)
         try:
             for number, text, problem in numbered_lines(stream, name, limits.max_line_chars):
                 if problem is not None:
-                    yield number, [FieldProblem(None, problem)]
+                    if _owns(partition, None):
+                        yield number, [FieldProblem(None, problem)]
                     continue
                 if not text.strip():
                     continue
                 try:
                     value = load(text)
                 except JsonProblem as exc:
-                    yield number, [FieldProblem(None, str(exc))]
+                    if _owns(partition, None):
+                        yield number, [FieldProblem(None, str(exc))]
                     continue
                 if not isinstance(value, dict):
-                    yield number, [FieldProblem(None, "a line must hold one JSON object")]
+                    if _owns(partition, None):
+                        yield number, [FieldProblem(None, "a line must hold one JSON object")]
                     continue
                 if mapping:
                     value = {mapping.get(key, key): item for key, item in value.items()}
+                if partition is not None and not _owns(partition, value.get(owner)):
+                    continue
                 yield number, value
         finally:
             if owned:
                 stream.close()
 
     mapping, theirs = _mapping(columns)
-    return RecordReader(_entity_rows(rows(), entity, theirs), name, on_error, limits.kept_errors)
+    return RecordReader(
+        _entity_rows(_unreadable_once(rows(), partition), entity, theirs),
+        name,
+        on_error,
+        limits.kept_errors,
+    )
+
+
+#: The field that places a record in a partition: its customer's id.
+_OWNER_FIELD = {True: "id", False: "customer_id"}
+
+
+def _owns(partition: tuple[int, int] | None, owner: Any) -> bool:
+    """Whether a row whose customer id is ``owner`` is read in ``partition``.
+
+    A row without a readable customer id (text) is read in partition 0 only,
+    so that every row is read, and every bad row reported, exactly once.
+    """
+    if partition is None:
+        return True
+    index, count = partition
+    if not isinstance(owner, str):
+        return index == 0
+    return partition_of(owner, count) == index
+
+
+def _unreadable_once(rows: Iterator[_T], partition: tuple[int, int] | None) -> Iterator[_T]:
+    """The rows; a file that cannot be read on is reported by partition 0 only."""
+    try:
+        yield from rows
+    except UnreadableFile:
+        if _owns(partition, None):
+            raise
 
 
 # -- writing ------------------------------------------------------------------------
@@ -476,6 +531,7 @@ def read_csv(
     on_error: OnError = "raise",
     columns: Mapping[str, str] | None = None,
     limits: ReadLimits | None = None,
+    partition: tuple[int, int] | None = None,
 ) -> RecordReader[E]:
     r"""Read entities from a CSV file with a header row (layout in the module docs).
 
@@ -488,6 +544,8 @@ def read_csv(
             to crmcore's (``{"client": "customer_id"}``); errors name the
             file's columns.
         limits: The limits of lines, cells, JSON depth and numbers (`ReadLimits()`).
+        partition: ``(index, count)``: read only the rows of the customers in
+            partition ``index`` of ``count`` (see *Partitions* above).
 
     Returns:
         A lazy [`RecordReader`][crmcore.io.RecordReader].
@@ -525,15 +583,18 @@ def read_csv(
             _check_header(header, by_name, name, line, theirs)
             breaks = [by_name[column].multiline for column in header]
             record = row_reader(entity, header, limits)
+            owner = header.index(_OWNER_FIELD[entity is Customer])
             for start, cells in records.rows(len(header), breaks.__getitem__):
                 if isinstance(cells, FieldProblem):
-                    yield start, [cells]
-                else:
+                    if _owns(partition, None):
+                        yield start, [cells]
+                elif partition is None or _owns(partition, cells[owner]):
                     yield start, record(cells)
 
+    check_partition(partition)
     money = _money_loc_renamer(layout)
     return RecordReader(
-        _entity_rows(rows(), entity, lambda loc: theirs(money(loc))),
+        _entity_rows(_unreadable_once(rows(), partition), entity, lambda loc: theirs(money(loc))),
         name,
         on_error,
         limits.kept_errors,

@@ -703,6 +703,8 @@ class _Taken:
             "first_response": dict.fromkeys(SlaStatus, 0),
             "resolution": dict.fromkeys(SlaStatus, 0),
         }
+        # the rows crmcore's readers could not read, when a worker read files itself
+        self.unread: dict[RecordKind, Any] = {}
 
 
 def _take(

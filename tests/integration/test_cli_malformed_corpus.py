@@ -351,3 +351,16 @@ def test_a_malformed_folder_on_the_polars_engine_gives_a_clean_exit(
     check_promises(code, out.getvalue(), captured.err)
     if EXPECTED[name] != OK:  # what the pure engine refuses, no engine may accept
         assert code == EXPECTED[name], captured.err
+
+
+@pytest.mark.parametrize("name", cases())
+def test_a_malformed_folder_read_by_two_pure_workers_gives_what_one_reader_gives(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = CORPUS / name
+    said = []
+    for workers in ("1", "2"):
+        out = io.StringIO()
+        code = main(["report", str(folder), "--as-of", AS_OF, "--workers", workers], out=out)
+        said.append((code, out.getvalue(), capsys.readouterr().err))
+    assert said[1] == said[0]

@@ -163,10 +163,33 @@ def test_worker_processes_on_polars_write_the_same_report(
     assert (code, text) == (0, pure_report)
 
 
+@pytest.mark.parametrize("layout", ["csv", "csv.gz", "jsonl.gz"])
+@pytest.mark.parametrize("workers", ["2", "3"])
+def test_pure_worker_processes_each_reading_a_part_of_the_files_write_the_same_report(
+    folders: dict[str, Path], pure_report: str, layout: str, workers: str
+) -> None:
+    code, text = run("report", str(folders[layout]), "--as-of", AS_OF, "--workers", workers,
+                     "--format", "json")  # fmt: skip
+    assert (code, text) == (0, pure_report)
+
+
+@pytest.mark.parametrize("seed", [3, 29])
+def test_pure_workers_agree_with_one_reader_on_other_portfolios_and_moments(
+    tmp_path: Path, seed: int
+) -> None:
+    folder = tmp_path / "portfolio"
+    write_generated(folder, customers=60, seed=seed)
+    for moment in ("2025-03-01", AS_OF):
+        one = run("report", str(folder), "--as-of", moment, "--format", "json")
+        two = run("report", str(folder), "--as-of", moment, "--format", "json", "--workers", "2")
+        assert two == one
+        assert one[0] == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--workers", "2"], "--workers needs a dataframe engine"),
+        (["--workers", "2", "--check-ids"], "--check-ids needs one worker"),
         (["--workers", "0", "--engine", "polars"], "--workers must be at least 1, not 0"),
         (["--workers", "2", "--engine", "dask"], "--workers works with --engine polars or duckdb"),
     ],

@@ -187,3 +187,49 @@ def test_write_csv_without_records_writes_the_header_only_when_told_the_entity()
     empty = io.StringIO()
     assert write_csv(empty, []) == 0
     assert empty.getvalue() == ""
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_the_partitions_of_files_hold_every_record_once_and_with_its_customer(
+    tmp_path: Path, suffix: str
+) -> None:
+    data = generate(customers=30, seed=5)
+    read, write = (read_csv, write_csv) if suffix == ".csv" else (read_jsonl, write_jsonl)
+    kinds = {"customers": (Customer, data.customers),
+             "transactions": (Transaction, data.transactions)}  # fmt: skip
+    owners: dict[str, int] = {}
+    for kind, (entity, records) in kinds.items():
+        path = tmp_path / f"{kind}{suffix}"
+        write(path, records)
+        parts = [list(read(path, entity, partition=(k, 3))) for k in range(3)]
+        ids = sorted(r.id for part in parts for r in part)
+        assert ids == sorted(r.id for r in records)
+        for k, part in enumerate(parts):
+            for record in part:
+                owner = record.id if entity is Customer else record.customer_id
+                assert owners.setdefault(owner, k) == k, "a customer's records in two parts"
+
+
+def test_each_bad_row_is_reported_by_exactly_one_partition(tmp_path: Path) -> None:
+    path = tmp_path / "transactions.csv"
+    path.write_text(
+        "id,customer_id,occurred_at,amount,amount.currency\n"
+        "T-1,C-1,2024-05-01,10.00,CNY\n"
+        "T-2,C-2,2024-05-01,10.00,CNY,extra\n"  # too many cells: no customer id to place it by
+        "T-3,C-3,2024-05-01,-4,CNY\n"  # a negative amount, of customer C-3
+        'T-4,C-4,"2024-05-01,10.00,CNY\n'  # a quote never closed
+        "T-5,C-5,2024-05-02,12.00,CNY\n",
+        encoding="utf-8",
+    )
+    whole = read_csv(path, Transaction, on_error="collect").collect()
+    parts = [read_csv(path, Transaction, on_error="collect", partition=(k, 4)).collect()
+             for k in range(4)]  # fmt: skip
+    assert sorted(e.line for p in parts for e in p.errors) == [e.line for e in whole.errors]
+    assert sum(p.error_count for p in parts) == whole.error_count == 3
+    assert sorted(r.id for p in parts for r in p.records) == [r.id for r in whole.records]
+
+
+@pytest.mark.parametrize("partition", [(2, 2), (-1, 2), (0, 0)])
+def test_a_partition_outside_its_count_is_refused(partition: tuple[int, int]) -> None:
+    with pytest.raises(ValueError, match="0 <= index < count"):
+        read_csv(io.StringIO("id\nC-1\n"), Customer, partition=partition)
