@@ -209,6 +209,24 @@ def run_crmcore_analyze(folder: Path, end: date) -> dict[str, Any]:
     return _report(report)
 
 
+def run_crmcore_analyze_workers(folder: Path, end: date) -> dict[str, Any]:
+    """What ``python -m crmcore report FOLDER --workers 2`` runs: each worker reads its part."""
+    from datetime import datetime
+
+    from crmcore._workers import analyze_files
+    from crmcore.portfolio import PortfolioConfig
+
+    files = {name: (str(folder / f"{name}.csv"), None) for name in KINDS}
+    report, unread = analyze_files(
+        files,  # type: ignore[arg-type]
+        as_of=datetime.fromisoformat(end.isoformat() + AS_OF),
+        config=PortfolioConfig(),
+        workers=2,
+    )
+    assert not any(u.error_count for u in unread.values())
+    return _report(report)
+
+
 def _frame_analysis(tables: list[Any], end: date, **options: Any) -> dict[str, Any]:
     from crmcore import frame
 
@@ -273,6 +291,7 @@ CONTENDERS = {
 ANALYSES = {
     "lifetimes CLV pipeline": (run_lifetimes_clv, ("pandas", "lifetimes")),
     "crmcore analyze, pure": (run_crmcore_analyze, ("crmcore.io", "crmcore.portfolio")),
+    "crmcore analyze, pure, 2 workers": (run_crmcore_analyze_workers, ("crmcore._workers",)),
     "crmcore frame, polars": (run_frame_polars, ("polars", "crmcore.frame")),
     "crmcore frame, polars, 2 workers": (run_frame_polars_workers, ("polars", "crmcore.frame")),
     "crmcore frame, DuckDB": (run_frame_duckdb, ("duckdb", "crmcore.frame")),
