@@ -41,9 +41,11 @@ __all__ = [
     "PASSIVE_MIN",
     "PRICE_RISE_MIN",
     "PROMOTER_MIN",
+    "CustomerActivity",
     "CustomerHistory",
     "CustomerSummary",
     "LoyaltyTrail",
+    "SaleMoment",
     "build_histories",
     "summarize",
 ]
@@ -226,6 +228,68 @@ def build_histories(
         )
         for cid, customer in owners.items()
     }
+
+
+class SaleMoment(NamedTuple):
+    """When a transaction happened, with its id and kind, without its amounts.
+
+    What the lifecycle replay and the care plan read of a transaction (see
+    `CustomerActivity`). The id may be ``None`` where it was not kept (the
+    lifecycle names the transaction that caused a move by it, when known).
+    """
+
+    id: str | None
+    occurred_at: datetime
+    kind: TransactionKind = TransactionKind.PURCHASE
+
+
+class CustomerActivity(NamedTuple):
+    """A customer's records as the lifecycle, the at-risk ranking and the care plan read them.
+
+    The transactions are `SaleMoment`s, in time order (by instant, then id):
+    when each purchase or refund happened, without amounts — the lifecycle
+    counts purchase occasions, and the care plan follows purchases up. The
+    touchpoints and complaints are records, in time order too. A portfolio
+    analysis keeps only what can still matter: per purchase day its first
+    and its last purchase, the latest refund, the first outbound and the
+    latest contacts, the open and recently resolved complaints. Functions
+    that would otherwise value the customer from its amounts must be given
+    the values (``values=``).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from crmcore import Customer
+        >>> from crmcore.lifecycle import replay
+        >>> day = datetime(2024, 3, 1, 10, tzinfo=timezone.utc)
+        >>> activity = CustomerActivity(Customer(id="C-1"), (SaleMoment("T-1", day),))
+        >>> replay(activity, as_of=day).stage.value
+        'first_time'
+    """
+
+    customer: Customer
+    transactions: tuple[SaleMoment, ...] = ()
+    touchpoints: tuple[CareTouchpoint, ...] = ()
+    complaints: tuple[Complaint, ...] = ()
+
+    @property
+    def customer_id(self) -> str:
+        """The customer's id."""
+        return self.customer.id
+
+    @classmethod
+    def of(cls, history: CustomerHistory) -> CustomerActivity:
+        """A history's activity: every transaction as its moment, the other records as they are.
+
+        Examples:
+            >>> from crmcore import Customer, Money, Transaction
+            >>> sale = Transaction(id="T-1", customer_id="C-1", occurred_at="2024-03-01",
+            ...                    amount=Money("80", "CNY"))
+            >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[sale])
+            >>> CustomerActivity.of(history).transactions[0].id
+            'T-1'
+        """
+        moments = tuple(SaleMoment(t.id, t.occurred_at, t.kind) for t in history.transactions)
+        return cls(history.customer, moments, history.touchpoints, history.complaints)
 
 
 class CustomerSummary(BaseModel):

@@ -47,7 +47,7 @@ from crmcore.entities import CareTouchpoint, Transaction
 from crmcore.entities._base import Value, trusted, tuple_record_schema
 from crmcore.entities.enums import ChurnReason, Direction, TransactionKind, _Vocabulary
 from crmcore.errors import OutOfOrder
-from crmcore.history import CustomerHistory, LoyaltyTrail
+from crmcore.history import CustomerActivity, CustomerHistory, LoyaltyTrail, SaleMoment
 from crmcore.period import Period
 
 __all__ = [
@@ -662,7 +662,7 @@ class _Run:
             rule, detail = Rule.PURCHASE, f"purchase occasion {count}"
         self.move(_PURCHASE_EVENT, at, rule, cause_id, detail)
 
-    def purchases(self, transactions: Sequence[Transaction], until: datetime) -> None:
+    def purchases(self, transactions: Sequence[Transaction | SaleMoment], until: datetime) -> None:
         """Apply purchases given in time order, up to ``until``, with the rules due among them.
 
         This loop is the hot path of a replay. A repeat or loyal customer
@@ -835,8 +835,8 @@ class _Run:
         if self.updated_at is None or event.at > self.updated_at:
             self.updated_at = event.at
 
-    def feed(self, record: _Record) -> None:
-        if isinstance(record, Transaction):
+    def feed(self, record: _Replayed) -> None:
+        if isinstance(record, (Transaction, SaleMoment)):
             self.purchases((record,), record.occurred_at)
         elif isinstance(record, CareTouchpoint):
             self.contact(record)
@@ -912,23 +912,42 @@ def _loyalty_of(history: CustomerHistory) -> Callable[[datetime], float | None]:
     return index
 
 
+def _no_loyalty(cid: str) -> Callable[[datetime], float | None]:
+    """What an activity (no amounts) answers when a promotion asks for the loyalty index."""
+
+    def index(at: datetime) -> float | None:
+        raise ValueError(
+            f"Cannot replay the activity of customer {cid!r} past {at.isoformat()}: the policy "
+            "asks for the loyalty index there (loyal_min_loyalty), and an activity has no "
+            "amounts; give loyalty= to replay it, or states= to rank it or plan its care."
+        )
+
+    return index
+
+
 def _check_p_alive(p_alive: float | None) -> None:
     if p_alive is not None and not 0 <= p_alive <= 1:
         raise ValueError(f"p_alive must be a probability between 0 and 1, not {p_alive!r}.")
 
 
 _Record = Transaction | CareTouchpoint | RecordedEvent
-_RANK: dict[type[Any], int] = {Transaction: 0, CareTouchpoint: 1, RecordedEvent: 2}
+_Replayed = Transaction | SaleMoment | CareTouchpoint | RecordedEvent
+_RANK: dict[type[Any], int] = {
+    Transaction: 0,
+    SaleMoment: 0,
+    CareTouchpoint: 1,
+    RecordedEvent: 2,
+}
 
 
-def _when(record: _Record) -> datetime:
+def _when(record: _Replayed) -> datetime:
     return record.at if isinstance(record, RecordedEvent) else record.occurred_at
 
 
 _EVENT_ORDER = {event: n for n, event in enumerate(LifecycleEvent)}
 
 
-def _order(record: _Record) -> tuple[Any, ...]:
+def _order(record: _Replayed) -> tuple[Any, ...]:
     """The order records are applied in: time, kind of record, id, then event and fields.
 
     Recorded events whose ids do not tell them apart go in the order of
@@ -942,7 +961,7 @@ def _order(record: _Record) -> tuple[Any, ...]:
 
 
 def replay(
-    history: CustomerHistory,
+    history: CustomerHistory | CustomerActivity,
     *,
     as_of: datetime | str,
     policy: LifecyclePolicy | None = None,
@@ -963,7 +982,8 @@ def replay(
     customer is potential since ``acquired_at`` (when recorded).
 
     Args:
-        history: The customer's records.
+        history: The customer's records, or its activity (`CustomerActivity`:
+            the moments of its transactions, without amounts).
         as_of: The moment the state is wanted for.
         policy: When promotion, demotion, churn and qualification happen
             (default `LifecyclePolicy()`).
@@ -980,8 +1000,9 @@ def replay(
 
     Raises:
         InvalidTransition: A recorded event is not legal in the stage reached.
-        ValueError: An event belongs to another customer, or ``p_alive`` is not
-            a probability.
+        ValueError: An event belongs to another customer, ``p_alive`` is not
+            a probability, or an activity without ``loyalty`` reaches a promotion
+            for which the policy asks for the loyalty index.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -1010,7 +1031,11 @@ def replay(
     # (the acquisition is not an event a later observation could add)
     run = _Run(cid, policy or _DEFAULT_POLICY, acquired)
     if run.policy.loyal_min_loyalty is not None:
-        run.loyalty = loyalty or _loyalty_of(history)
+        if loyalty is None:
+            loyalty = (
+                _no_loyalty(cid) if isinstance(history, CustomerActivity) else _loyalty_of(history)
+            )
+        run.loyalty = loyalty
     recorded = sorted(events, key=_order) if events else ()
     for event in recorded:
         if event.customer_id != cid:
@@ -1018,7 +1043,7 @@ def replay(
                 f"Cannot replay customer {cid!r} with an event of customer {event.customer_id!r}."
             )
     if recorded:
-        records: list[_Record] = [*history.transactions, *history.touchpoints, *recorded]
+        records: list[_Replayed] = [*history.transactions, *history.touchpoints, *recorded]
         records.sort(key=_order)
         for record in records:
             if _when(record) > moment:

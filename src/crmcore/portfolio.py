@@ -76,7 +76,14 @@ from crmcore.errors import (
     DuplicateIdWarning,
     ModelFitError,
 )
-from crmcore.history import CustomerHistory, LoyaltyTrail, Occasion, Occasions, _SummaryBuilder
+from crmcore.history import (
+    CustomerActivity,
+    LoyaltyTrail,
+    Occasion,
+    Occasions,
+    SaleMoment,
+    _SummaryBuilder,
+)
 from crmcore.io import column_of
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, LifecycleState, advance, replay
 from crmcore.money import Money
@@ -906,50 +913,34 @@ class _DayPurchase(NamedTuple):
     amount: Money
 
 
-def _condensed(account: _Account, occasions: list[Occasion]) -> CustomerHistory:
-    """The records the lifecycle, the churn ranking and the care plan read, for one customer.
+def _activity(account: _Account, occasions: list[Occasion]) -> CustomerActivity:
+    """What the lifecycle, the churn ranking and the care plan read of one customer.
 
-    Per purchase day its first and its last purchase (the day's total on the
-    first), the latest refund before the plan, and the touchpoints and
-    complaints that can still matter.
+    Per purchase day the moments of its first and its last purchase (the
+    first one's id where kept), the latest refund before the plan, and the
+    touchpoints and complaints that can still matter.
     """
     cid = account.customer.id
-    currency = account.ledger.currency or "XXX"
-    nothing = Money._trusted(_ZERO, currency)
-    sales: list[Transaction] = []
-    for n, occasion in enumerate(occasions):
-        first_id = occasion.first_id or f"{cid}/occasion-{n + 1}"
-        amount = Money._trusted(occasion.total, currency)
-        sales.append(_sale(first_id, cid, occasion.first, amount))
+    sales: list[SaleMoment] = []
+    for occasion in occasions:
+        sales.append(SaleMoment(occasion.first_id, occasion.first, _PURCHASE))
         if occasion.last != occasion.first:
-            sales.append(_sale(f"{first_id}/last", cid, occasion.last, nothing))
+            sales.append(SaleMoment(None, occasion.last, _PURCHASE))
     if account.latest_refund is not None:
         at, refund_id = account.latest_refund
-        sales.append(_sale(refund_id, cid, at, nothing, TransactionKind.REFUND))
-    sales.sort(key=lambda t: (t.occurred_at, t.id))
+        sales.append(SaleMoment(refund_id, at, _REFUND))
+    sales.sort(key=lambda t: (t.occurred_at, t.id or ""))
     kept = {account.first_outbound, account.latest_contact, account.attitude_contact} - {None}
     contacts = sorted(kept, key=lambda c: (c.occurred_at, c.id))  # type: ignore[union-attr]
-    return trusted(
-        CustomerHistory,
-        {
-            "customer": account.customer.customer(),
-            "transactions": tuple(sales),
-            "touchpoints": tuple(c.touchpoint(cid) for c in contacts),  # type: ignore[union-attr]
-            "complaints": tuple(k.complaint(cid) for k in sorted(account.complaints)),
-        },
+    return CustomerActivity(
+        account.customer.customer(),
+        tuple(sales),
+        tuple(c.touchpoint(cid) for c in contacts),  # type: ignore[union-attr]
+        tuple(k.complaint(cid) for k in sorted(account.complaints)),
     )
 
 
-def _sale(
-    sale_id: str,
-    cid: str,
-    at: datetime,
-    amount: Money,
-    kind: TransactionKind = TransactionKind.PURCHASE,
-) -> Transaction:
-    return _built(
-        Transaction, id=sale_id, customer_id=cid, occurred_at=at, amount=amount, kind=kind
-    )
+_PURCHASE, _REFUND = TransactionKind.PURCHASE, TransactionKind.REFUND
 
 
 def _fit(rows: list[RfmRow], settings: ValueSettings) -> ModelReport:
@@ -1075,7 +1066,7 @@ def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
     for cid in list(accounts):
         account = accounts.pop(cid)
         occasions = account.occasions.finish()
-        history = _condensed(account, occasions)
+        history = _activity(account, occasions)
         p_alive = context.p_alive(cid)
         state, opening_state = _replayed(
             history,
@@ -1160,7 +1151,7 @@ def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
 
 
 def _replayed(
-    history: CustomerHistory,
+    history: CustomerActivity,
     run: _Run,
     p_alive: float | None,
     loyalty: Callable[[datetime], float | None] | None,

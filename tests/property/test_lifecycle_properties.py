@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from crmcore import (
     CareTouchpoint,
     ChurnReason,
+    Customer,
     CustomerHistory,
     LifecycleStage,
     Transaction,
@@ -20,7 +21,7 @@ from crmcore import (
 from crmcore import strategies as crm
 from crmcore.complaints import SlaPolicy
 from crmcore.errors import InvalidTransition
-from crmcore.history import LoyaltyTrail
+from crmcore.history import CustomerActivity, LoyaltyTrail, SaleMoment
 from crmcore.lifecycle import (
     MOVES,
     LifecycleEvent,
@@ -290,3 +291,28 @@ def test_a_replayed_state_survives_json_and_matches_its_schema(
 def test_the_default_policies_match_their_schemas() -> None:
     assert_matches_its_schema(LifecyclePolicy())
     assert_matches_its_schema(SlaPolicy())
+
+
+@given(case=cases(), loyalty_value=st.one_of(st.none(), st.floats(0, 100)))
+def test_replaying_a_customers_activity_gives_the_state_of_replaying_its_history(
+    case: tuple[CustomerHistory, datetime], loyalty_value: float | None
+) -> None:
+    history, as_of = case
+
+    def loyalty(_: datetime) -> float | None:
+        return loyalty_value
+
+    activity = CustomerActivity.of(history)
+    for policy in (LifecyclePolicy(loyal_min_loyalty=None), POLICY):
+        whole = replay(history, as_of=as_of, policy=policy, loyalty=loyalty)
+        assert replay(activity, as_of=as_of, policy=policy, loyalty=loyalty) == whole
+
+
+def test_an_activity_cannot_be_promoted_where_the_policy_asks_for_a_loyalty_index() -> None:
+    days = ("2024-01-02", "2024-02-02", "2024-03-02", "2024-04-02")
+    moments = tuple(SaleMoment(f"T-{n}", datetime.fromisoformat(d + "T10:00:00+00:00"))
+                    for n, d in enumerate(days))  # fmt: skip
+    activity = CustomerActivity(Customer(id="C-1"), moments)
+    assert replay(activity, as_of="2024-03-03", policy=POLICY).stage is LifecycleStage.REPEAT
+    with pytest.raises(ValueError, match="an activity has no amounts; give loyalty= to replay"):
+        replay(activity, as_of="2024-05-01", policy=POLICY)

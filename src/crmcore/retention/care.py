@@ -51,7 +51,7 @@ from crmcore.lifecycle import (
     replay,
 )
 from crmcore.period import day_of
-from crmcore.retention.churn import _events_of, _values, known_state, win_back_plan
+from crmcore.retention.churn import Records, _events_of, _values, known_state, win_back_plan
 from crmcore.value.pyramid import pyramid
 
 __all__ = ["CareKpis", "CarePlan", "CarePolicy", "CareRule", "CareTask", "care_kpis", "plan_care"]
@@ -202,7 +202,7 @@ def _yearly(month: int, day: int, start: date, end: date) -> list[date]:
 
 
 def plan_care(
-    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    histories: Mapping[str, Records] | Iterable[Records],
     *,
     start: date | datetime | str,
     end: date | datetime | str,
@@ -224,11 +224,16 @@ def plan_care(
     at ``start``. Tiers are ``tiers`` (customer → 1 to 4) or the customer
     pyramid over historical values. A customer whose lifecycle state as of
     the start (00:00 UTC of its day) is in ``states`` (replayed already, with
-    the same policy and events) is not replayed again.
+    the same policy and events) is not replayed again. A customer may come as
+    its `CustomerActivity` (the moments of its transactions, without amounts;
+    a follow-up's source is the purchase's id where the activity kept it):
+    then ``values`` (or ``tiers`` without win-back) must value it, and
+    ``states`` give its state unless the lifecycle policy promotes by the
+    occasions alone.
 
     Raises:
-        ValueError: ``end`` before ``start``, or a state in ``states`` updated
-            after the start.
+        ValueError: ``end`` before ``start``, a state in ``states`` updated
+            after the start, or an activity that lacks its value or its state.
 
     Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from crmcore._types import Timestamp
 from crmcore.entities._base import Value
 from crmcore.entities.enums import ChurnReason, ChurnSide, CompetitorAttitude, _Vocabulary
-from crmcore.history import CustomerHistory
+from crmcore.history import CustomerActivity, CustomerHistory
 from crmcore.lifecycle import (
     LifecyclePolicy,
     LifecycleStage,
@@ -58,9 +58,13 @@ VISIT_STEPS = (
 )
 
 
+#: A customer's records, whole or as its activity.
+Records = CustomerHistory | CustomerActivity
+
+
 def _histories(
-    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
-) -> list[CustomerHistory]:
+    histories: Mapping[str, Records] | Iterable[Records],
+) -> list[Records]:
     return list(histories.values() if isinstance(histories, Mapping) else histories)
 
 
@@ -74,11 +78,19 @@ def _events_of(
 
 
 def _values(
-    histories: list[CustomerHistory], moment: datetime, values: Mapping[str, float] | None
+    histories: Sequence[Records], moment: datetime, values: Mapping[str, float] | None
 ) -> dict[str, float]:
     if values is not None:
         return {h.customer_id: float(values.get(h.customer_id, 0.0)) for h in histories}
-    return {h.customer_id: float(historical_value(h, as_of=moment).value) for h in histories}
+    found = {}
+    for h in histories:
+        if isinstance(h, CustomerActivity):
+            raise ValueError(
+                f"Cannot value customer {h.customer_id!r} from an activity, which has no "
+                "amounts: give values=."
+            )
+        found[h.customer_id] = float(historical_value(h, as_of=moment).value)
+    return found
 
 
 class RiskSignal(_Vocabulary):
@@ -105,7 +117,7 @@ class AtRisk(Value):
 
 
 def at_risk(
-    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    histories: Mapping[str, Records] | Iterable[Records],
     *,
     as_of: datetime | str,
     values: Mapping[str, float] | None = None,
@@ -127,10 +139,14 @@ def at_risk(
     lifetime value, say) or else the historical value. Highest value at
     risk first, ties by customer id. A customer whose state as of ``as_of``
     is in ``states`` (replayed already, with the same policy) is not
-    replayed again.
+    replayed again. A customer may come as its `CustomerActivity` (the
+    moments of its transactions, without amounts): then ``values`` must give
+    its value, and ``states`` its state unless the policy promotes by the
+    occasions alone (no ``loyal_min_loyalty``).
 
     Raises:
-        ValueError: A state in ``states`` is not as of ``as_of``.
+        ValueError: A state in ``states`` is not as of ``as_of``, or an activity
+            lacks its value or its state.
 
     Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction
@@ -193,7 +209,7 @@ def at_risk(
     return ranked if limit is None else ranked[:limit]
 
 
-def _latest_attitude(history: CustomerHistory, moment: datetime) -> CompetitorAttitude | None:
+def _latest_attitude(history: Records, moment: datetime) -> CompetitorAttitude | None:
     attitude = None
     for contact in history.touchpoints:
         if contact.occurred_at > moment:
@@ -299,7 +315,7 @@ def known_state(
 
 
 def win_back_plan(
-    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    histories: Mapping[str, Records] | Iterable[Records],
     *,
     as_of: datetime | str,
     tiers: Mapping[str, int] | None = None,
