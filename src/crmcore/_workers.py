@@ -155,6 +155,14 @@ def first_pass(
     inputs: Inputs | FilePart, settings: Settings
 ) -> tuple[_Taken, list[_Digest]] | Failure:
     """Take one partition's records in and digest its customers (or say what was bad)."""
+    taken = _taken_in(inputs, settings)
+    if isinstance(taken, Failure):
+        return taken
+    return taken, _digests(taken, settings.run)
+
+
+def _taken_in(inputs: Inputs | FilePart, settings: Settings) -> _Taken | Failure:
+    """One partition's records, taken in (or what was bad)."""
     readers: dict[RecordKind, RecordReader[Any]] = {}
     if isinstance(inputs, FilePart):
         readers = _file_readers(inputs, settings.on_error)
@@ -181,7 +189,7 @@ def first_pass(
             return Failure((0, 0), error)
         return Failure((0, _repeat_row(inputs, error.id)), error)
     taken.unread = {kind: Unread(r.errors, r.error_count) for kind, r in readers.items()}
-    return taken, _digests(taken, settings.run)
+    return taken
 
 
 def _repeat_row(inputs: Inputs, customer_id: str) -> int:
@@ -230,7 +238,10 @@ def run_files(
     Returns the report and, by kind, the rows the readers could not read
     (the first ``kept_errors`` of all partitions, in line order, and their count).
     """
-    report, takens = _run(parts, settings, workers)
+    if len(parts) > max(workers, 1):
+        report, takens = _run_bounded(parts, settings, workers)
+    else:
+        report, takens = _run(parts, settings, workers)
     unread: dict[RecordKind, Unread] = {}
     for kind in parts[0].files if parts else ():
         found = [taken.unread[kind] for taken in takens]
@@ -342,6 +353,73 @@ def _receive(pipe: Any, process: Any) -> Any:
         ) from None
 
 
+def _digested(part: FilePart, settings: Settings) -> tuple[_Taken, list[_Digest]] | Failure:
+    """Pass 1 over a partition read from files: its tally and digests, its accounts let go."""
+    first = first_pass(part, settings)
+    return first if isinstance(first, Failure) else (tally(first[0]), first[1])
+
+
+def _lined(part: FilePart, settings: Settings, context: _Context) -> _Part:
+    """Pass 2 over a partition read from files again: its customers' lines."""
+    taken = _taken_in(part, settings)
+    if isinstance(taken, Failure):  # pragma: no cover - the files changed between the passes
+        raise taken.error
+    return second_pass(taken, context, settings)
+
+
+def _run_bounded(
+    parts: Sequence[FilePart], settings: Settings, workers: int
+) -> tuple[PortfolioReport, list[_Taken]]:
+    """Both passes, holding one partition's accounts at a time in each of ``workers`` processes.
+
+    Each partition is read twice: in pass 1 for its digests (its accounts are
+    then let go) and in pass 2 for its lines, with only its customers' part
+    of the context. Memory follows the size of a partition, not of the whole.
+    """
+    spawn = multiprocessing.get_context("spawn")
+    pool = spawn.Pool(workers) if workers > 1 else None
+    try:
+
+        def each(function: Callable[..., Any], tasks: Iterator[tuple[Any, ...]]) -> list[Any]:
+            # tasks are made as the workers take them: a context slice at a time
+            if pool is None:
+                return [function(*task) for task in tasks]
+            return list(pool.imap(_call, ((function, *task) for task in tasks)))
+
+        firsts = each(_digested, ((part, settings) for part in parts))
+        raise_first([f for f in firsts if isinstance(f, Failure)])
+        takens = [taken for taken, _ in firsts]
+        members = [[d.customer_id for d in digests] for _, digests in firsts]
+        digests = [found for _, found in firsts]
+        del firsts
+        counts = _merged_counts(takens)
+        _warn_of_repeats(counts)
+        context = _Context(_drained(digests), settings.run)
+        lines = each(
+            _lined,
+            (
+                (part, settings, context.sliced(ids))
+                for part, ids in zip(parts, members, strict=True)
+            ),
+        )
+        return _assemble(settings.run, context, takens, lines, counts), takens
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+
+def _call(task: tuple[Any, ...]) -> Any:  # pragma: no cover - runs in a worker process
+    function, *arguments = task
+    return function(*arguments)
+
+
+def _drained(lists: list[list[_Digest]]) -> Iterator[_Digest]:
+    """The items of several lists, each list let go once read."""
+    while lists:
+        yield from lists.pop()
+
+
 class Deferred(Protocol):
     """A partition that reads its own rows, in the worker that analyses it."""
 
@@ -355,16 +433,21 @@ def analyze_files(
     as_of: Any,
     config: Any,
     workers: int,
+    partitions: int | None = None,
 ) -> tuple[PortfolioReport, dict[RecordKind, Unread]]:
     """The portfolio analysis of a folder's files in ``workers`` processes, each reading its part.
 
+    The customers are split into ``partitions`` (default: one per worker).
     Every worker reads the files with crmcore's readers (``config.reading``)
     and keeps the rows of its partition of the customers; bad rows are
-    collected. The report equals the one of `crmcore.portfolio.analyze` over
-    readers of the same files; the rows the readers could not read come back
-    by kind.
+    collected. With more partitions than workers, each worker takes one
+    partition at a time and reads it twice (see `_run_bounded`), so that
+    memory is bounded by a partition's size. The report equals the one of
+    `crmcore.portfolio.analyze` over readers of the same files; the rows the
+    readers could not read come back by kind.
     """
     names = {kind: path for kind, (path, _) in files.items()}
     settings = Settings(_Run(config, as_of), "collect", names)
-    parts = [FilePart(files, config.reading, n, workers) for n in range(workers)]
-    return run_files(parts, settings, workers)
+    count = workers if partitions is None else partitions
+    parts = [FilePart(files, config.reading, n, count) for n in range(count)]
+    return run_files(parts, settings, min(workers, count))

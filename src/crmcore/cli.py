@@ -391,6 +391,15 @@ def _parser() -> argparse.ArgumentParser:
         "records (--engine pure, polars or duckdb; pure and polars workers read their part "
         "of the files themselves); default 1",
     )
+    report.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        metavar="P",
+        help="split the customers into P partitions, of which each worker holds one at a "
+        "time, reading the files twice (--engine pure): memory follows a partition, not "
+        "the whole portfolio; default one partition per worker",
+    )
     report.add_argument("--output", type=Path, metavar="FILE", help="write there, not to stdout")
     report.add_argument(
         "--check-ids",
@@ -550,12 +559,18 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
     engine = _engine(args.engine, files)
     if args.workers < 1:
         raise _Usage(f"--workers must be at least 1, not {args.workers}")
-    if args.workers != 1 and engine == "pure" and args.check_ids:
+    partitions = args.workers if args.partitions is None else args.partitions
+    if partitions < 1:
+        raise _Usage(f"--partitions must be at least 1, not {partitions}")
+    if partitions != args.workers and engine != "pure":
+        raise _Usage("--partitions works with --engine pure")
+    if partitions != 1 and engine == "pure" and args.check_ids:
         raise _Usage(
-            "--check-ids needs one worker: it compares every id of a file with all the others"
+            "--check-ids needs one worker and one partition: it compares every id of a file "
+            "with all the others"
         )
     unread: dict[RecordKind, Any] = {}
-    if engine == "pure" and args.workers > 1:
+    if engine == "pure" and partitions > 1:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DuplicateIdWarning)  # counted in the report instead
             report, unread = analyze_files(
@@ -564,6 +579,7 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
                 as_of=moment,
                 config=config,
                 workers=args.workers,
+                partitions=partitions,
             )  # fmt: skip
         readers: dict[RecordKind, Any] = {kind: unread.get(kind) for kind, _ in _KINDS}
     elif engine == "pure":

@@ -31,6 +31,7 @@ portfolio's currency when there is one, or the group ``XXX`` (ISO 4217's
 
 from __future__ import annotations
 
+import copy
 import math
 import statistics
 import warnings
@@ -1034,6 +1035,32 @@ class _Context:
         self.key_spend = {
             code: _key_yearly_spend(levels, spends) for code, levels in self.pyramids.items()
         }
+
+    def sliced(self, ids: Iterable[str]) -> _Context:
+        """The context of some customers only: all their lines need, for a worker to be sent.
+
+        The model, the currency groups and each pyramid's levels stay; the
+        per-customer tables (values, groups' members, RFM, tiers) keep these
+        customers' entries only.
+        """
+        mine = list(ids)
+        part = copy.copy(self)
+        part.values = {cid: self.values[cid] for cid in mine}
+        part.group_of = {cid: self.group_of[cid] for cid in mine}
+        part.groups = {code: [] for code in self.groups}
+        for cid in mine:
+            part.groups[part.group_of[cid]].append(cid)
+        part.scores = {cid: self.scores[cid] for cid in mine if cid in self.scores}
+        part.rfm = {cid: self.rfm[cid] for cid in mine if cid in self.rfm}
+        part.pyramids = {
+            code: levels.model_copy(
+                update={
+                    "tiers": {c: levels.tiers[c] for c in part.groups[code] if c in levels.tiers}
+                }
+            )
+            for code, levels in self.pyramids.items()
+        }
+        return part
 
     def p_alive(self, cid: str) -> float | None:
         fitted, row = self.model.fitted, self.rfm.get(cid)

@@ -354,13 +354,14 @@ def test_a_malformed_folder_on_the_polars_engine_gives_a_clean_exit(
 
 
 @pytest.mark.parametrize("name", cases())
-def test_a_malformed_folder_read_by_two_pure_workers_gives_what_one_reader_gives(
+def test_a_malformed_folder_read_by_pure_workers_or_partitions_gives_what_one_reader_gives(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = CORPUS / name
     said = []
-    for workers in ("1", "2"):
+    for spread in (["--workers", "1"], ["--workers", "2"], ["--partitions", "3"]):
         out = io.StringIO()
-        code = main(["report", str(folder), "--as-of", AS_OF, "--workers", workers], out=out)
+        code = main(["report", str(folder), "--as-of", AS_OF, *spread], out=out)
         said.append((code, out.getvalue(), capsys.readouterr().err))
     assert said[1] == said[0]
+    assert said[2] == said[0]

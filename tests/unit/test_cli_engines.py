@@ -173,6 +173,15 @@ def test_pure_worker_processes_each_reading_a_part_of_the_files_write_the_same_r
     assert (code, text) == (0, pure_report)
 
 
+@pytest.mark.parametrize(("workers", "partitions"), [("1", "3"), ("2", "5")])
+def test_workers_holding_one_partition_at_a_time_write_the_same_report(
+    folders: dict[str, Path], pure_report: str, workers: str, partitions: str
+) -> None:
+    code, text = run("report", str(folders["csv"]), "--as-of", AS_OF, "--workers", workers,
+                     "--partitions", partitions, "--format", "json")  # fmt: skip
+    assert (code, text) == (0, pure_report)
+
+
 @pytest.mark.parametrize("seed", [3, 29])
 def test_pure_workers_agree_with_one_reader_on_other_portfolios_and_moments(
     tmp_path: Path, seed: int
@@ -192,6 +201,9 @@ def test_pure_workers_agree_with_one_reader_on_other_portfolios_and_moments(
         (["--workers", "2", "--check-ids"], "--check-ids needs one worker"),
         (["--workers", "0", "--engine", "polars"], "--workers must be at least 1, not 0"),
         (["--workers", "2", "--engine", "dask"], "--workers works with --engine polars or duckdb"),
+        (["--partitions", "0"], "--partitions must be at least 1, not 0"),
+        (["--partitions", "3", "--engine", "polars"], "--partitions works with --engine pure"),
+        (["--partitions", "2", "--check-ids"], "--check-ids needs one worker and one partition"),
     ],
 )
 def test_workers_the_engine_cannot_use_are_bad_usage(
