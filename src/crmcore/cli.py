@@ -618,7 +618,7 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
         raise _Usage(f"cannot write --output {args.output}: {exc.strerror}") from None
     try:
         if args.format == "json":
-            print(_json(report), file=target)
+            _write_json(report, target)
         elif args.format == "csv":
             _write_csv(report, target)
         else:
@@ -672,9 +672,46 @@ class _EngineFailure(Exception):
     """A dataframe engine could not read or process the files (exit code 3)."""
 
 
-def _json(report: PortfolioReport) -> str:
-    """The report as JSON, with the control characters JSON leaves raw escaped too."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", report.model_dump_json(indent=2))
+def _escaped(text: str) -> str:
+    """JSON text with the control characters JSON leaves raw escaped too."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_NO_CUSTOMERS = '\n  "customers": []'
+
+
+def _write_json(report: PortfolioReport, target: TextIO) -> None:
+    r"""Write a report as ``report.model_dump_json(indent=2)`` and a newline, a line at a time.
+
+    Control characters that JSON leaves raw are escaped too. The customer
+    lines are written one by one, so the text of a large portfolio's report
+    is never held in memory whole.
+
+    Examples:
+        >>> import io
+        >>> from crmcore.datasets import load_sample
+        >>> from crmcore.portfolio import analyze
+        >>> data = load_sample()
+        >>> report = analyze(data.customers, data.transactions, as_of=data.end)
+        >>> out = io.StringIO()
+        >>> _write_json(report, out)
+        >>> out.getvalue() == report.model_dump_json(indent=2) + "\n"
+        True
+    """
+    frame = _escaped(report.model_copy(update={"customers": ()}).model_dump_json(indent=2))
+    head, found, tail = frame.partition(_NO_CUSTOMERS)
+    if not found:  # pragma: no cover - pydantic's layout changed
+        raise RuntimeError("the report's JSON has no top-level customers list")
+    target.write(head)
+    if not report.customers:
+        target.write(_NO_CUSTOMERS)
+    else:
+        target.write('\n  "customers": [')
+        for n, line in enumerate(report.customers):
+            text = _escaped(line.model_dump_json(indent=2)).replace("\n", "\n    ")
+            target.write(("\n    " if n == 0 else ",\n    ") + text)
+        target.write("\n  ]")
+    target.write(tail + "\n")
 
 
 def _bad_rows(

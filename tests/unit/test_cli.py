@@ -115,6 +115,36 @@ def test_report_as_json_is_the_whole_report_and_can_go_to_a_file(
     assert report.as_of.isoformat() == "2030-01-01T00:00:00+08:00"
 
 
+@pytest.mark.parametrize("as_of", ["2030-01-01", "2000-01-01"])
+def test_the_json_report_is_the_report_s_indented_json_written_a_line_at_a_time(
+    portfolio: Path, as_of: str
+) -> None:
+    code, text = run("report", str(portfolio), "--as-of", as_of, "--format", "json")
+    report = PortfolioReport.model_validate_json(text)
+    assert code == 0
+    assert len(report.customers) == (30 if as_of == "2030-01-01" else 0)
+    assert text == report.model_dump_json(indent=2) + "\n"
+
+
+def test_the_json_report_escapes_the_control_characters_json_leaves_raw(
+    portfolio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = portfolio / "tea\x7fshop"  # a folder name with DEL in it
+    folder.mkdir()
+    for path in portfolio.glob("*.csv"):
+        path.rename(folder / path.name)
+    people = (folder / "customers.csv").read_text("utf-8").splitlines()
+    people[1] = "," + people[1].split(",", 1)[1]  # no id: a bad row, named by its file
+    (folder / "customers.csv").write_text("\n".join(people) + "\n", "utf-8")
+    code, text = run("report", str(folder), "--as-of", "2030-01-01", "--format", "json")
+    capsys.readouterr()
+    report = PortfolioReport.model_validate_json(text)
+    assert code == 3
+    assert "tea\x7fshop" in report.rejected[0].source
+    assert "\x7f" not in text
+    assert "tea\\u007fshop" in text
+
+
 def test_a_bare_date_means_the_end_of_that_day(portfolio: Path) -> None:
     code, text = run("report", str(portfolio), "--as-of", "2024-03-05", "--format", "json")
     assert code == 0
