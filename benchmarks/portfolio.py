@@ -27,7 +27,11 @@ months), against ``crmcore.portfolio.analyze`` streaming the four files
 through ``crmcore.io.read_csv``, and ``crmcore.frame.analyze`` on lazy polars
 scans (here, and in 2 worker processes), DuckDB relations and Dask tables
 (threads), every column read as text. Each crmcore report is hashed; the
-script says whether all engines gave the same report.
+script says whether all engines gave the same report. One more row times
+only the per-customer rules the analysis runs in Python by design (each
+customer's activity, lifecycle replay, at-risk ranking and care plan),
+summed inside a whole pure analysis: the floor under every engine on one
+core.
 
 Install the peers with ``python -m pip install -r benchmarks/requirements.txt``.
 """
@@ -209,6 +213,44 @@ def run_crmcore_analyze(folder: Path, end: date) -> dict[str, Any]:
     return _report(report)
 
 
+#: The per-customer rules the analysis runs in Python by design (sequential by nature).
+SEQUENTIAL_RULES = ("_activity", "_replayed", "at_risk", "plan_care")
+
+
+def run_crmcore_rules(folder: Path, end: date) -> dict[str, Any]:
+    """The pure analysis, timing only its sequential per-customer rules.
+
+    Those rules — building each customer's activity, the lifecycle replay
+    (with the loyalty index at each promotion), the at-risk ranking and the
+    care plan — run once per customer in Python whatever the engine: their
+    time is the floor of any engine's analysis on one core. The clock sums
+    the time spent inside them during a whole `analyze`.
+    """
+    import crmcore.portfolio as portfolio
+
+    spent = [0.0]
+
+    def timed(function: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+
+        return run
+
+    originals = {name: getattr(portfolio, name) for name in SEQUENTIAL_RULES}
+    for name, function in originals.items():
+        setattr(portfolio, name, timed(function))
+    try:
+        result = run_crmcore_analyze(folder, end)
+    finally:
+        for name, function in originals.items():
+            setattr(portfolio, name, function)
+    return {**result, "seconds": spent[0]}
+
+
 def run_crmcore_analyze_workers(folder: Path, end: date) -> dict[str, Any]:
     """What ``python -m crmcore report FOLDER --workers 2`` runs: each worker reads its part."""
     from datetime import datetime
@@ -292,6 +334,10 @@ ANALYSES = {
     "lifetimes CLV pipeline": (run_lifetimes_clv, ("pandas", "lifetimes")),
     "crmcore analyze, pure": (run_crmcore_analyze, ("crmcore.io", "crmcore.portfolio")),
     "crmcore analyze, pure, 2 workers": (run_crmcore_analyze_workers, ("crmcore._workers",)),
+    "crmcore pure, per-customer rules": (
+        run_crmcore_rules,
+        ("crmcore.io", "crmcore.portfolio"),
+    ),
     "crmcore frame, polars": (run_frame_polars, ("polars", "crmcore.frame")),
     "crmcore frame, polars, 2 workers": (run_frame_polars_workers, ("polars", "crmcore.frame")),
     "crmcore frame, DuckDB": (run_frame_duckdb, ("duckdb", "crmcore.frame")),
@@ -313,6 +359,8 @@ def _child(name: str, folder: Path, end: date, check: Path | None) -> None:
     start = time.perf_counter()
     result = run(path, end)
     seconds = time.perf_counter() - start
+    if isinstance(result, dict) and "seconds" in result:  # the contender timed a part of its work
+        seconds = result["seconds"]
     out: dict[str, Any] = {"seconds": seconds, "peak_mb": _peak_mb()}
     if name in ANALYSES:
         out["rows"] = result["customers"]
