@@ -36,6 +36,12 @@ def test_every_page_with_examples_is_collected() -> None:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_example_hides_in_an_indented_fence_where_it_would_not_run(page: Path) -> None:
+    indented = re.findall(r"^[ \t]+```(?:pycon|python)\b", page.read_text("utf-8"), re.MULTILINE)
+    assert indented == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_examples_on_the_page_run(page: Path) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     parser = doctest.DocTestParser()
