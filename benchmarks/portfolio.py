@@ -27,7 +27,9 @@ months), against ``crmcore.portfolio.analyze`` streaming the four files
 through ``crmcore.io.read_csv``, and ``crmcore.frame.analyze`` on lazy polars
 scans (here, and in 2 worker processes), DuckDB relations and Dask tables
 (threads), every column read as text. Each crmcore report is hashed; the
-script says whether all engines gave the same report. One more row times
+script says whether all engines gave the same report. The pure analysis
+also runs in 2 worker processes, and in 2 workers that each hold one of 8
+customer partitions at a time (``--partitions 8``). One more row times
 only the per-customer rules the analysis runs in Python by design (each
 customer's activity, lifecycle replay, at-risk ranking and care plan),
 summed inside a whole pure analysis: the floor under every engine on one
@@ -251,7 +253,14 @@ def run_crmcore_rules(folder: Path, end: date) -> dict[str, Any]:
     return {**result, "seconds": spent[0]}
 
 
-def run_crmcore_analyze_workers(folder: Path, end: date) -> dict[str, Any]:
+def run_crmcore_analyze_partitions(folder: Path, end: date) -> dict[str, Any]:
+    """``report FOLDER --workers 2 --partitions 8``: each worker holds an eighth at a time."""
+    return run_crmcore_analyze_workers(folder, end, partitions=8)
+
+
+def run_crmcore_analyze_workers(
+    folder: Path, end: date, partitions: int | None = None
+) -> dict[str, Any]:
     """What ``python -m crmcore report FOLDER --workers 2`` runs: each worker reads its part."""
     from datetime import datetime
 
@@ -264,6 +273,7 @@ def run_crmcore_analyze_workers(folder: Path, end: date) -> dict[str, Any]:
         as_of=datetime.fromisoformat(end.isoformat() + AS_OF),
         config=PortfolioConfig(),
         workers=2,
+        partitions=partitions,
     )
     assert not any(u.error_count for u in unread.values())
     return _report(report)
@@ -334,6 +344,10 @@ ANALYSES = {
     "lifetimes CLV pipeline": (run_lifetimes_clv, ("pandas", "lifetimes")),
     "crmcore analyze, pure": (run_crmcore_analyze, ("crmcore.io", "crmcore.portfolio")),
     "crmcore analyze, pure, 2 workers": (run_crmcore_analyze_workers, ("crmcore._workers",)),
+    "crmcore analyze, pure, 2 × 8 parts": (
+        run_crmcore_analyze_partitions,
+        ("crmcore._workers",),
+    ),
     "crmcore pure, per-customer rules": (
         run_crmcore_rules,
         ("crmcore.io", "crmcore.portfolio"),
