@@ -402,11 +402,11 @@ def _run_bounded(
                 for part, ids in zip(parts, members, strict=True)
             ),
         )
-        return _assemble(settings.run, context, takens, lines, counts), takens
-    finally:
+    finally:  # the workers end before the report is put together, and their memory with them
         if pool is not None:
             pool.close()
             pool.join()
+    return _assemble(settings.run, context, takens, lines, counts), takens
 
 
 def _call(task: tuple[Any, ...]) -> Any:  # pragma: no cover - runs in a worker process
