@@ -21,7 +21,10 @@ dataframe library.
 from __future__ import annotations
 
 import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -374,44 +377,61 @@ def _run_bounded(
 
     Each partition is read twice: in pass 1 for its digests (its accounts are
     then let go) and in pass 2 for its lines, with only its customers' part
-    of the context. Memory follows the size of a partition, not of the whole.
+    of the context. The workers' memory follows the size of a partition; this
+    process keeps every customer's digest (then the context) and line.
     """
-    spawn = multiprocessing.get_context("spawn")
-    pool = spawn.Pool(workers) if workers > 1 else None
+    pool = (
+        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        if workers > 1
+        else None
+    )
     try:
-
-        def each(function: Callable[..., Any], tasks: Iterator[tuple[Any, ...]]) -> list[Any]:
-            # tasks are made as the workers take them: a context slice at a time
-            if pool is None:
-                return [function(*task) for task in tasks]
-            return list(pool.imap(_call, ((function, *task) for task in tasks)))
-
-        firsts = each(_digested, ((part, settings) for part in parts))
+        firsts = _each(pool, workers, _digested, ((part, settings) for part in parts))
         raise_first([f for f in firsts if isinstance(f, Failure)])
         takens = [taken for taken, _ in firsts]
         members = [[d.customer_id for d in digests] for _, digests in firsts]
         digests = [found for _, found in firsts]
         del firsts
         counts = _merged_counts(takens)
+        for taken in takens:  # counted: the ids' fingerprints are no longer needed
+            taken.ids = {}
         _warn_of_repeats(counts)
         context = _Context(_drained(digests), settings.run)
-        lines = each(
-            _lined,
-            (
-                (part, settings, context.sliced(ids))
-                for part, ids in zip(parts, members, strict=True)
-            ),
+        slices = (context.sliced(ids) for ids in members)
+        lines = _each(
+            pool, workers, _lined, ((p, settings, c) for p, c in zip(parts, slices, strict=True))
         )
+    except BrokenProcessPool:  # pragma: no cover - only when a worker was killed
+        raise RuntimeError(
+            "A worker process of the analysis ended without an answer (killed, or out of memory?)."
+        ) from None
     finally:  # the workers end before the report is put together, and their memory with them
         if pool is not None:
-            pool.close()
-            pool.join()
+            pool.shutdown(wait=True, cancel_futures=True)
     return _assemble(settings.run, context, takens, lines, counts), takens
 
 
-def _call(task: tuple[Any, ...]) -> Any:  # pragma: no cover - runs in a worker process
-    function, *arguments = task
-    return function(*arguments)
+def _each(
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+    function: Callable[..., Any],
+    tasks: Iterator[tuple[Any, ...]],
+) -> list[Any]:
+    """``function`` over the tasks, in order, here or in the pool.
+
+    At most one task more than there are workers waits in the pool, so that
+    the tasks (a context slice each, in pass 2) are made as they are taken.
+    """
+    if pool is None:
+        return [function(*task) for task in tasks]
+    found: list[Any] = []
+    waiting: deque[Future[Any]] = deque()
+    for task in tasks:
+        waiting.append(pool.submit(function, *task))
+        if len(waiting) > workers:
+            found.append(waiting.popleft().result())
+    found.extend(future.result() for future in waiting)
+    return found
 
 
 def _drained(lists: list[list[_Digest]]) -> Iterator[_Digest]:

@@ -397,8 +397,9 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="P",
         help="split the customers into P partitions, of which each worker holds one at a "
-        "time, reading the files twice (--engine pure): memory follows a partition, not "
-        "the whole portfolio; default one partition per worker",
+        "time, reading the files twice (--engine pure): the workers' memory follows a "
+        "partition, not the whole portfolio; at most P workers run; default one partition "
+        "per worker",
     )
     report.add_argument("--output", type=Path, metavar="FILE", help="write there, not to stdout")
     report.add_argument(
@@ -562,7 +563,7 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
     partitions = args.workers if args.partitions is None else args.partitions
     if partitions < 1:
         raise _Usage(f"--partitions must be at least 1, not {partitions}")
-    if partitions != args.workers and engine != "pure":
+    if args.partitions is not None and engine != "pure":
         raise _Usage("--partitions works with --engine pure")
     if partitions != 1 and engine == "pure" and args.check_ids:
         raise _Usage(

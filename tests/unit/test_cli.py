@@ -133,9 +133,9 @@ def test_the_json_report_escapes_the_control_characters_json_leaves_raw(
     folder.mkdir()
     for path in portfolio.glob("*.csv"):
         path.rename(folder / path.name)
-    people = (folder / "customers.csv").read_text("utf-8").splitlines()
-    people[1] = "," + people[1].split(",", 1)[1]  # no id: a bad row, named by its file
-    (folder / "customers.csv").write_text("\n".join(people) + "\n", "utf-8")
+    sales = (folder / "transactions.csv").read_text("utf-8").splitlines()
+    sales[1] = sales[1].replace("CNY", "USD")  # a customer's amount in a second currency
+    (folder / "transactions.csv").write_text("\n".join(sales) + "\n", "utf-8")
     code, text = run("report", str(folder), "--as-of", "2030-01-01", "--format", "json")
     capsys.readouterr()
     report = PortfolioReport.model_validate_json(text)

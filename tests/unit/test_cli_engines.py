@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -180,6 +181,34 @@ def test_workers_holding_one_partition_at_a_time_write_the_same_report(
     code, text = run("report", str(folders["csv"]), "--as-of", AS_OF, "--workers", workers,
                      "--partitions", partitions, "--format", "json")  # fmt: skip
     assert (code, text) == (0, pure_report)
+
+
+def in_two_currencies(folder: Path) -> None:
+    """Move the customers whose id ends in an odd digit, with all their amounts, to dollars."""
+    for path in folder.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as file:
+            header, *rows = list(csv.reader(file))
+        owner = header.index("id" if path.stem == "customers" else "customer_id")
+        for row in rows:
+            if int(row[owner][-1]) % 2:
+                row[:] = ["USD" if cell == "CNY" else cell for cell in row]
+        with path.open("w", encoding="utf-8", newline="") as file:
+            csv.writer(file).writerows([header, *rows])
+
+
+def test_workers_holding_partitions_agree_with_one_reader_across_currency_groups(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "portfolio"
+    write_generated(folder, customers=150, seed=7)
+    in_two_currencies(folder)
+    one = run("report", str(folder), "--as-of", AS_OF, "--format", "json")
+    report = PortfolioReport.model_validate_json(one[1])
+    assert [c.currency for c in report.currencies] == ["CNY", "USD"]
+    assert report.model.fitted is not None
+    assert report.care_plan.tasks
+    for spread in (["--partitions", "4"], ["--workers", "2", "--partitions", "7"]):
+        assert run("report", str(folder), "--as-of", AS_OF, "--format", "json", *spread) == one
 
 
 @pytest.mark.parametrize("seed", [3, 29])
