@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Generic, TypeVar
 
-from crmcore.errors import InvalidTransition
+from crmcore.errors import ConfigurationError, InvalidTransition
 
 S = TypeVar("S", bound=Enum)
 E = TypeVar("E", bound=Enum)
@@ -57,7 +57,7 @@ class StateTable(Generic[S, E]):
         """Build a table from ``(event, sources, target)`` rows and check it.
 
         Raises:
-            ValueError: A move is listed twice, a state or event is unknown or
+            ConfigurationError: A move is listed twice, a state or event is unknown or
                 unused, or a state cannot be reached from the initial state.
         """
         all_states, all_events = tuple(states), tuple(events)
@@ -65,13 +65,15 @@ class StateTable(Generic[S, E]):
         for event, sources, target in moves:
             for source in sources:
                 if (event, source) in table:
-                    raise ValueError(f"{entity} table: {event.value} from {source.value} twice")
+                    raise ConfigurationError(
+                        f"{entity} table: {event.value} from {source.value} twice"
+                    )
                 if source not in all_states or target not in all_states:
-                    raise ValueError(f"{entity} table: {event.value} uses an unknown state")
+                    raise ConfigurationError(f"{entity} table: {event.value} uses an unknown state")
                 table[(event, source)] = target
         unused = [e.value for e in all_events if not any(k[0] is e for k in table)]
         if initial not in all_states or unused:
-            raise ValueError(f"{entity} table: bad initial state or unused events {unused}")
+            raise ConfigurationError(f"{entity} table: bad initial state or unused events {unused}")
         reached, frontier = {initial}, [initial]
         while frontier:
             state = frontier.pop()
@@ -81,11 +83,11 @@ class StateTable(Generic[S, E]):
                     frontier.append(target)
         unreachable = [s.value for s in all_states if s not in reached]
         if unreachable:
-            raise ValueError(f"{entity} table: unreachable states {unreachable}")
+            raise ConfigurationError(f"{entity} table: unreachable states {unreachable}")
         worded = {*explanations, *verbs}
         missing = [x.value for x in (*all_states, *all_events) if x not in worded]
         if missing:
-            raise ValueError(f"{entity} table: no wording for {missing}")
+            raise ConfigurationError(f"{entity} table: no wording for {missing}")
         return cls(entity, attribute, all_states, initial, table, verbs, explanations, all_events)
 
     @property

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Union
 
-from crmcore.errors import FieldProblem, UnreadableFile
+from crmcore.errors import FieldProblem, UnreadableFile, UsageError
 
 Source = Union[str, "os.PathLike[str]", IO[str]]
 
@@ -44,7 +44,7 @@ def check_partition(partition: tuple[int, int] | None) -> None:
         return
     index, count = partition
     if not (isinstance(index, int) and isinstance(count, int) and 0 <= index < count):
-        raise ValueError(
+        raise UsageError(
             f"partition must be (index, count) with 0 <= index < count, not {partition!r}."
         )
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from crmcore.errors import UnreadableFile
+from crmcore.errors import UnreadableFile, UsageError
 from crmcore.io import RecordReader, csv_cells, csv_columns, read_jsonl
 from crmcore.portfolio import RecordKind
 
@@ -57,7 +57,7 @@ def find(folder: Path, kind: str) -> Path | None:
     """The one file of a record kind in a folder (None if there is none).
 
     Raises:
-        ValueError: Several files match the kind.
+        UsageError: Several files match the kind.
 
     Examples:
         >>> import tempfile
@@ -69,7 +69,7 @@ def find(folder: Path, kind: str) -> Path | None:
     found = [folder / f"{kind}{s}" for s in SUFFIXES if (folder / f"{kind}{s}").is_file()]
     if len(found) > 1:
         listed = ", ".join(p.name for p in found)
-        raise ValueError(f"Cannot read {kind} from {folder}: several files match ({listed}).")
+        raise UsageError(f"Cannot read {kind} from {folder}: several files match ({listed}).")
     return found[0] if found else None
 
 

@@ -51,7 +51,7 @@ from crmcore.entities.enums import (
     Severity,
     _Vocabulary,
 )
-from crmcore.errors import CurrencyMismatch, InvalidTransition, OutOfOrder
+from crmcore.errors import CurrencyMismatch, InvalidTransition, OutOfOrder, UsageError
 from crmcore.period import Period, day_of
 
 __all__ = [
@@ -656,7 +656,7 @@ def complaint_management_kpis(
     received in the ``horizon`` before it against the same length after it.
 
     Raises:
-        ValueError: ``end`` before ``start``.
+        UsageError: ``end`` before ``start``.
         CurrencyMismatch: Action costs in more than one currency.
 
     Examples:
@@ -674,7 +674,7 @@ def complaint_management_kpis(
     """
     first, last = day_of(start), day_of(end)
     if last < first:
-        raise ValueError("end must not be before start.")
+        raise UsageError("end must not be before start.")
     opening = datetime.combine(first, time(), tzinfo=timezone.utc)
     closing = datetime.combine(last, time.max, tzinfo=timezone.utc)
     span = horizon if isinstance(horizon, Period) else Period.parse(horizon)

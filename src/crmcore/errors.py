@@ -15,7 +15,11 @@ so existing handlers keep working::
     ├── OutOfOrder                   an event dated before the latest one      (ValueError)
     ├── ModelFitError                a model's likelihood search failed        (RuntimeError)
     ├── UnitMismatch                 a model and a summary in different units  (ValueError)
-    └── UndefinedPrediction          a prediction the fitted model cannot give (ValueError)
+    ├── UndefinedPrediction          a prediction the fitted model cannot give (ValueError)
+    ├── UsageError                   an argument a function does not take      (ValueError)
+    │   └── UnsupportedType          an argument of a kind it cannot read      (TypeError)
+    ├── ConfigurationError           a setting or definition that cannot hold  (ValueError)
+    └── NumericalError               a computation that cannot give a number   (ArithmeticError)
 
     CrmWarning                       root of every warning crmcore gives      (UserWarning)
     └── DuplicateIdWarning           record ids seen twice in an analysis
@@ -24,8 +28,9 @@ Bad field values given to an entity raise pydantic's ``ValidationError`` instead
 whose message names the field and the rule that was broken (for example
 ``amount.amount: Input should be greater than or equal to 0``).
 
-Every error class carries a stable ``code`` (for logs, APIs and tests); the
-codes are listed on the *Errors* page of the documentation. Messages are one
+Every error class carries a stable ``code`` (for logs, APIs and tests); each
+code is listed, under an anchor of its own name, on the *Errors* page of the
+documentation. Messages are one
 sentence naming what was attempted, on what, and why it failed. They never
 contain personal data (names, e-mail addresses, phone numbers, birthdays).
 """
@@ -38,6 +43,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "ConfigurationError",
     "CrmError",
     "CrmWarning",
     "CurrencyMismatch",
@@ -47,11 +53,14 @@ __all__ = [
     "InvalidRecord",
     "InvalidTransition",
     "ModelFitError",
+    "NumericalError",
     "OutOfOrder",
     "UndefinedPrediction",
     "UnitMismatch",
     "UnknownCustomer",
     "UnreadableFile",
+    "UnsupportedType",
+    "UsageError",
 ]
 
 
@@ -387,6 +396,66 @@ class UndefinedPrediction(CrmError, ValueError):
         self.model = model
         self.quantity = quantity
         super().__init__(f"Cannot predict {quantity} with {model}: {why}.")
+
+
+class UsageError(CrmError, ValueError):
+    """A function was called with an argument it does not take.
+
+    An unknown option, a value out of its range, or arguments that contradict
+    each other.
+
+    The message names the argument, what it must be and what was given.
+
+    Examples:
+        >>> from crmcore.value import retention_multiple
+        >>> retention_multiple(1.5, 0.1)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.UsageError: retention must be a probability from 0 to 1, not 1.5.
+    """
+
+    code = "usage"
+
+
+class UnsupportedType(UsageError, TypeError):
+    """An argument is of a kind the function cannot read (a table, a column, a sequence).
+
+    Examples:
+        >>> UnsupportedType("Give frequency as a sequence.").code
+        'unsupported_type'
+    """
+
+    code = "unsupported_type"
+
+
+class ConfigurationError(CrmError, ValueError):
+    """A setting or a definition cannot hold.
+
+    A period of no length, tier shares that do not sum to 1, a currency code
+    that is not one, a state table with unreachable states.
+
+    Examples:
+        >>> from crmcore import Period
+        >>> Period(days=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.ConfigurationError: A period must be longer than zero.
+    """
+
+    code = "configuration"
+
+
+class NumericalError(CrmError, ArithmeticError):
+    """A computation cannot give a finite number at these inputs.
+
+    A series that does not converge, or a value that is not finite.
+
+    Examples:
+        >>> NumericalError("2F1(1, 2; 3; 0.9) did not converge").code
+        'numerical'
+    """
+
+    code = "numerical"
 
 
 class CrmWarning(UserWarning):

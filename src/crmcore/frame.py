@@ -35,6 +35,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("crmcore.frame needs narwhals: pip install 'crmcore[frame]'") from exc
 
 from crmcore._formulas import DERIVED, period_number, rfm_row, share_of_wallet, wallet_left
+from crmcore.errors import UnsupportedType, UsageError
 
 if TYPE_CHECKING:
     from crmcore._intake import RecordKind
@@ -52,7 +53,7 @@ def _day_number(column: nw.Expr, dtype: Any, engine: Any) -> nw.Expr:
     if dtype in (nw.String, nw.Object):  # text (pandas keeps text as objects)
         column = column.str.slice(0, 10).str.to_datetime("%Y-%m-%d")
     elif not (dtype == nw.Datetime or dtype == nw.Date):
-        raise TypeError(f"The time column must hold ISO 8601 text or datetimes, not {dtype}.")
+        raise UnsupportedType(f"The time column must hold ISO 8601 text or datetimes, not {dtype}.")
     elif getattr(dtype, "time_zone", None):  # the wall-clock day in the column's zone
         column = column.dt.replace_time_zone(None)
     if _is_sql(engine):  # SQL engines have no epoch timestamps: count the days from the date
@@ -113,8 +114,8 @@ def rfm_summary(
     purchases). Rows come sorted by customer id.
 
     Raises:
-        ValueError: An unknown unit or grouping.
-        TypeError: The time column holds neither text nor datetimes.
+        UsageError: An unknown unit or grouping.
+        UnsupportedType: The time column holds neither text nor datetimes.
 
     Examples:
         >>> import polars as pl
@@ -371,7 +372,7 @@ def _instant(column: str, schema: Any, moment: datetime) -> tuple[nw.Expr, Any]:
     """A datetime column, and ``moment`` in the form it compares with (naive means UTC)."""
     dtype = schema[column]
     if not dtype == nw.Datetime:
-        raise TypeError(
+        raise UnsupportedType(
             f"Column {column!r} must hold datetimes to be compared with as_of, not {dtype}; "
             "convert ISO text first (see the how-to on large tables)."
         )
@@ -401,7 +402,7 @@ def _minutes(column: str, schema: Any) -> nw.Expr:
         return nw.col(column).dt.total_microseconds() / 60_000_000
     if dtype.is_numeric():
         return nw.col(column).cast(nw.Float64) / 60
-    raise TypeError(
+    raise UnsupportedType(
         f"Column {column!r} must hold durations or seconds, not {dtype}; "
         "convert ISO 8601 durations first."
     )
@@ -440,7 +441,7 @@ def summarize(
     (missing for a customer who never bought).
 
     Raises:
-        TypeError: A time column holds no datetimes, or ``selection_time``
+        UnsupportedType: A time column holds no datetimes, or ``selection_time``
             neither durations nor numbers.
 
     Examples:
@@ -873,9 +874,9 @@ def analyze(
         InvalidRecord: A table has an unknown column or lacks a required one
             (row 1), or a bad row with ``on_error="raise"``.
         DuplicateId: Two customers share an id (with ``on_error="raise"``).
-        TypeError: A table narwhals does not know, or tables of a
+        UnsupportedType: A table narwhals does not know, or tables of a
             distributed engine mixed with others.
-        ValueError: ``partitions`` or ``workers`` below 1, or an unknown ``on_error``.
+        UsageError: ``partitions`` or ``workers`` below 1, or an unknown ``on_error``.
 
     Examples:
         >>> import io
@@ -898,9 +899,9 @@ def analyze(
     from crmcore.portfolio import PortfolioConfig, _Run, moment
 
     if on_error not in ("raise", "collect"):
-        raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
+        raise UsageError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
     if workers < 1 or (partitions is not None and partitions < 1):
-        raise ValueError("partitions and workers must be at least 1.")
+        raise UsageError("partitions and workers must be at least 1.")
     tables = {kind: f"{kind} table" for kind in engines.KINDS}
     tables.update(names or {})
     settings = engines.Settings(_Run(config or PortfolioConfig(), moment(as_of)), on_error, tables)
@@ -913,12 +914,14 @@ def analyze(
         try:
             frame = nw.from_native(table)
         except TypeError as exc:
-            raise TypeError(f"The {kind} table is not a table narwhals knows: {exc}") from None
+            raise UnsupportedType(
+                f"The {kind} table is not a table narwhals knows: {exc}"
+            ) from None
         check_columns(engines.ENTITIES[kind], [str(c) for c in frame.columns], tables[kind])
         frames[kind] = frame
     kinds = {_engine_kind(frame) for frame in frames.values()}
     if len(kinds) > 1 and kinds != {"local"}:
-        raise TypeError(
+        raise UnsupportedType(
             "Tables of a distributed engine (Dask, PySpark) cannot be mixed with others: "
             f"found {', '.join(sorted(kinds))}."
         )

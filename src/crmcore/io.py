@@ -86,7 +86,7 @@ from crmcore._types import Text, check_id, check_non_negative, parse_moment
 from crmcore._validation import OnError, ReadLimits, mapping_problem, problems_of, unwrap
 from crmcore.entities import Customer
 from crmcore.entities.enums import TransactionKind
-from crmcore.errors import FieldProblem, InvalidRecord, UnreadableFile
+from crmcore.errors import FieldProblem, InvalidRecord, UnreadableFile, UnsupportedType, UsageError
 from crmcore.money import Money, parse_amount
 
 __all__ = [
@@ -144,7 +144,7 @@ class RecordReader(Generic[R]):
         kept_errors: int = _DEFAULT_LIMITS.kept_errors,
     ) -> None:
         if on_error not in ("raise", "collect"):
-            raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
+            raise UsageError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
         self._rows = rows
         self._kept = kept_errors
         self.source = source
@@ -252,7 +252,7 @@ def read_jsonl(
             ``on_error="raise"``).
         UnreadableFile: The file cannot be opened or read on (with
             ``on_error="raise"``).
-        ValueError: Two of ``columns`` are mapped to one name.
+        UsageError: Two of ``columns`` are mapped to one name.
 
     Examples:
         >>> import io
@@ -556,7 +556,7 @@ def read_csv(
             ``on_error="raise"``).
         UnreadableFile: The file cannot be opened or read on (with
             ``on_error="raise"``).
-        ValueError: Two of ``columns`` are mapped to one name.
+        UsageError: Two of ``columns`` are mapped to one name.
 
     Examples:
         >>> import io
@@ -670,7 +670,7 @@ def _mapping(
     mapping = dict(columns or {})
     back = {ours: theirs for theirs, ours in mapping.items()}
     if len(back) != len(mapping):
-        raise ValueError(mapping_problem(mapping))
+        raise UsageError(mapping_problem(mapping))
 
     def theirs(loc: str) -> str:
         head, dot, tail = loc.partition(".")
@@ -719,7 +719,7 @@ def write_csv(
         The number of records written.
 
     Raises:
-        TypeError: A record is not of the file's entity class.
+        UnsupportedType: A record is not of the file's entity class.
 
     Examples:
         >>> import io
@@ -743,7 +743,7 @@ def write_csv(
         writer.writerow(csv_columns(entity))
         for record in itertools.chain(() if first is None else (first,), remaining):
             if type(record) is not entity:
-                raise TypeError(
+                raise UnsupportedType(
                     f"Cannot write a {type(record).__name__} to a CSV file of "
                     f"{entity.__name__} records: one file holds one kind of record."
                 )

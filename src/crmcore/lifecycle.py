@@ -46,7 +46,7 @@ from crmcore._types import Id, Label, PositiveDuration, Text, Timestamp
 from crmcore.entities import CareTouchpoint, Transaction
 from crmcore.entities._base import Value, trusted, tuple_record_schema
 from crmcore.entities.enums import ChurnReason, Direction, TransactionKind, _Vocabulary
-from crmcore.errors import OutOfOrder
+from crmcore.errors import OutOfOrder, UsageError
 from crmcore.history import CustomerActivity, CustomerHistory, LoyaltyTrail, SaleMoment
 from crmcore.period import Period
 
@@ -499,7 +499,7 @@ class LifecycleState(BaseModel):
         Raises:
             InvalidTransition: The current stage has no move for the event.
             OutOfOrder: ``at`` is earlier than the latest event applied.
-            ValueError: A reason was given for an event other than churn.
+            UsageError: A reason was given for an event other than churn.
 
         Examples:
             >>> state = LifecycleState.new("C-1").apply("purchase", at="2024-01-05")
@@ -511,7 +511,7 @@ class LifecycleState(BaseModel):
         moment = _AT.validate_python(at)
         why = None if reason is None else ChurnReason(reason)
         if why is not None and kind is not Event.CHURN:
-            raise ValueError(f"Cannot apply {kind} with a churn reason: only churn takes one.")
+            raise UsageError(f"Cannot apply {kind} with a churn reason: only churn takes one.")
         run = _Run.resume(self, _DEFAULT_POLICY)
         run.check_order(str(kind), moment)
         if kind is Event.PURCHASE and moment.date() == run.day:
@@ -916,7 +916,7 @@ def _no_loyalty(cid: str) -> Callable[[datetime], float | None]:
     """What an activity (no amounts) answers when a promotion asks for the loyalty index."""
 
     def index(at: datetime) -> float | None:
-        raise ValueError(
+        raise UsageError(
             f"Cannot replay the activity of customer {cid!r} past {at.isoformat()}: the policy "
             "asks for the loyalty index there (loyal_min_loyalty), and an activity has no "
             "amounts; give loyalty= to replay it, or states= to rank it or plan its care."
@@ -927,7 +927,7 @@ def _no_loyalty(cid: str) -> Callable[[datetime], float | None]:
 
 def _check_p_alive(p_alive: float | None) -> None:
     if p_alive is not None and not 0 <= p_alive <= 1:
-        raise ValueError(f"p_alive must be a probability between 0 and 1, not {p_alive!r}.")
+        raise UsageError(f"p_alive must be a probability between 0 and 1, not {p_alive!r}.")
 
 
 _Record = Transaction | CareTouchpoint | RecordedEvent
@@ -1000,7 +1000,7 @@ def replay(
 
     Raises:
         InvalidTransition: A recorded event is not legal in the stage reached.
-        ValueError: An event belongs to another customer, ``p_alive`` is not
+        UsageError: An event belongs to another customer, ``p_alive`` is not
             a probability, or an activity without ``loyalty`` reaches a promotion
             for which the policy asks for the loyalty index.
 
@@ -1039,7 +1039,7 @@ def replay(
     recorded = sorted(events, key=_order) if events else ()
     for event in recorded:
         if event.customer_id != cid:
-            raise ValueError(
+            raise UsageError(
                 f"Cannot replay customer {cid!r} with an event of customer {event.customer_id!r}."
             )
     if recorded:
@@ -1091,7 +1091,7 @@ def observe(
     Raises:
         OutOfOrder: The record is dated before the latest event applied.
         InvalidTransition: A recorded event is not legal in the current stage.
-        ValueError: The record belongs to another customer.
+        UsageError: The record belongs to another customer.
 
     Examples:
         >>> from crmcore import Money, Transaction
@@ -1104,7 +1104,7 @@ def observe(
         loyal loyalty_criteria
     """
     if record.customer_id != state.customer_id:
-        raise ValueError(
+        raise UsageError(
             f"Cannot apply a record of customer {record.customer_id!r} to customer "
             f"{state.customer_id!r}."
         )
@@ -1133,7 +1133,7 @@ def advance(
 
     Raises:
         OutOfOrder: ``as_of`` is earlier than the latest event applied.
-        ValueError: ``p_alive`` is not a probability.
+        UsageError: ``p_alive`` is not a probability.
 
     Examples:
         >>> state = LifecycleState.new("C-1").apply("purchase", at="2024-01-05")

@@ -59,7 +59,7 @@ from pydantic_core import (
 )
 
 from crmcore._currencies import MINOR_UNITS
-from crmcore.errors import CurrencyMismatch
+from crmcore.errors import ConfigurationError, CurrencyMismatch, UsageError
 
 __all__ = [
     "MAX_AMOUNT",
@@ -166,7 +166,7 @@ def minor_units(currency: str) -> int | None:
     """The decimal places of a currency's minor unit, or ``None`` where it has none.
 
     Raises:
-        ValueError: ``currency`` is not a known code.
+        UsageError: ``currency`` is not a known code.
 
     Examples:
         >>> minor_units("CNY"), minor_units("JPY"), minor_units("BHD"), minor_units("XAU")
@@ -175,7 +175,7 @@ def minor_units(currency: str) -> int | None:
     try:
         return _CODES[currency]
     except KeyError:
-        raise ValueError(f"{currency!r} is not an ISO 4217 currency code.") from None
+        raise UsageError(f"{currency!r} is not an ISO 4217 currency code.") from None
 
 
 def register_currency(code: str, places: int | None) -> None:
@@ -189,7 +189,7 @@ def register_currency(code: str, places: int | None) -> None:
         places: The decimal places of its minor unit, or ``None``.
 
     Raises:
-        ValueError: ``code`` is not three capital letters, ``places`` is not
+        ConfigurationError: ``code`` is not three capital letters, ``places`` is not
             ``None`` or 0 to 6, or ``code`` is already known with other places.
 
     Examples:
@@ -198,13 +198,15 @@ def register_currency(code: str, places: int | None) -> None:
         Money('1200', 'PTS')
     """
     if _CURRENCY.fullmatch(code) is None:
-        raise ValueError(f"Cannot register currency {code!r}: a code is three capital letters.")
+        raise ConfigurationError(
+            f"Cannot register currency {code!r}: a code is three capital letters."
+        )
     if places is not None and (isinstance(places, bool) or not 0 <= places <= 6):
-        raise ValueError(
+        raise ConfigurationError(
             f"Cannot register currency {code!r}: places must be None or 0 to 6, not {places!r}."
         )
     if _CODES.get(code, places) != places:
-        raise ValueError(
+        raise ConfigurationError(
             f"Cannot register currency {code!r} with {places} places: "
             f"it is known with {_CODES[code]}."
         )

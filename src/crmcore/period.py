@@ -19,6 +19,8 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from crmcore.errors import ConfigurationError
+
 __all__ = ["Period", "day_of"]
 
 _ISO = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?")
@@ -36,7 +38,7 @@ class Period:
         days: Whole days.
 
     Raises:
-        ValueError: A part is negative or not a whole number, or the period is empty.
+        ConfigurationError: A part is negative or not a whole number, or the period is empty.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -61,12 +63,12 @@ class Period:
     def __init__(self, *, years: int = 0, months: int = 0, weeks: int = 0, days: int = 0) -> None:
         for name, part in (("years", years), ("months", months), ("weeks", weeks), ("days", days)):
             if isinstance(part, bool) or not isinstance(part, int) or part < 0:
-                raise ValueError(f"A period's {name} must be a whole number of 0 or more.")
+                raise ConfigurationError(f"A period's {name} must be a whole number of 0 or more.")
         total_months, total_days = 12 * years + months, 7 * weeks + days
         if total_months == 0 and total_days == 0:
-            raise ValueError("A period must be longer than zero.")
+            raise ConfigurationError("A period must be longer than zero.")
         if total_months > _MAX_MONTHS or total_days > _MAX_DAYS:
-            raise ValueError("A period must be at most 1000 years long.")
+            raise ConfigurationError("A period must be at most 1000 years long.")
         self.months = total_months
         self.days = total_days
         self.shortest, self.longest = _bounds(total_months, total_days)
@@ -76,7 +78,7 @@ class Period:
         """Read an ISO 8601 duration with date parts only, such as ``"P1Y6M"`` or ``"P90D"``.
 
         Raises:
-            ValueError: The text is not such a duration.
+            ConfigurationError: The text is not such a duration.
 
         Examples:
             >>> Period.parse("P2W").days
@@ -84,7 +86,7 @@ class Period:
         """
         match = _ISO.fullmatch(text.strip())
         if match is None or not any(match.groups()):
-            raise ValueError(
+            raise ConfigurationError(
                 f"{text!r} is not a period; write an ISO 8601 duration such as 'P12M', "
                 "'P1Y6M', 'P90D' or 'P2W'."
             )

@@ -76,6 +76,7 @@ from crmcore.errors import (
     DuplicateId,
     DuplicateIdWarning,
     ModelFitError,
+    UsageError,
 )
 from crmcore.history import (
     CustomerActivity,
@@ -664,7 +665,7 @@ def analyze(
     at = moment(as_of)
     config = config or PortfolioConfig()
     if on_error not in ("raise", "collect"):
-        raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
+        raise UsageError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
     run = _Run(config, at)
     taken = _take(
         _Taken(),

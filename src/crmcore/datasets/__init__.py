@@ -39,6 +39,7 @@ from pydantic import BaseModel
 
 from crmcore.datasets._generator import generate_records
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
+from crmcore.errors import UsageError
 from crmcore.history import CustomerHistory, build_histories
 from crmcore.io import (
     csv_cells,
@@ -207,7 +208,7 @@ class Dataset:
             ['complaints', 'customers', 'touchpoints', 'transactions']
         """
         if format not in ("jsonl", "csv"):
-            raise ValueError(f"format must be 'jsonl' or 'csv', not {format!r}.")
+            raise UsageError(f"format must be 'jsonl' or 'csv', not {format!r}.")
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
         paths: dict[str, Path] = {}
@@ -254,7 +255,7 @@ def generate(
         currency: The currency of every amount.
 
     Raises:
-        ValueError: ``customers`` is negative, or ``end`` is before ``start``.
+        UsageError: ``customers`` is negative, or ``end`` is before ``start``.
 
     Examples:
         >>> small = generate(customers=20, seed=7)
@@ -262,9 +263,9 @@ def generate(
         (20, True)
     """
     if customers < 0:
-        raise ValueError(f"customers must be zero or more, not {customers}.")
+        raise UsageError(f"customers must be zero or more, not {customers}.")
     if end < start:
-        raise ValueError(f"end ({end}) must not be before start ({start}).")
+        raise UsageError(f"end ({end}) must not be before start ({start}).")
     Money.zero(currency)  # validates the currency code
     people: list[Customer] = []
     transactions: list[Transaction] = []
@@ -396,7 +397,7 @@ def write_generated(
         The path of each file, by record kind.
 
     Raises:
-        ValueError: A bad count, period, format or chunk.
+        UsageError: A bad count, period, format or chunk.
 
     Examples:
         >>> import tempfile
@@ -406,13 +407,13 @@ def write_generated(
         (['complaints', 'customers', 'touchpoints', 'transactions'], 'customers.csv')
     """
     if customers < 0:
-        raise ValueError(f"customers must be zero or more, not {customers}.")
+        raise UsageError(f"customers must be zero or more, not {customers}.")
     if end < start:
-        raise ValueError(f"end ({end}) must not be before start ({start}).")
+        raise UsageError(f"end ({end}) must not be before start ({start}).")
     if format not in ("jsonl", "csv"):
-        raise ValueError(f"format must be 'jsonl' or 'csv', not {format!r}.")
+        raise UsageError(f"format must be 'jsonl' or 'csv', not {format!r}.")
     if chunk < 1:
-        raise ValueError(f"chunk must be at least 1, not {chunk}.")
+        raise UsageError(f"chunk must be at least 1, not {chunk}.")
     Money.zero(currency)
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
@@ -507,7 +508,7 @@ def _find(folder: Path, name: str) -> Path | None:
     ]
     if len(found) > 1:
         listed = ", ".join(p.name for p in found)
-        raise ValueError(f"Cannot read {name} from {folder}: several files match ({listed}).")
+        raise UsageError(f"Cannot read {name} from {folder}: several files match ({listed}).")
     return found[0] if found else None
 
 
@@ -531,7 +532,7 @@ def read_dataset(folder: str | Path) -> Dataset:
 
     Raises:
         InvalidRecord: A row is not a valid entity (file, line and field named).
-        ValueError: Two files match one record kind (say ``customers.csv`` and
+        UsageError: Two files match one record kind (say ``customers.csv`` and
             ``customers.jsonl``).
 
     Examples:

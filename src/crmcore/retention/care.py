@@ -41,7 +41,7 @@ from crmcore.entities.enums import (
     TransactionKind,
     _Vocabulary,
 )
-from crmcore.errors import CurrencyMismatch
+from crmcore.errors import CurrencyMismatch, UsageError
 from crmcore.history import CustomerHistory
 from crmcore.lifecycle import (
     LifecyclePolicy,
@@ -232,7 +232,7 @@ def plan_care(
     occasions alone.
 
     Raises:
-        ValueError: ``end`` before ``start``, a state in ``states`` updated
+        UsageError: ``end`` before ``start``, a state in ``states`` updated
             after the start, or an activity that lacks its value or its state.
 
     Examples:
@@ -249,7 +249,7 @@ def plan_care(
     """
     first, last = day_of(start), day_of(end)
     if last < first:
-        raise ValueError("end must not be before start.")
+        raise UsageError("end must not be before start.")
     rules = policy or CarePolicy()
     records = list(histories.values() if isinstance(histories, Mapping) else histories)
     opening = datetime.combine(first, time(), tzinfo=timezone.utc)
@@ -452,7 +452,7 @@ def care_kpis(
     contact and per customer retained (buying at ``start`` and at ``end``).
 
     Raises:
-        ValueError: ``end`` before ``start``.
+        UsageError: ``end`` before ``start``.
         CurrencyMismatch: Contact costs in more than one currency.
 
     Examples:
@@ -469,7 +469,7 @@ def care_kpis(
     """
     first, last = day_of(start), day_of(end)
     if last < first:
-        raise ValueError("end must not be before start.")
+        raise UsageError("end must not be before start.")
     records = list(histories.values() if isinstance(histories, Mapping) else histories)
     opening = datetime.combine(first, time(), tzinfo=timezone.utc)
     closing = datetime.combine(last, time.max, tzinfo=timezone.utc)

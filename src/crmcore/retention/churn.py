@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from crmcore._types import Timestamp
 from crmcore.entities._base import Value
 from crmcore.entities.enums import ChurnReason, ChurnSide, CompetitorAttitude, _Vocabulary
+from crmcore.errors import UsageError
 from crmcore.history import CustomerActivity, CustomerHistory
 from crmcore.lifecycle import (
     LifecyclePolicy,
@@ -85,7 +86,7 @@ def _values(
     found = {}
     for h in histories:
         if isinstance(h, CustomerActivity):
-            raise ValueError(
+            raise UsageError(
                 f"Cannot value customer {h.customer_id!r} from an activity, which has no "
                 "amounts: give values=."
             )
@@ -145,7 +146,7 @@ def at_risk(
     occasions alone (no ``loyal_min_loyalty``).
 
     Raises:
-        ValueError: A state in ``states`` is not as of ``as_of``, or an activity
+        UsageError: A state in ``states`` is not as of ``as_of``, or an activity
             lacks its value or its state.
 
     Examples:
@@ -294,7 +295,7 @@ def known_state(
     """The state given for a customer, if any, checked to be no later than ``moment``.
 
     Raises:
-        ValueError: The state was updated after ``moment``.
+        UsageError: The state was updated after ``moment``.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -307,7 +308,7 @@ def known_state(
     """
     state = None if states is None else states.get(cid)
     if state is not None and state.updated_at is not None and state.updated_at > moment:
-        raise ValueError(
+        raise UsageError(
             f"Cannot {doing} customer {cid!r} as of {moment.isoformat()} "
             f"with a state updated at {state.updated_at.isoformat()}."
         )
@@ -338,7 +339,7 @@ def win_back_plan(
     already, with the same policy and events) is not replayed again.
 
     Raises:
-        ValueError: A state in ``states`` was updated after ``as_of``.
+        UsageError: A state in ``states`` was updated after ``as_of``.
 
     Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction

@@ -28,6 +28,7 @@ from pydantic import Field, TypeAdapter
 from crmcore._types import Timestamp
 from crmcore.entities._base import Value
 from crmcore.entities.enums import TransactionKind
+from crmcore.errors import UsageError
 from crmcore.history import CustomerHistory
 
 __all__ = ["Cohort", "CohortTable", "cohorts"]
@@ -100,7 +101,7 @@ def cohorts(
     come oldest first; an empty portfolio gives no cohorts and no rate.
 
     Raises:
-        ValueError: An unknown period.
+        UsageError: An unknown period.
 
     Examples:
         >>> from crmcore import Customer, CustomerHistory, Money, Transaction
@@ -117,7 +118,7 @@ def cohorts(
         0.5
     """
     if period not in ("week", "month", "quarter", "year"):
-        raise ValueError(f"period must be 'week', 'month', 'quarter' or 'year', not {period!r}.")
+        raise UsageError(f"period must be 'week', 'month', 'quarter' or 'year', not {period!r}.")
     moment = _AT.validate_python(as_of)
     last = _index(moment.date(), period)
     records = histories.values() if isinstance(histories, Mapping) else histories

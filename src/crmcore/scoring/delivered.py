@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pydantic import Field
 
 from crmcore.entities._base import Value
+from crmcore.errors import UsageError
 
 __all__ = [
     "COST_COMPONENTS",
@@ -110,7 +111,7 @@ def compare_offers(
     """Rank our offer among the competitors' by delivered value, and explain the gap.
 
     Raises:
-        ValueError: No competitor was given, or a competitor is named like our offer.
+        UsageError: No competitor was given, or a competitor is named like our offer.
 
     Examples:
         >>> ours = ValueAssessment(product=8, service=8, personnel=7, image=6,
@@ -122,9 +123,9 @@ def compare_offers(
         ((('ours', 13.0), ('rival', 11.0)), 1, 3.0, -2.0)
     """
     if not competitors:
-        raise ValueError("Cannot compare offers: no competitor was given.")
+        raise UsageError("Cannot compare offers: no competitor was given.")
     if name in competitors:
-        raise ValueError(f"Cannot compare offers: a competitor is named {name!r}, like ours.")
+        raise UsageError(f"Cannot compare offers: a competitor is named {name!r}, like ours.")
     values = {n: delivered_value(a).delivered_value for n, a in competitors.items()}
     best = min(values, key=lambda n: (-values[n], n))
     values[name] = delivered_value(ours).delivered_value

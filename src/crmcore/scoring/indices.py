@@ -29,6 +29,7 @@ from crmcore._cache import ByIdentity
 from crmcore._types import Timestamp
 from crmcore.entities._base import Value, trusted, tuple_record_schema
 from crmcore.entities.enums import CompetitorAttitude
+from crmcore.errors import UsageError
 from crmcore.history import YEAR, CustomerHistory, CustomerSummary, LoyaltyTrail, summarize
 from crmcore.period import Period
 from crmcore.scoring.metrics import (
@@ -228,7 +229,7 @@ def _summary_for(
     if isinstance(subject, CustomerHistory):
         return summarize(subject, as_of=moment, window=window)
     if subject.as_of != moment or subject.window != window:
-        raise ValueError(
+        raise UsageError(
             f"Cannot score customer {subject.customer_id!r} as of {moment.isoformat()} over "
             f"{window}: the summary is as of {subject.as_of.isoformat()} over {subject.window}."
         )
@@ -308,7 +309,7 @@ def satisfaction(
         config: Weights, references, window and minimum coverage.
 
     Raises:
-        ValueError: A summary was made for another moment or window.
+        UsageError: A summary was made for another moment or window.
 
     Examples:
         >>> from crmcore.datasets import load_sample
@@ -339,7 +340,7 @@ def loyalty(
         config: Weights, references, attitude scores, window and minimum coverage.
 
     Raises:
-        ValueError: A summary was made for another moment or window.
+        UsageError: A summary was made for another moment or window.
 
     Examples:
         >>> from crmcore.datasets import load_sample
@@ -371,7 +372,7 @@ def loyalty_source(
         config: Weights, references, attitude scores, window and minimum coverage.
 
     Raises:
-        ValueError: The trail's window is not the configuration's.
+        UsageError: The trail's window is not the configuration's.
 
     Examples:
         >>> from crmcore.datasets import load_sample
@@ -386,7 +387,7 @@ def loyalty_source(
     """
     config = config or _LOYALTY
     if trail.window != config.window:
-        raise ValueError(
+        raise UsageError(
             f"Cannot score loyalty over {config.window} from a trail over {trail.window}."
         )
     readable = trail.readable()

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from crmcore._formulas import PLAIN, Ops
+from crmcore.errors import ConfigurationError
 
 __all__ = [
     "LOYALTY_METRICS",
@@ -197,10 +198,10 @@ class Metric:
         """The same metric with another reference value.
 
         Raises:
-            ValueError: The metric's scale has no reference value.
+            ConfigurationError: The metric's scale has no reference value.
         """
         if self.scale.reference is None:
-            raise ValueError(f"Metric {self.name!r} has no reference value to set.")
+            raise ConfigurationError(f"Metric {self.name!r} has no reference value to set.")
         return replace(self, scale=replace(self.scale, reference=reference))
 
 

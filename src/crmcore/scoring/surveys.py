@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from crmcore.errors import UsageError
 from crmcore.history import PASSIVE_MIN, PROMOTER_MIN
 
 __all__ = ["ces", "csat", "nps"]
@@ -18,7 +19,7 @@ def _checked(ratings: Iterable[int], low: int, high: int, what: str) -> list[int
     values = list(ratings)
     for position, rating in enumerate(values):
         if isinstance(rating, bool) or not isinstance(rating, int) or not low <= rating <= high:
-            raise ValueError(
+            raise UsageError(
                 f"Cannot compute {what}: rating {position} is {rating!r}, "
                 f"not a whole number from {low} to {high}."
             )
@@ -35,7 +36,7 @@ def nps(ratings: Iterable[int]) -> float | None:
         The score, or ``None`` without ratings.
 
     Raises:
-        ValueError: A rating is not a whole number from 0 to 10.
+        UsageError: A rating is not a whole number from 0 to 10.
 
     Examples:
         >>> round(nps(range(11)), 2)
@@ -55,7 +56,7 @@ def csat(ratings: Iterable[int]) -> float | None:
     """Customer satisfaction: the % of ratings that are 4 or 5 on a 1-5 scale.
 
     Raises:
-        ValueError: A rating is not a whole number from 1 to 5.
+        UsageError: A rating is not a whole number from 1 to 5.
 
     Examples:
         >>> csat([5, 4, 3, 1])
@@ -71,7 +72,7 @@ def ces(ratings: Iterable[int]) -> float | None:
     """Customer effort score: the mean rating on a 1-7 scale.
 
     Raises:
-        ValueError: A rating is not a whole number from 1 to 7.
+        UsageError: A rating is not a whole number from 1 to 7.
 
     Examples:
         >>> ces([7, 6, 2])

@@ -23,7 +23,14 @@ from typing import Any
 from pydantic import Field
 
 from crmcore.entities._base import Value
-from crmcore.errors import ModelFitError, UndefinedPrediction, UnitMismatch
+from crmcore.errors import (
+    ModelFitError,
+    NumericalError,
+    UndefinedPrediction,
+    UnitMismatch,
+    UnsupportedType,
+    UsageError,
+)
 from crmcore.value._optimize import Minimum, bfgs, digamma, nelder_mead
 from crmcore.value.rfm import RfmRow, Unit
 
@@ -45,12 +52,14 @@ def _columns(
     if all(column is None for column in others):
         rows = list(first)
         if not all(isinstance(r, RfmRow) for r in rows):
-            raise TypeError(f"Give {', '.join(names)} as equal-length sequences, or RfmRow rows.")
+            raise UnsupportedType(
+                f"Give {', '.join(names)} as equal-length sequences, or RfmRow rows."
+            )
         picks = {"frequency": 1, "recency": 2, "T": 3, "monetary_value": 4}
         return [tuple(float(r[picks[n]]) for n in names) for r in rows], {r.unit for r in rows}
     columns = [list(first), *[list(c) for c in others if c is not None]]
     if any(c is None for c in others) or len({len(c) for c in columns}) != 1:
-        raise ValueError(f"{', '.join(names)} must be sequences of equal length.")
+        raise UsageError(f"{', '.join(names)} must be sequences of equal length.")
     return [tuple(float(v) for v in row) for row in zip(*columns, strict=True)], set()
 
 
@@ -84,7 +93,7 @@ def _limit_series(r: float, b: float, z: float) -> float:
         total += term * harmonic
         if term * harmonic <= 1e-16 * total:
             return total
-    raise ArithmeticError(f"the a = 1 series of BG/NBD did not converge at z = {z}")
+    raise NumericalError(f"the a = 1 series of BG/NBD did not converge at z = {z}")
 
 
 def _growth(r: float, b: float, a: float, base: float, t: float) -> float:
@@ -126,7 +135,7 @@ def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
         total += term
         if abs(term) <= 1e-16 * abs(total):
             return total
-    raise ArithmeticError(f"2F1({a}, {b}; {c}; {z}) did not converge")
+    raise NumericalError(f"2F1({a}, {b}; {c}; {z}) did not converge")
 
 
 class _BetaGeoLikelihood:
@@ -240,7 +249,7 @@ class BetaGeo(Value):
         the month).
 
         Raises:
-            ValueError: The columns differ in length, are empty, or hold
+            UsageError: The columns differ in length, are empty, or hold
                 impossible values (negative, recency above T, repeats in no time).
             UnitMismatch: The rows are in several units, or not in ``unit``.
             ModelFitError: The likelihood search did not converge.
@@ -259,10 +268,10 @@ class BetaGeo(Value):
         rows, units = _columns(frequency, (recency, T), ("frequency", "recency", "T"))
         fitted_unit = _fitted_unit(unit, units)
         if not rows:
-            raise ValueError("Cannot fit BG/NBD on no customers.")
+            raise UsageError("Cannot fit BG/NBD on no customers.")
         for n, (x, t_x, t) in enumerate(rows):
             if x < 0 or t_x < 0 or t_x > t or x != int(x) or (x > 0 and t_x == 0 and t == 0):
-                raise ValueError(
+                raise UsageError(
                     f"Cannot fit BG/NBD: row {n} (frequency {x:g}, recency {t_x:g}, T {t:g}) "
                     "is not a purchase summary."
                 )
@@ -378,7 +387,7 @@ class GammaGamma(Value):
         left out; so are `RfmRow` rows with frequency 0.
 
         Raises:
-            ValueError: No repeat buyer, unequal columns, or a spend of 0 or less.
+            UsageError: No repeat buyer, unequal columns, or a spend of 0 or less.
             ModelFitError: The likelihood search did not converge.
         """
         if monetary_value is None:
@@ -387,10 +396,10 @@ class GammaGamma(Value):
             rows, _ = _columns(frequency, (monetary_value,), ("frequency", "monetary_value"))
         buyers = [(x, m) for x, m in rows if x > 0]
         if not buyers:
-            raise ValueError("Cannot fit Gamma-Gamma: no customer has a repeat purchase.")
+            raise UsageError("Cannot fit Gamma-Gamma: no customer has a repeat purchase.")
         for n, (_, m) in enumerate(buyers):
             if m <= 0:
-                raise ValueError(f"Cannot fit Gamma-Gamma: repeat buyer {n} spent {m:g}.")
+                raise UsageError(f"Cannot fit Gamma-Gamma: repeat buyer {n} spent {m:g}.")
         data = list(Counter(buyers).items())
 
         def negative_log_likelihood(theta: Sequence[float]) -> float:
@@ -479,7 +488,7 @@ def lifetime_value(
     it must be the model's.
 
     Raises:
-        ValueError: ``periods`` below 1, or a non-positive period length.
+        UsageError: ``periods`` below 1, or a non-positive period length.
         UnitMismatch: ``unit`` is not the model's unit, or neither the model
             nor ``unit`` states a unit and no ``period_length`` is given.
         UndefinedPrediction: The Gamma-Gamma mean does not exist for the customer.
@@ -498,7 +507,7 @@ def lifetime_value(
             raise UnitMismatch("value a customer by the month", None, None)
         period_length = MONTH[known]
     if periods < 1 or period_length <= 0:
-        raise ValueError("periods must be 1 or more and period_length above 0.")
+        raise UsageError("periods must be 1 or more and period_length above 0.")
     value_per_purchase = spend.expected_spend(frequency=frequency, monetary_value=monetary_value)
     total, before = 0.0, 0.0
     for k in range(1, periods + 1):

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import Field
 
 from crmcore.entities._base import Value
-from crmcore.errors import CurrencyMismatch
+from crmcore.errors import ConfigurationError, CurrencyMismatch, UsageError
 from crmcore.money import Money
 
 __all__ = ["KEY_SHARE", "TIER_NAMES", "Pyramid", "Tier", "TierGroup", "pyramid", "tier_counts"]
@@ -106,7 +106,7 @@ def _amounts(values: Mapping[str, float | Decimal | Money]) -> dict[str, Decimal
             amounts[customer] = value.amount
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise ValueError(f"The value of customer {customer!r} is not a finite number.")
+                raise UsageError(f"The value of customer {customer!r} is not a finite number.")
             amounts[customer] = Decimal(repr(value))
         else:
             amounts[customer] = Decimal(value)
@@ -137,7 +137,7 @@ def pyramid(
             may make (20 % by default).
 
     Raises:
-        ValueError: Shares not positive or not summing to 1, names not one per
+        ConfigurationError: Shares not positive or not summing to 1, names not one per
             tier, a ``key_share`` outside 0 to 1, or a value that is not a
             finite number.
         CurrencyMismatch: Values in more than one currency.
@@ -151,13 +151,13 @@ def pyramid(
         [('top', 'key', 1, 0.9), ('rest', 'ordinary', 3, 0.1)]
     """
     if not shares or any(not (s > 0) for s in shares) or not math.isclose(sum(shares), 1.0):
-        raise ValueError("shares must be positive and sum to 1.")
+        raise ConfigurationError("shares must be positive and sum to 1.")
     if names is None:
         names = TIER_NAMES if len(shares) == 4 else [f"tier {n}" for n in range(1, len(shares) + 1)]
     if len(names) != len(shares):
-        raise ValueError("names must give one name per tier.")
+        raise ConfigurationError("names must give one name per tier.")
     if not 0 <= key_share <= 1:
-        raise ValueError(f"key_share must be a share from 0 to 1, not {key_share!r}.")
+        raise ConfigurationError(f"key_share must be a share from 0 to 1, not {key_share!r}.")
     amounts = _amounts(values)
     ranked = sorted(amounts, key=lambda c: (-amounts[c], c))
     counts = tier_counts(len(ranked), shares)

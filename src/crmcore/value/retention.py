@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+from crmcore.errors import UsageError
+
 __all__ = ["retention_multiple", "retention_value"]
 
 Timing = Literal["after", "now"]
@@ -48,7 +50,7 @@ def retention_multiple(
         horizon: Stop after this many margins; ``None`` for no end.
 
     Raises:
-        ValueError: ``r`` outside 0 to 1, ``i`` at or below -1, ``r`` at or
+        UsageError: ``r`` outside 0 to 1, ``i`` at or below -1, ``r`` at or
             above ``1 + i`` without a horizon (the sum would not end), an
             unknown timing or a negative horizon.
 
@@ -61,21 +63,21 @@ def retention_multiple(
         1.641
     """
     if not (math.isfinite(retention) and 0 <= retention <= 1):
-        raise ValueError(f"retention must be a probability from 0 to 1, not {retention!r}.")
+        raise UsageError(f"retention must be a probability from 0 to 1, not {retention!r}.")
     if not (math.isfinite(discount_rate) and discount_rate > -1):
-        raise ValueError(f"discount_rate must be above -1, not {discount_rate!r}.")
+        raise UsageError(f"discount_rate must be above -1, not {discount_rate!r}.")
     if timing not in ("after", "now"):
-        raise ValueError(f"timing must be 'after' or 'now', not {timing!r}.")
+        raise UsageError(f"timing must be 'after' or 'now', not {timing!r}.")
     ratio = retention / (1 + discount_rate)
     first = 1.0 if timing == "now" else ratio
     if horizon is None:
         if ratio >= 1:
-            raise ValueError(
+            raise UsageError(
                 "With retention at or above 1 + discount_rate the value has no end; give a horizon."
             )
         return first / (1 - ratio)
     if horizon < 0:
-        raise ValueError(f"horizon must be 0 or more, not {horizon!r}.")
+        raise UsageError(f"horizon must be 0 or more, not {horizon!r}.")
     if ratio == 1:
         return first * horizon
     return first * (1 - ratio**horizon) / (1 - ratio)
@@ -107,7 +109,7 @@ def retention_value(
             or more.
 
     Raises:
-        ValueError: As `retention_multiple`, or a cost below 0 or not finite.
+        UsageError: As `retention_multiple`, or a cost below 0 or not finite.
 
     Examples:
         >>> round(retention_value(150.0, retention=0.8, discount_rate=0.1), 2)
@@ -118,6 +120,6 @@ def retention_value(
     """
     for name, cost in (("retention_cost", retention_cost), ("acquisition_cost", acquisition_cost)):
         if not (math.isfinite(cost) and cost >= 0):
-            raise ValueError(f"{name} must be a finite amount of 0 or more, not {cost!r}.")
+            raise UsageError(f"{name} must be a finite amount of 0 or more, not {cost!r}.")
     multiple = retention_multiple(retention, discount_rate, timing=timing, horizon=horizon)
     return (margin - retention_cost) * multiple - acquisition_cost

@@ -33,7 +33,7 @@ from typing import Literal, NamedTuple, Protocol
 
 from crmcore._formulas import PLAIN, period_number, rfm_row
 from crmcore.entities.enums import TransactionKind
-from crmcore.errors import CurrencyMismatch
+from crmcore.errors import CurrencyMismatch, UsageError
 from crmcore.money import Money
 
 __all__ = ["HoldoutRow", "Purchase", "RfmRow", "calibration_holdout", "rfm_summary"]
@@ -122,11 +122,11 @@ def _day(moment: date | datetime) -> date:
 
 def _check(unit: str, periods: str) -> None:
     if unit not in ("days", "weeks", "months"):
-        raise ValueError(f"unit must be 'days', 'weeks' or 'months', not {unit!r}.")
+        raise UsageError(f"unit must be 'days', 'weeks' or 'months', not {unit!r}.")
     if periods not in ("calendar", "days"):
-        raise ValueError(f"periods must be 'calendar' or 'days', not {periods!r}.")
+        raise UsageError(f"periods must be 'calendar' or 'days', not {periods!r}.")
     if periods == "days" and unit == "months":
-        raise ValueError("Months have no fixed length in days: use periods='calendar' for months.")
+        raise UsageError("Months have no fixed length in days: use periods='calendar' for months.")
 
 
 class _Customer:
@@ -190,7 +190,7 @@ def rfm_summary(
             the unit, fractionally (weeks only).
 
     Raises:
-        ValueError: An unknown unit or grouping.
+        UsageError: An unknown unit or grouping.
         CurrencyMismatch: One customer's purchases are in two currencies.
 
     Examples:
@@ -246,7 +246,7 @@ def calibration_holdout(
     (a model fitted on the calibration period knows nothing of them).
 
     Raises:
-        ValueError: The calibration end is not before the observation end, or
+        UsageError: The calibration end is not before the observation end, or
             an unknown unit or grouping.
 
     Examples:
@@ -263,7 +263,7 @@ def calibration_holdout(
     """
     _check(unit, periods)
     if _day(calibration_end) >= _day(observation_end):
-        raise ValueError("calibration_end must be before observation_end.")
+        raise UsageError("calibration_end must be before observation_end.")
     sales: list[Purchase] = [s for s in transactions if s.kind is TransactionKind.PURCHASE]
     calibration = rfm_summary(sales, observation_end=calibration_end, unit=unit, periods=periods)
     cut = _period_of_day(_day(calibration_end), unit, periods)

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, NamedTuple
 
 from crmcore.entities.enums import _Vocabulary
+from crmcore.errors import UsageError
 from crmcore.value.rfm import RfmRow
 
 __all__ = ["SEGMENT_GRID", "RfmScore", "RfmSegment", "rfm_scores"]
@@ -127,7 +128,7 @@ def rfm_scores(
             ``"total"`` spend, both with the first purchase.
 
     Raises:
-        ValueError: Bins other than 5 (the segment grid is for quintiles), or
+        UsageError: Bins other than 5 (the segment grid is for quintiles), or
             an unknown ``monetary``.
 
     Examples:
@@ -148,9 +149,9 @@ def rfm_scores(
         [3, 4, 2, 5, 1]
     """
     if bins != 5:
-        raise ValueError("The segment grid is for quintiles: bins must be 5.")
+        raise UsageError("The segment grid is for quintiles: bins must be 5.")
     if monetary not in ("average", "total"):
-        raise ValueError(f"monetary must be 'average' or 'total', not {monetary!r}.")
+        raise UsageError(f"monetary must be 'average' or 'total', not {monetary!r}.")
     table = list(rows)
     if not table:
         return []
