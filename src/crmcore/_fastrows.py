@@ -25,9 +25,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticCustomError
 
+from crmcore._model import trusted
 from crmcore._types import MAX_DURATION, check_id, check_label, check_text, parse_moment
 from crmcore.entities import CareTouchpoint, Feedback, Transaction
-from crmcore.entities._base import trusted
 from crmcore.money import Money, parse_currency
 
 __all__ = ["PLAIN_AMOUNT", "RowBuilder", "known_currency", "row_builder"]

@@ -18,22 +18,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any, Protocol
+
+from crmcore.errors import UsageError
 
 __all__ = [
     "DERIVED",
     "PLAIN",
     "Ops",
+    "check_units",
     "complaint_share",
     "designation_share",
     "net_spend",
     "period_number",
+    "period_of_day",
     "promotion_dependence",
     "quality_tolerance",
     "repeat_occasions_total",
     "reputation",
     "rfm_row",
     "share_of_wallet",
+    "unit_scale",
     "wallet_left",
     "window_repeat_occasions",
     "yearly_spend",
@@ -228,6 +234,32 @@ def period_number(
         return (ordinal - 1) // 7
     year, month = year_month()
     return year * 12 + month - 1
+
+
+def period_of_day(day: date, unit: str, periods: str) -> int:
+    """The number of the period a calendar day falls in (`period_number` of a `date`)."""
+    return period_number(day.toordinal(), lambda: (day.year, day.month), unit, periods)  # type: ignore[no-any-return]
+
+
+def unit_scale(unit: str, periods: str) -> float:
+    """How many counted periods make one unit (7 days a week when counting days)."""
+    if periods == "days" and unit == "weeks":
+        return 7.0
+    return 1.0
+
+
+def check_units(unit: str, periods: str) -> None:
+    """Refuse a unit or a way of counting periods the purchase summary does not know.
+
+    Raises:
+        UsageError: An unknown unit or grouping, or months counted in days.
+    """
+    if unit not in ("days", "weeks", "months"):
+        raise UsageError(f"unit must be 'days', 'weeks' or 'months', not {unit!r}.")
+    if periods not in ("calendar", "days"):
+        raise UsageError(f"periods must be 'calendar' or 'days', not {periods!r}.")
+    if periods == "days" and unit == "months":
+        raise UsageError("Months have no fixed length in days: use periods='calendar' for months.")
 
 
 def rfm_row(

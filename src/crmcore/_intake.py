@@ -17,10 +17,10 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from crmcore._model import Value
 from crmcore._types import check_id
 from crmcore._validation import OnError, problems_of
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
-from crmcore.entities._base import Value
 from crmcore.errors import FieldProblem, InvalidRecord
 
 #: The kinds of record an analysis reads.

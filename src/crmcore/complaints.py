@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
 
 from crmcore._machine import StateTable
+from crmcore._model import Value, Vocabulary
 from crmcore._types import (
     DerivedTimestamp,
     Id,
@@ -42,14 +43,12 @@ from crmcore._types import (
     Timestamp,
 )
 from crmcore.entities import Complaint, StatusChange
-from crmcore.entities._base import Value
 from crmcore.entities.complaint import outcome_problem
 from crmcore.entities.enums import (
     ComplaintCategory,
     ComplaintStatus,
     RecoveryAction,
     Severity,
-    _Vocabulary,
 )
 from crmcore.errors import CurrencyMismatch, InvalidTransition, OutOfOrder, UsageError
 from crmcore.period import Period, day_of
@@ -79,7 +78,7 @@ __all__ = [
 Status = ComplaintStatus
 
 
-class ComplaintEvent(_Vocabulary):
+class ComplaintEvent(Vocabulary):
     """What moves a complaint from one status to the next."""
 
     ACKNOWLEDGE = "acknowledge"
@@ -343,7 +342,7 @@ def check_workflow(complaint: Complaint) -> None:
         status = _TABLE.target(status, event, complaint.id)
 
 
-class SlaStatus(_Vocabulary):
+class SlaStatus(Vocabulary):
     """Where a complaint stands against one service-level target."""
 
     IN_PROGRESS = "in_progress"
@@ -555,7 +554,7 @@ def sla_status(
 _DEFAULT_POLICY = SlaPolicy()
 
 
-class ManagementMeasure(_Vocabulary):
+class ManagementMeasure(Vocabulary):
     """The three measures of complaint management the texts name, besides handling each case."""
 
     SYSTEM = "system"

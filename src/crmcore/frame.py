@@ -34,7 +34,16 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("crmcore.frame needs narwhals: pip install 'crmcore[frame]'") from exc
 
-from crmcore._formulas import DERIVED, period_number, rfm_row, share_of_wallet, wallet_left
+from crmcore._formulas import (
+    DERIVED,
+    check_units,
+    period_number,
+    period_of_day,
+    rfm_row,
+    share_of_wallet,
+    unit_scale,
+    wallet_left,
+)
 from crmcore.errors import UnsupportedType, UsageError
 
 if TYPE_CHECKING:
@@ -127,14 +136,12 @@ def rfm_summary(
         >>> row[:4], round(row[4], 2), round(row[5], 2)
         (('C-1', 1, 17.0, 272.0), 39.73, 69.06)
     """
-    from crmcore.value.rfm import _check, _period_of_day, _scale
-
-    _check(unit, periods)
+    check_units(unit, periods)
     frame = nw.from_native(table)
     schema = frame.collect_schema()
     end_day = observation_end.date() if isinstance(observation_end, datetime) else observation_end
-    end = _period_of_day(end_day, unit, periods)
-    scale = _scale(unit, periods)
+    end = period_of_day(end_day, unit, periods)
+    scale = unit_scale(unit, periods)
     days = _day_number(nw.col(occurred_at), schema[occurred_at], frame.implementation)
     rows = frame
     if kind is not None and kind in schema:
@@ -286,7 +293,6 @@ def summary_columns(summaries: Iterable[Any]) -> dict[str, list[Any]]:
 
 
 def _index(name: str, config: Any, ops: _Expressions) -> list[Any]:
-    from crmcore.scoring.indices import _plans
     from crmcore.scoring.metrics import Table
 
     weighted: Any = nw.lit(0.0)
@@ -294,7 +300,7 @@ def _index(name: str, config: Any, ops: _Expressions) -> list[Any]:
     counted: Any = nw.lit(0)
     total = 0.0
     outputs = []
-    for metric, weight in _plans(config):
+    for metric, weight in config.plan():
         raw = nw.col(metric.reads)
         # an all-missing column may have no useful type yet
         raw = raw.cast(nw.String if isinstance(metric.scale, Table) else nw.Float64)

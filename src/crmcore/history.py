@@ -29,9 +29,9 @@ from pydantic_core import PydanticCustomError
 
 from crmcore import _formulas as formulas
 from crmcore._formulas import PLAIN
+from crmcore._model import trusted
 from crmcore._types import DerivedTimestamp, Id, NonNegativeDuration, Timestamp, shared_zone
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
-from crmcore.entities._base import trusted
 from crmcore.entities.enums import CompetitorAttitude, ComplaintCategory, TransactionKind
 from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer
 from crmcore.money import Money

@@ -42,10 +42,10 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from crmcore._cache import ByIdentity
 from crmcore._machine import StateTable
+from crmcore._model import Value, Vocabulary, trusted, tuple_record_schema
 from crmcore._types import Id, Label, PositiveDuration, Text, Timestamp
 from crmcore.entities import CareTouchpoint, Transaction
-from crmcore.entities._base import Value, trusted, tuple_record_schema
-from crmcore.entities.enums import ChurnReason, Direction, TransactionKind, _Vocabulary
+from crmcore.entities.enums import ChurnReason, Direction, TransactionKind
 from crmcore.errors import OutOfOrder, UsageError
 from crmcore.history import CustomerActivity, CustomerHistory, LoyaltyTrail, SaleMoment
 from crmcore.period import Period
@@ -67,7 +67,7 @@ __all__ = [
 ]
 
 
-class LifecycleStage(_Vocabulary):
+class LifecycleStage(Vocabulary):
     """The seven stages of a customer's life with the firm."""
 
     POTENTIAL = "potential"
@@ -96,7 +96,7 @@ class LifecycleStage(_Vocabulary):
         return self in _BUYING
 
 
-class LifecycleEvent(_Vocabulary):
+class LifecycleEvent(Vocabulary):
     """What moves a customer from one stage to another."""
 
     QUALIFY = "qualify"
@@ -108,7 +108,7 @@ class LifecycleEvent(_Vocabulary):
     REQUALIFY = "requalify"
 
 
-class Rule(_Vocabulary):
+class Rule(Vocabulary):
     """Why a transition happened: the rule (or the recorded fact) behind it."""
 
     RECORDED = "recorded"

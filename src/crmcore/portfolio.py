@@ -59,6 +59,7 @@ from crmcore._intake import (
     currency_of,
     mixed,
 )
+from crmcore._model import Value, trusted
 from crmcore._types import Timestamp
 from crmcore._validation import OnError, ReadLimits, mapping_problem
 from crmcore.complaints import SlaPolicy, SlaStatus, sla_status
@@ -70,7 +71,6 @@ from crmcore.entities import (
     StatusChange,
     Transaction,
 )
-from crmcore.entities._base import Value, trusted
 from crmcore.entities.enums import Channel, ComplaintStatus, Direction, TransactionKind
 from crmcore.errors import (
     DuplicateId,

@@ -7,8 +7,9 @@ from datetime import datetime
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from crmcore._model import Value
 from crmcore._types import Id, Label, NonNegativeMoney, Text, Timestamp
-from crmcore.entities._base import Entity, Value
+from crmcore.entities._base import Entity
 from crmcore.entities.enums import ComplaintCategory, ComplaintStatus, RecoveryAction, Severity
 
 __all__ = ["Complaint", "StatusChange"]

@@ -9,8 +9,9 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
 
+from crmcore._model import Value
 from crmcore._types import CalendarDate, Label, NonNegativeMoney, Timestamp, masked_keys
-from crmcore.entities._base import Entity, Value
+from crmcore.entities._base import Entity
 from crmcore.entities.enums import CustomerKind, InformationSource, RelationshipLevel
 
 __all__ = ["PERSONAL_FIELDS", "Customer", "ImportantDate", "SegmentValue"]

@@ -7,7 +7,7 @@ An unknown value is refused with a message that lists the allowed ones.
 
 from __future__ import annotations
 
-from enum import Enum
+from crmcore._model import Vocabulary
 
 __all__ = [
     "Channel",
@@ -28,21 +28,14 @@ __all__ = [
 ]
 
 
-class _Vocabulary(str, Enum):
-    """A string enumeration whose ``str()`` is its value."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-
-class CustomerKind(_Vocabulary):
+class CustomerKind(Vocabulary):
     """Whether a customer is a person or an organisation."""
 
     INDIVIDUAL = "individual"
     ORGANIZATION = "organization"
 
 
-class RelationshipLevel(_Vocabulary):
+class RelationshipLevel(Vocabulary):
     """How close the relationship is (passer-by 过客 → confidant 知己).
 
     Of 100 contacts roughly 50 become acquaintances, 10 friends and 3 to 5
@@ -65,14 +58,14 @@ class RelationshipLevel(_Vocabulary):
         return list(RelationshipLevel).index(self)
 
 
-class TransactionKind(_Vocabulary):
+class TransactionKind(Vocabulary):
     """A purchase, or a refund of (part of) an earlier purchase."""
 
     PURCHASE = "purchase"
     REFUND = "refund"
 
 
-class PurchaseStage(_Vocabulary):
+class PurchaseStage(Vocabulary):
     """When, relative to buying, a care contact happens."""
 
     PRE_PURCHASE = "pre_purchase"
@@ -80,7 +73,7 @@ class PurchaseStage(_Vocabulary):
     POST_PURCHASE = "post_purchase"
 
 
-class Channel(_Vocabulary):
+class Channel(Vocabulary):
     """The medium of a care contact."""
 
     VISIT = "visit"
@@ -97,7 +90,7 @@ class Channel(_Vocabulary):
     SOCIAL = "social"
 
 
-class InformationSource(_Vocabulary):
+class InformationSource(Vocabulary):
     """Where the firm got a customer's information: the direct and indirect channels.
 
     Direct channels are the firm's own contacts with the customer; indirect
@@ -154,7 +147,7 @@ _DIRECT_SOURCES = frozenset(
 )
 
 
-class ContactFunction(_Vocabulary):
+class ContactFunction(Vocabulary):
     """What a contact is for: the five functions of customer contact."""
 
     CARE = "care"
@@ -164,14 +157,14 @@ class ContactFunction(_Vocabulary):
     INTELLIGENCE = "intelligence"
 
 
-class Direction(_Vocabulary):
+class Direction(Vocabulary):
     """Who started the contact: the customer (inbound) or the firm (outbound)."""
 
     INBOUND = "inbound"
     OUTBOUND = "outbound"
 
 
-class CompetitorAttitude(_Vocabulary):
+class CompetitorAttitude(Vocabulary):
     """The customer's attitude to competing brands, from loyal to leaving."""
 
     REJECTS = "rejects"
@@ -180,7 +173,7 @@ class CompetitorAttitude(_Vocabulary):
     SWITCHING = "switching"
 
 
-class ComplaintCategory(_Vocabulary):
+class ComplaintCategory(Vocabulary):
     """What a complaint is about."""
 
     PRODUCT_QUALITY = "product_quality"
@@ -192,7 +185,7 @@ class ComplaintCategory(_Vocabulary):
     OTHER = "other"
 
 
-class Severity(_Vocabulary):
+class Severity(Vocabulary):
     """How serious a complaint is, judged at its initial assessment."""
 
     LOW = "low"
@@ -201,7 +194,7 @@ class Severity(_Vocabulary):
     CRITICAL = "critical"
 
 
-class ComplaintStatus(_Vocabulary):
+class ComplaintStatus(Vocabulary):
     """Where a complaint stands in its handling workflow."""
 
     RECEIVED = "received"
@@ -215,7 +208,7 @@ class ComplaintStatus(_Vocabulary):
     REOPENED = "reopened"
 
 
-class RecoveryAction(_Vocabulary):
+class RecoveryAction(Vocabulary):
     """The seven service-recovery measures taken to put a complaint right."""
 
     APOLOGY = "apology"
@@ -234,7 +227,7 @@ class RecoveryAction(_Vocabulary):
     """Deal with the responsible staff and tell the customer."""
 
 
-class ChurnSide(_Vocabulary):
+class ChurnSide(Vocabulary):
     """Whose side a churn reason lies on."""
 
     FIRM = "firm"
@@ -242,7 +235,7 @@ class ChurnSide(_Vocabulary):
     UNKNOWN = "unknown"
 
 
-class ChurnReason(_Vocabulary):
+class ChurnReason(Vocabulary):
     """Why a customer stopped buying: reasons on the firm's side, on the customer's, or unknown.
 
     ``side`` tells which: the firm can act on its own reasons (win-back is worth

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from crmcore._model import Value
 from crmcore._types import Id, Label, NonNegativeMoney, Text, Timestamp
-from crmcore.entities._base import Entity, Value
+from crmcore.entities._base import Entity
 from crmcore.entities.enums import (
     Channel,
     CompetitorAttitude,

@@ -30,8 +30,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crmcore._model import Value, Vocabulary
 from crmcore._types import MAX_DAYS, Days
-from crmcore.entities._base import Value
 from crmcore.entities.enums import (
     Channel,
     ComplaintStatus,
@@ -39,7 +39,6 @@ from crmcore.entities.enums import (
     Direction,
     PurchaseStage,
     TransactionKind,
-    _Vocabulary,
 )
 from crmcore.errors import CurrencyMismatch, UsageError
 from crmcore.history import CustomerHistory
@@ -51,13 +50,14 @@ from crmcore.lifecycle import (
     replay,
 )
 from crmcore.period import day_of
-from crmcore.retention.churn import Records, _events_of, _values, known_state, win_back_plan
+from crmcore.retention._inputs import Records, events_by_customer, values_of
+from crmcore.retention.churn import known_state, win_back_plan
 from crmcore.value.pyramid import pyramid
 
 __all__ = ["CareKpis", "CarePlan", "CarePolicy", "CareRule", "CareTask", "care_kpis", "plan_care"]
 
 
-class CareRule(_Vocabulary):
+class CareRule(Vocabulary):
     """The rule that produced a care task, and the purchase stage its care belongs to."""
 
     PROSPECT_CONTACT = "prospect_contact"
@@ -254,11 +254,11 @@ def plan_care(
     records = list(histories.values() if isinstance(histories, Mapping) else histories)
     opening = datetime.combine(first, time(), tzinfo=timezone.utc)
     closing = datetime.combine(last, time.max, tzinfo=timezone.utc)
-    worth = _values(records, opening, values) if rules.win_back or tiers is None else {}
+    worth = values_of(records, opening, values) if rules.win_back or tiers is None else {}
     if tiers is None:
         tiers = pyramid(worth).tiers if rules.cadence_days or rules.win_back else {}
     found: dict[tuple[str, date, CareRule, str], CareTask] = {}
-    by_customer = _events_of(events)
+    by_customer = events_by_customer(events)
 
     def add(
         cid: str,

@@ -14,16 +14,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from crmcore._model import Value, Vocabulary
 from crmcore._types import Timestamp
-from crmcore.entities._base import Value
-from crmcore.entities.enums import ChurnReason, ChurnSide, CompetitorAttitude, _Vocabulary
+from crmcore.entities.enums import ChurnReason, ChurnSide, CompetitorAttitude
 from crmcore.errors import UsageError
-from crmcore.history import CustomerActivity, CustomerHistory
+from crmcore.history import CustomerHistory
 from crmcore.lifecycle import (
     LifecyclePolicy,
     LifecycleStage,
@@ -32,7 +32,7 @@ from crmcore.lifecycle import (
     hiatus_threshold,
     replay,
 )
-from crmcore.value.profit import historical_value
+from crmcore.retention._inputs import Records, events_by_customer, histories_of, values_of
 from crmcore.value.pyramid import pyramid
 
 __all__ = [
@@ -59,42 +59,7 @@ VISIT_STEPS = (
 )
 
 
-#: A customer's records, whole or as its activity.
-Records = CustomerHistory | CustomerActivity
-
-
-def _histories(
-    histories: Mapping[str, Records] | Iterable[Records],
-) -> list[Records]:
-    return list(histories.values() if isinstance(histories, Mapping) else histories)
-
-
-def _events_of(
-    events: Iterable[RecordedEvent],
-) -> dict[str, list[RecordedEvent]]:
-    grouped: dict[str, list[RecordedEvent]] = {}
-    for event in events:
-        grouped.setdefault(event.customer_id, []).append(event)
-    return grouped
-
-
-def _values(
-    histories: Sequence[Records], moment: datetime, values: Mapping[str, float] | None
-) -> dict[str, float]:
-    if values is not None:
-        return {h.customer_id: float(values.get(h.customer_id, 0.0)) for h in histories}
-    found = {}
-    for h in histories:
-        if isinstance(h, CustomerActivity):
-            raise UsageError(
-                f"Cannot value customer {h.customer_id!r} from an activity, which has no "
-                "amounts: give values=."
-            )
-        found[h.customer_id] = float(historical_value(h, as_of=moment).value)
-    return found
-
-
-class RiskSignal(_Vocabulary):
+class RiskSignal(Vocabulary):
     """Which signal gave a customer's churn risk."""
 
     PROBABILITY_ALIVE = "probability_alive"
@@ -165,8 +130,8 @@ def at_risk(
     """  # noqa: E501
     moment = _AT.validate_python(as_of)
     rules = policy or LifecyclePolicy()
-    records = _histories(histories)
-    worth = _values(records, moment, values)
+    records = histories_of(histories)
+    worth = values_of(records, moment, values)
     ranked = []
     for history in records:
         alive = None if p_alive is None else p_alive.get(history.customer_id)
@@ -245,10 +210,10 @@ def churn_reasons(
         ({'careless_service': 1}, {'firm': 1})
     """
     moment = _AT.validate_python(as_of)
-    by_customer = _events_of(events)
+    by_customer = events_by_customer(events)
     reasons: Counter[str] = Counter()
     sides: Counter[str] = Counter()
-    for history in _histories(histories):
+    for history in histories_of(histories):
         state = replay(history, as_of=moment, events=by_customer.get(history.customer_id, ()))
         if state.stage is not LifecycleStage.CHURNED:
             continue
@@ -352,10 +317,10 @@ def win_back_plan(
     """
     moment = _AT.validate_python(as_of)
     rules = policy or WinBackPolicy()
-    records = _histories(histories)
-    worth = _values(records, moment, values)
+    records = histories_of(histories)
+    worth = values_of(records, moment, values)
     levels = dict(tiers) if tiers is not None else pyramid(worth).tiers
-    by_customer = _events_of(events)
+    by_customer = events_by_customer(events)
     plans = []
     for history in records:
         cid = history.customer_id

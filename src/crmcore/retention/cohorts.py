@@ -25,8 +25,8 @@ from typing import Literal
 
 from pydantic import Field, TypeAdapter
 
+from crmcore._model import Value
 from crmcore._types import Timestamp
-from crmcore.entities._base import Value
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import UsageError
 from crmcore.history import CustomerHistory

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, TypeAdapter
 
+from crmcore._model import Value
 from crmcore._types import Timestamp
-from crmcore.entities._base import Value
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import CurrencyMismatch
 from crmcore.history import CustomerHistory

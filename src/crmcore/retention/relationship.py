@@ -20,15 +20,14 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from crmcore._model import Value, Vocabulary
 from crmcore._types import NonNegativeDuration, Timestamp
 from crmcore.entities import Customer
-from crmcore.entities._base import Value
 from crmcore.entities.enums import (
     Channel,
     Direction,
     RelationshipLevel,
     TransactionKind,
-    _Vocabulary,
 )
 from crmcore.history import CustomerHistory, Occasions
 from crmcore.period import Period
@@ -210,7 +209,7 @@ def suggest_level(
     )
 
 
-class RelationshipPhase(_Vocabulary):
+class RelationshipPhase(Vocabulary):
     """The phases of a customer relationship, with the switching cost of each.
 
     Examples:

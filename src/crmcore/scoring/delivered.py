@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from pydantic import Field
 
-from crmcore.entities._base import Value
+from crmcore._model import Value
 from crmcore.errors import UsageError
 
 __all__ = [

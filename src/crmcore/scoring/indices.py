@@ -26,8 +26,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError, core_schema
 
 from crmcore._cache import ByIdentity
+from crmcore._model import Value, trusted, tuple_record_schema
 from crmcore._types import Timestamp
-from crmcore.entities._base import Value, trusted, tuple_record_schema
 from crmcore.entities.enums import CompetitorAttitude
 from crmcore.errors import UsageError
 from crmcore.history import YEAR, CustomerHistory, CustomerSummary, LoyaltyTrail, summarize
@@ -124,6 +124,19 @@ class IndexConfig(BaseModel):
     def _adapt(self, metric: Metric) -> Metric:
         """Let a configuration change a metric further (the loyalty attitude table)."""
         return metric
+
+    def plan(self) -> tuple[tuple[Metric, float], ...]:
+        """Each metric of the index as this configuration sets it, with its weight.
+
+        References and the configuration's own changes applied, in the order
+        of ``METRICS``; computed once per configuration object.
+
+        Examples:
+            >>> config = SatisfactionConfig(weights={"reputation": 2})
+            >>> [(metric.name, weight) for metric, weight in config.plan()][:2]
+            [('reputation', 2.0), ('designation', 1.0)]
+        """
+        return _plans(self)
 
 
 class SatisfactionConfig(IndexConfig):
@@ -254,7 +267,7 @@ def _evaluate(name: str, summary: CustomerSummary, config: IndexConfig) -> Index
     entries: dict[str, MetricScore] = {}
     total = usable = weighted = 0.0
     counted: list[str] = []
-    for metric, weight in _plans(config):
+    for metric, weight in config.plan():
         raw = getattr(summary, metric.reads)
         total += weight
         if raw is None:
@@ -391,7 +404,7 @@ def loyalty_source(
             f"Cannot score loyalty over {config.window} from a trail over {trail.window}."
         )
     readable = trail.readable()
-    counted = sum(1 for metric, weight in _plans(config) if weight > 0 and metric.reads in readable)
+    counted = sum(1 for metric, weight in config.plan() if weight > 0 and metric.reads in readable)
     if counted < config.min_metrics:
         return lambda _: None
 

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crmcore.entities.enums import _Vocabulary
+from crmcore._model import Vocabulary
 from crmcore.scoring.indices import IndexResult
 
 __all__ = ["Quadrant", "QuadrantThresholds", "quadrant", "quadrant_counts"]
 
 
-class Quadrant(_Vocabulary):
+class Quadrant(Vocabulary):
     """Where a customer sits in the satisfaction-loyalty matrix."""
 
     SATISFIED_LOYAL = "satisfied_loyal"

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import Field
 
-from crmcore.entities._base import Value
+from crmcore._model import Value
 from crmcore.errors import (
     ModelFitError,
     NumericalError,

@@ -29,9 +29,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from crmcore._model import Value
 from crmcore._types import Timestamp
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
-from crmcore.entities._base import Value
 from crmcore.entities.enums import TransactionKind
 from crmcore.history import CustomerHistory, ExactSums
 from crmcore.value.selection import SHOWN_BY_SIGNAL

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from crmcore.entities._base import Value
+from crmcore._model import Value
 from crmcore.errors import ConfigurationError, CurrencyMismatch, UsageError
 from crmcore.money import Money
 

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, NamedTuple, Protocol
 
-from crmcore._formulas import PLAIN, period_number, rfm_row
+from crmcore._formulas import PLAIN, check_units, period_of_day, rfm_row, unit_scale
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import CurrencyMismatch, UsageError
 from crmcore.money import Money
@@ -104,29 +104,8 @@ class HoldoutRow(NamedTuple):
     """The unit of the recency, T and duration columns."""
 
 
-def _period_of_day(day: date, unit: str, periods: str) -> int:
-    """The number of the period ``day`` falls in (`crmcore._formulas.period_number`)."""
-    return period_number(day.toordinal(), lambda: (day.year, day.month), unit, periods)  # type: ignore[no-any-return]
-
-
-def _scale(unit: Unit, periods: Periods) -> float:
-    """How many counted periods make one unit (7 days a week when counting days)."""
-    if periods == "days" and unit == "weeks":
-        return 7.0
-    return 1.0
-
-
 def _day(moment: date | datetime) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
-
-
-def _check(unit: str, periods: str) -> None:
-    if unit not in ("days", "weeks", "months"):
-        raise UsageError(f"unit must be 'days', 'weeks' or 'months', not {unit!r}.")
-    if periods not in ("calendar", "days"):
-        raise UsageError(f"periods must be 'calendar' or 'days', not {periods!r}.")
-    if periods == "days" and unit == "months":
-        raise UsageError("Months have no fixed length in days: use periods='calendar' for months.")
 
 
 class _Customer:
@@ -160,7 +139,7 @@ def _gather(
             customer = customers[sale.customer_id] = _Customer(amount.currency)
         elif customer.currency != amount.currency:
             raise CurrencyMismatch("summarize", customer.currency, amount.currency)
-        period = day.toordinal() if by_day else _period_of_day(day, unit, periods)
+        period = day.toordinal() if by_day else period_of_day(day, unit, periods)
         totals = customer.totals
         totals[period] = totals.get(period, _ZERO) + amount.amount
     return customers
@@ -207,9 +186,9 @@ def rfm_summary(
         >>> round(rows[0].average_spend, 2)
         34.53
     """
-    _check(unit, periods)
-    end = _period_of_day(_day(observation_end), unit, periods)
-    scale = _scale(unit, periods)
+    check_units(unit, periods)
+    end = period_of_day(_day(observation_end), unit, periods)
+    scale = unit_scale(unit, periods)
     rows = []
     for customer_id, customer in _gather(transactions, observation_end, unit, periods).items():
         totals = customer.totals
@@ -261,15 +240,15 @@ def calibration_holdout(
         >>> row.frequency_cal, round(row.recency_cal, 3), row.frequency_holdout
         (1, 4.429, 1)
     """
-    _check(unit, periods)
+    check_units(unit, periods)
     if _day(calibration_end) >= _day(observation_end):
         raise UsageError("calibration_end must be before observation_end.")
     sales: list[Purchase] = [s for s in transactions if s.kind is TransactionKind.PURCHASE]
     calibration = rfm_summary(sales, observation_end=calibration_end, unit=unit, periods=periods)
-    cut = _period_of_day(_day(calibration_end), unit, periods)
+    cut = period_of_day(_day(calibration_end), unit, periods)
     after = _gather(sales, observation_end, unit, periods)
-    scale = _scale(unit, periods)
-    duration = (_period_of_day(_day(observation_end), unit, periods) - cut) / scale
+    scale = unit_scale(unit, periods)
+    duration = (period_of_day(_day(observation_end), unit, periods) - cut) / scale
     rows = []
     for row in calibration:
         later = [total for period, total in after[row.customer_id].totals.items() if period > cut]

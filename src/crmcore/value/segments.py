@@ -31,14 +31,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, NamedTuple
 
-from crmcore.entities.enums import _Vocabulary
+from crmcore._model import Vocabulary
 from crmcore.errors import UsageError
 from crmcore.value.rfm import RfmRow
 
 __all__ = ["SEGMENT_GRID", "RfmScore", "RfmSegment", "rfm_scores"]
 
 
-class RfmSegment(_Vocabulary):
+class RfmSegment(Vocabulary):
     """The named RFM segments practitioners use."""
 
     CHAMPIONS = "champions"
