@@ -46,7 +46,7 @@ from crmcore._workers import (
     second_pass,
     tally,
 )
-from crmcore.portfolio import PortfolioReport, _Context, _Digest, _Part, _Taken
+from crmcore.portfolio import Digest, Part, PassContext, PortfolioReport, Taken
 
 __all__ = [
     "ENTITIES",
@@ -223,21 +223,21 @@ def run_dask(
     tallies = [r[0] for r in results]
     digests = [d for r in results for d in r[1]]
 
-    def second(context: _Context) -> list[_Part]:
+    def second(context: PassContext) -> list[Part]:
         tasks = [delayed(_second_of)(f, context, settings) for f in firsts_done]
         return list(dask.compute(*tasks))
 
     return finish(settings, tallies, digests, second)
 
 
-def _digest_or_failure(first: tuple[_Taken, list[_Digest]] | Failure) -> Any:
+def _digest_or_failure(first: tuple[Taken, list[Digest]] | Failure) -> Any:
     if isinstance(first, Failure):
         return first
     taken, digests = first
     return tally(taken), digests
 
 
-def _second_of(first: tuple[_Taken, list[_Digest]], context: _Context, settings: Settings) -> _Part:
+def _second_of(first: tuple[Taken, list[Digest]], context: PassContext, settings: Settings) -> Part:
     return second_pass(first[0], context, settings)
 
 
@@ -325,7 +325,7 @@ def run_spark(
         ]
         raise_first([a for a in answers if isinstance(a, Failure)])
 
-        def second(context: _Context) -> list[_Part]:
+        def second(context: PassContext) -> list[Part]:
             def lines(table: Any) -> Any:
                 pd = _module("pandas")
 

@@ -34,18 +34,18 @@ from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.errors import CrmError, DuplicateId, InvalidRecord
 from crmcore.io import RecordReader, read_csv, read_jsonl, row_reader
 from crmcore.portfolio import (
+    AnalysisRun,
+    Digest,
+    Part,
+    PassContext,
     PortfolioReport,
-    _assemble,
-    _Context,
-    _Digest,
-    _digests,
-    _lines,
-    _merged_counts,
-    _Part,
-    _Run,
-    _take,
-    _Taken,
-    _warn_of_repeats,
+    Taken,
+    assemble,
+    digest_accounts,
+    merged_counts,
+    report_lines,
+    take_records,
+    warn_of_repeats,
 )
 
 __all__ = [
@@ -101,7 +101,7 @@ Inputs = dict[RecordKind, Rows]
 class Settings(NamedTuple):
     """What every partition is told: the analysis's settings."""
 
-    run: _Run
+    run: AnalysisRun
     on_error: OnError
     names: dict[RecordKind, str]  # how errors name each kind's table
 
@@ -156,15 +156,15 @@ def _file_readers(part: FilePart, on_error: OnError) -> dict[RecordKind, RecordR
 
 def first_pass(
     inputs: Inputs | FilePart, settings: Settings
-) -> tuple[_Taken, list[_Digest]] | Failure:
+) -> tuple[Taken, list[Digest]] | Failure:
     """Take one partition's records in and digest its customers (or say what was bad)."""
     taken = _taken_in(inputs, settings)
     if isinstance(taken, Failure):
         return taken
-    return taken, _digests(taken, settings.run)
+    return taken, digest_accounts(taken, settings.run)
 
 
-def _taken_in(inputs: Inputs | FilePart, settings: Settings) -> _Taken | Failure:
+def _taken_in(inputs: Inputs | FilePart, settings: Settings) -> Taken | Failure:
     """One partition's records, taken in (or what was bad)."""
     readers: dict[RecordKind, RecordReader[Any]] = {}
     if isinstance(inputs, FilePart):
@@ -174,8 +174,8 @@ def _taken_in(inputs: Inputs | FilePart, settings: Settings) -> _Taken | Failure
         records = _records(inputs)
     customers = records.pop("customers", iter(()))
     try:
-        taken = _take(
-            _Taken(),
+        taken = take_records(
+            Taken(),
             customers,
             records,
             settings.run,
@@ -202,9 +202,9 @@ def _repeat_row(inputs: Inputs, customer_id: str) -> int:
     return seen[1] if len(seen) > 1 else 0
 
 
-def second_pass(taken: _Taken, context: _Context, settings: Settings) -> _Part:
+def second_pass(taken: Taken, context: PassContext, settings: Settings) -> Part:
     """Make one partition's customer lines."""
-    return _lines(taken, context, settings.run)
+    return report_lines(taken, context, settings.run)
 
 
 def raise_first(failures: Sequence[Failure]) -> None:
@@ -215,15 +215,15 @@ def raise_first(failures: Sequence[Failure]) -> None:
 
 def finish(
     settings: Settings,
-    takens: Sequence[_Taken],
-    digests: Sequence[_Digest],
-    run_second: Callable[[_Context], Sequence[_Part]],
+    takens: Sequence[Taken],
+    digests: Sequence[Digest],
+    run_second: Callable[[PassContext], Sequence[Part]],
 ) -> PortfolioReport:
     """The context from every digest, the second pass, and the merged report."""
-    counts = _merged_counts(takens)
-    _warn_of_repeats(counts)
-    context = _Context(digests, settings.run)
-    return _assemble(settings.run, context, takens, run_second(context), counts)
+    counts = merged_counts(takens)
+    warn_of_repeats(counts)
+    context = PassContext(digests, settings.run)
+    return assemble(settings.run, context, takens, run_second(context), counts)
 
 
 def run_local(
@@ -258,7 +258,7 @@ def _run(
     parts: Sequence[Inputs] | Sequence[Deferred] | Sequence[FilePart],
     settings: Settings,
     workers: int,
-) -> tuple[PortfolioReport, list[_Taken]]:
+) -> tuple[PortfolioReport, list[Taken]]:
     if workers <= 1 or len(parts) <= 1:
         firsts = [first_pass(_inputs(inputs), settings) for inputs in parts]
         raise_first([f for f in firsts if isinstance(f, Failure)])
@@ -296,9 +296,9 @@ def _worker(
     connection.send(("done", second_pass(taken, context, settings), None))
 
 
-def tally(taken: _Taken) -> _Taken:
+def tally(taken: Taken) -> Taken:
     """What the merge needs of an intake: its counts and lists, without the accounts."""
-    light = _Taken()
+    light = Taken()
     light.counts, light.ids, light.unknown, light.rejected = (
         taken.counts,
         taken.ids,
@@ -311,7 +311,7 @@ def tally(taken: _Taken) -> _Taken:
 
 def _run_workers(
     parts: Sequence[Inputs] | Sequence[Deferred] | Sequence[FilePart], settings: Settings
-) -> tuple[PortfolioReport, list[_Taken]]:
+) -> tuple[PortfolioReport, list[Taken]]:
     spawn = multiprocessing.get_context("spawn")
     pipes, processes = [], []
     try:
@@ -330,7 +330,7 @@ def _run_workers(
             raise_first(failures)
         takens = [a[1] for a in answers]
 
-        def second(context: _Context) -> list[_Part]:
+        def second(context: PassContext) -> list[Part]:
             for pipe in pipes:
                 pipe.send(context)
             return [
@@ -356,13 +356,13 @@ def _receive(pipe: Any, process: Any) -> Any:
         ) from None
 
 
-def _digested(part: FilePart, settings: Settings) -> tuple[_Taken, list[_Digest]] | Failure:
+def _digested(part: FilePart, settings: Settings) -> tuple[Taken, list[Digest]] | Failure:
     """Pass 1 over a partition read from files: its tally and digests, its accounts let go."""
     first = first_pass(part, settings)
     return first if isinstance(first, Failure) else (tally(first[0]), first[1])
 
 
-def _lined(part: FilePart, settings: Settings, context: _Context) -> _Part:
+def _lined(part: FilePart, settings: Settings, context: PassContext) -> Part:
     """Pass 2 over a partition read from files again: its customers' lines."""
     taken = _taken_in(part, settings)
     if isinstance(taken, Failure):  # pragma: no cover - the files changed between the passes
@@ -372,7 +372,7 @@ def _lined(part: FilePart, settings: Settings, context: _Context) -> _Part:
 
 def _run_bounded(
     parts: Sequence[FilePart], settings: Settings, workers: int
-) -> tuple[PortfolioReport, list[_Taken]]:
+) -> tuple[PortfolioReport, list[Taken]]:
     """Both passes, holding one partition's accounts at a time in each of ``workers`` processes.
 
     Each partition is read twice: in pass 1 for its digests (its accounts are
@@ -392,11 +392,11 @@ def _run_bounded(
         members = [[d.customer_id for d in digests] for _, digests in firsts]
         digests = [found for _, found in firsts]
         del firsts
-        counts = _merged_counts(takens)
+        counts = merged_counts(takens)
         for taken in takens:  # counted: the ids' fingerprints are no longer needed
             taken.ids = {}
-        _warn_of_repeats(counts)
-        context = _Context(_drained(digests), settings.run)
+        warn_of_repeats(counts)
+        context = PassContext(_drained(digests), settings.run)
         slices = (context.sliced(ids) for ids in members)
         lines = _each(
             pool, workers, _lined, ((p, settings, c) for p, c in zip(parts, slices, strict=True))
@@ -408,7 +408,7 @@ def _run_bounded(
     finally:  # the workers end before the report is put together, and their memory with them
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return _assemble(settings.run, context, takens, lines, counts), takens
+    return assemble(settings.run, context, takens, lines, counts), takens
 
 
 def _each(
@@ -434,7 +434,7 @@ def _each(
     return found
 
 
-def _drained(lists: list[list[_Digest]]) -> Iterator[_Digest]:
+def _drained(lists: list[list[Digest]]) -> Iterator[Digest]:
     """The items of several lists, each list let go once read."""
     while lists:
         yield from lists.pop()
@@ -467,7 +467,7 @@ def analyze_files(
     readers could not read come back by kind.
     """
     names = {kind: path for kind, (path, _) in files.items()}
-    settings = Settings(_Run(config, as_of), "collect", names)
+    settings = Settings(AnalysisRun(config, as_of), "collect", names)
     count = workers if partitions is None else partitions
     parts = [FilePart(files, config.reading, n, count) for n in range(count)]
     return run_files(parts, settings, min(workers, count))

@@ -902,7 +902,7 @@ def analyze(
     """
     from crmcore import _engines as engines
     from crmcore.io import check_columns
-    from crmcore.portfolio import PortfolioConfig, _Run, moment
+    from crmcore.portfolio import AnalysisRun, PortfolioConfig, moment
 
     if on_error not in ("raise", "collect"):
         raise UsageError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
@@ -910,7 +910,9 @@ def analyze(
         raise UsageError("partitions and workers must be at least 1.")
     tables = {kind: f"{kind} table" for kind in engines.KINDS}
     tables.update(names or {})
-    settings = engines.Settings(_Run(config or PortfolioConfig(), moment(as_of)), on_error, tables)
+    settings = engines.Settings(
+        AnalysisRun(config or PortfolioConfig(), moment(as_of)), on_error, tables
+    )
     given: dict[RecordKind, Any] = {"customers": customers, "transactions": transactions,
              "touchpoints": touchpoints, "complaints": complaints}  # fmt: skip
     frames: dict[RecordKind, Any] = {}

@@ -751,7 +751,7 @@ _SUMS = (
 _SUM_INDEX = {name: n for n, name in enumerate(_SUMS)}
 
 
-class _SummaryBuilder:
+class SummaryBuilder:
     """A customer summary gathered one record at a time, in any order (see `summarize`).
 
     Kept small, as a portfolio holds one per customer: counts are integers,
@@ -1349,7 +1349,7 @@ def summarize(
     """
     moment = _AS_OF.validate_python(as_of)
     period = window if isinstance(window, Period) else Period.parse(window)
-    builder = _SummaryBuilder(history.customer, moment, period)
+    builder = SummaryBuilder(history.customer, moment, period)
     occasions = Occasions()
     for sale in history.transactions:
         if sale.occurred_at > moment:

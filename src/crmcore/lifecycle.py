@@ -47,7 +47,7 @@ from crmcore._types import Id, Label, PositiveDuration, Text, Timestamp
 from crmcore.entities import CareTouchpoint, Transaction
 from crmcore.entities.enums import ChurnReason, Direction, TransactionKind
 from crmcore.errors import OutOfOrder, UsageError
-from crmcore.history import CustomerActivity, CustomerHistory, LoyaltyTrail, SaleMoment
+from crmcore.history import CustomerActivity, CustomerHistory, SaleMoment
 from crmcore.period import Period
 
 __all__ = [
@@ -899,14 +899,14 @@ def _days(span: timedelta) -> str:
 
 def _loyalty_of(history: CustomerHistory) -> Callable[[datetime], float | None]:
     """The loyalty index (default configuration) of the history's records up to a moment."""
-    from crmcore.scoring.indices import _LOYALTY, loyalty_source  # scoring builds on history
+    from crmcore.scoring.indices import default_loyalty_source  # scoring builds on history
 
     source: Callable[[datetime], float | None] | None = None
 
     def index(at: datetime) -> float | None:
         nonlocal source
         if source is None:  # gathered on the first question: most replays never ask
-            source = loyalty_source(LoyaltyTrail.of(history, _LOYALTY.window), config=_LOYALTY)
+            source = default_loyalty_source(history)
         return source(at)
 
     return index

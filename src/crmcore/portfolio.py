@@ -84,7 +84,7 @@ from crmcore.history import (
     Occasion,
     Occasions,
     SaleMoment,
-    _SummaryBuilder,
+    SummaryBuilder,
 )
 from crmcore.io import column_of
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, LifecycleState, advance, replay
@@ -102,7 +102,7 @@ from crmcore.scoring.indices import (
 from crmcore.scoring.matrix import Quadrant, QuadrantThresholds, quadrant
 from crmcore.scoring.surveys import csat, nps
 from crmcore.value.models import BetaGeo
-from crmcore.value.profit import ProfitabilityPolicy, _historical, _Ledger, _profitability
+from crmcore.value.profit import Ledger, ProfitabilityPolicy, ledger_profitability, ledger_value
 from crmcore.value.pyramid import Pyramid, Tier, TierGroup, pyramid
 from crmcore.value.rfm import RfmRow, rfm_summary
 from crmcore.value.segments import RfmSegment, rfm_scores
@@ -525,15 +525,17 @@ class _Account:
         "trail",
     )
 
-    def __init__(self, customer: Customer, run: _Run, currency: str | None, position: int) -> None:
+    def __init__(
+        self, customer: Customer, run: AnalysisRun, currency: str | None, position: int
+    ) -> None:
         self.position = position  # the customer's place in the customer list
         self.currency = currency  # all the customer's amounts are in it, once there is one
         self.customer = _SlimCustomer(
             customer.id, customer.acquired_at, customer.birthday, customer.important_dates
         )
         self.occasions = Occasions(keep_ids_from=run.keep_ids_from)
-        self.builders = tuple(_SummaryBuilder(customer, run.moment, w) for w in run.windows)
-        self.ledger = _Ledger(customer, run.moment, run.config.value.margin_rate)
+        self.builders = tuple(SummaryBuilder(customer, run.moment, w) for w in run.windows)
+        self.ledger = Ledger(customer, run.moment, run.config.value.margin_rate)
         # the loyalty index at each promotion, when the lifecycle asks for it
         self.trail = (
             LoyaltyTrail(customer, run.config.loyalty.window)
@@ -570,7 +572,7 @@ def moment(value: datetime | str) -> datetime:
     return _AT.validate_python(value)
 
 
-class _Run:
+class AnalysisRun:
     """The settings of one analysis, worked out once."""
 
     def __init__(self, config: PortfolioConfig, moment: datetime) -> None:
@@ -666,9 +668,9 @@ def analyze(
     config = config or PortfolioConfig()
     if on_error not in ("raise", "collect"):
         raise UsageError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
-    run = _Run(config, at)
-    taken = _take(
-        _Taken(),
+    run = AnalysisRun(config, at)
+    taken = take_records(
+        Taken(),
         customers,
         {"transactions": transactions, "touchpoints": touchpoints, "complaints": complaints},
         run,
@@ -676,11 +678,11 @@ def analyze(
         on_error=on_error,
         progress=progress,
     )
-    counts = _merged_counts([taken])
+    counts = merged_counts([taken])
     if not check_ids:
-        _warn_of_repeats(counts)
-    context = _Context(_digests(taken, run), run)
-    return _assemble(run, context, [taken], [_lines(taken, context, run)], counts)
+        warn_of_repeats(counts)
+    context = PassContext(digest_accounts(taken, run), run)
+    return assemble(run, context, [taken], [report_lines(taken, context, run)], counts)
 
 
 _OCCURRED: Callable[[Any], datetime] = attrgetter("occurred_at")
@@ -693,11 +695,11 @@ _ENTITIES: dict[RecordKind, type[Any]] = {
 }
 
 
-class _Taken:
+class Taken:
     """The records of some customers, taken in: their accounts, and what was counted on the way.
 
     The whole portfolio is one; a partition of the customers (with their
-    records) is another, and the partitions' results merge (`_assemble`).
+    records) is another, and the partitions' results merge (`assemble`).
     """
 
     def __init__(self) -> None:
@@ -716,17 +718,17 @@ class _Taken:
         self.unread: dict[RecordKind, Any] = {}
 
 
-def _take(
-    taken: _Taken,
+def take_records(
+    taken: Taken,
     customers: Iterable[Any],
     records: Mapping[RecordKind, Iterable[Any]],
-    run: _Run,
+    run: AnalysisRun,
     *,
     check_ids: bool,
     on_error: OnError,
     progress: Callable[[str, int], None] | None,
     tables: Mapping[RecordKind, str] | None = None,
-) -> _Taken:
+) -> Taken:
     """Stream the customers, then their records, into accounts.
 
     With ``tables`` (how errors name each kind's table), every input comes as
@@ -808,7 +810,7 @@ def _take(
                     source.reject(record, _CURRENCY_FIELD[kind], problem)
                     continue
             yield account, record
-        if not check_ids:  # counted once every partition's ids are known (`_merged_counts`)
+        if not check_ids:  # counted once every partition's ids are known (`merged_counts`)
             taken.ids[kind] = ids
         taken.counts[kind] = count.result(source.read)
 
@@ -839,7 +841,7 @@ _CURRENCY_FIELD: dict[RecordKind, str | None] = {
 }
 
 
-def _take_sale(account: _Account, sale: Transaction, run: _Run) -> None:
+def _take_sale(account: _Account, sale: Transaction, run: AnalysisRun) -> None:
     at = sale.occurred_at
     for builder in account.builders:
         builder.sale(sale)
@@ -859,7 +861,7 @@ def _later(a: _SlimContact | None, b: CareTouchpoint) -> bool:
 
 
 def _take_contact(
-    account: _Account, contact: CareTouchpoint, run: _Run, ratings: dict[str, Counter[int]]
+    account: _Account, contact: CareTouchpoint, run: AnalysisRun, ratings: dict[str, Counter[int]]
 ) -> None:
     at = contact.occurred_at
     for builder in account.builders:
@@ -887,7 +889,7 @@ def _take_contact(
 
 
 def _take_complaint(
-    account: _Account, complaint: Complaint, run: _Run, sla: dict[str, dict[SlaStatus, int]]
+    account: _Account, complaint: Complaint, run: AnalysisRun, sla: dict[str, dict[SlaStatus, int]]
 ) -> None:
     for builder in account.builders:
         builder.complaint(complaint)
@@ -960,7 +962,7 @@ def _fit(rows: list[RfmRow], settings: ValueSettings) -> ModelReport:
         return ModelReport(fitted=None, reason=f"BG/NBD could not be fitted: {exc}")
 
 
-class _Digest(NamedTuple):
+class Digest(NamedTuple):
     """What the portfolio-wide figures need of one customer (pass 1)."""
 
     position: int  # the customer's place in the customer list
@@ -971,12 +973,12 @@ class _Digest(NamedTuple):
     yearly_spend: float | None  # over the loyalty window
 
 
-def _digests(taken: _Taken, run: _Run) -> list[_Digest]:
+def digest_accounts(taken: Taken, run: AnalysisRun) -> list[Digest]:
     """Pass 1 over some customers: the figures the portfolio-wide quantities are made of."""
     settings, window = run.config.value, run.config.loyalty.window
     found = []
     for cid, account in taken.accounts.items():
-        historical = _historical(account.ledger, cid)
+        historical = ledger_value(account.ledger, cid)
         currency = account.ledger.currency or NO_CURRENCY
         occasions = account.occasions.finish()
         days = [
@@ -988,7 +990,7 @@ def _digests(taken: _Taken, run: _Run) -> list[_Digest]:
         )
         builder = next(b for b in account.builders if b.period == window)
         found.append(
-            _Digest(
+            Digest(
                 account.position,
                 cid,
                 historical.currency,
@@ -1000,15 +1002,15 @@ def _digests(taken: _Taken, run: _Run) -> list[_Digest]:
     return found
 
 
-class _Context:
+class PassContext:
     """The portfolio-wide quantities (pass 1, merged): currency groups, pyramids, RFM, model.
 
-    Worked out from every customer's `_Digest`, in the customer list's order
+    Worked out from every customer's `Digest`, in the customer list's order
     whatever the partitions they came from; each customer's line (pass 2)
     then needs only its own records and these.
     """
 
-    def __init__(self, digests: Iterable[_Digest], run: _Run) -> None:
+    def __init__(self, digests: Iterable[Digest], run: AnalysisRun) -> None:
         settings = run.config.value
         ordered = sorted(digests)  # by position: the customer list's order
         self.values = {d.customer_id: d.value for d in ordered}
@@ -1037,7 +1039,7 @@ class _Context:
             code: _key_yearly_spend(levels, spends) for code, levels in self.pyramids.items()
         }
 
-    def sliced(self, ids: Iterable[str]) -> _Context:
+    def sliced(self, ids: Iterable[str]) -> PassContext:
         """The context of some customers only: all their lines need, for a worker to be sent.
 
         The model, the currency groups and each pyramid's levels stay; the
@@ -1070,7 +1072,7 @@ class _Context:
         return fitted.p_alive(frequency=row.frequency, recency=row.recency, T=row.T, unit=row.unit)
 
 
-class _Part:
+class Part:
     """Pass 2 over some customers: their lines, their top customers at risk, their care tasks."""
 
     def __init__(self, groups: Iterable[str]) -> None:
@@ -1084,11 +1086,11 @@ def _by_risk(r: AtRisk) -> tuple[float, str]:
     return (-r.value_at_risk, r.customer_id)
 
 
-def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
+def report_lines(taken: Taken, context: PassContext, run: AnalysisRun) -> Part:
     """Pass 2: each customer's line, from its own records and the portfolio-wide quantities."""
     config, moment, values = run.config, run.moment, context.values
     settings = config.value
-    part = _Part(context.groups)
+    part = Part(context.groups)
     accounts = taken.accounts
     # each account is let go once its line is made, so lines replace accounts in memory
     for cid in list(accounts):
@@ -1142,8 +1144,8 @@ def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
         part.tasks += plan.tasks
         part.held += plan.throttled
         following = plan.tasks[0] if plan.tasks else None
-        historical = _historical(account.ledger, cid)
-        profit = _profitability(account.ledger, cid, settings.profitability)
+        historical = ledger_value(account.ledger, cid)
+        profit = ledger_profitability(account.ledger, cid, settings.profitability)
         score = context.scores.get(cid)
         line = _line(
             {
@@ -1180,7 +1182,7 @@ def _lines(taken: _Taken, context: _Context, run: _Run) -> _Part:
 
 def _replayed(
     history: CustomerActivity,
-    run: _Run,
+    run: AnalysisRun,
     p_alive: float | None,
     loyalty: Callable[[datetime], float | None] | None,
 ) -> tuple[LifecycleState, LifecycleState]:
@@ -1207,7 +1209,7 @@ def _replayed(
     return state, base
 
 
-def _merged_counts(takens: Sequence[_Taken]) -> dict[RecordKind, RecordCount]:
+def merged_counts(takens: Sequence[Taken]) -> dict[RecordKind, RecordCount]:
     """The record counts of the whole input: the partitions' summed, repeated ids among all."""
     counts: dict[RecordKind, RecordCount] = {}
     for kind in _KINDS:
@@ -1222,7 +1224,7 @@ def _merged_counts(takens: Sequence[_Taken]) -> dict[RecordKind, RecordCount]:
     return counts
 
 
-def _warn_of_repeats(counts: Mapping[RecordKind, RecordCount]) -> None:
+def warn_of_repeats(counts: Mapping[RecordKind, RecordCount]) -> None:
     repeated: dict[str, int] = {  # analysed all the same (customers never are)
         k: n.duplicate_ids for k, n in counts.items() if n.duplicate_ids and k != "customers"
     }
@@ -1236,11 +1238,11 @@ def _first_kept(kept: Iterable[Kept]) -> tuple[Any, ...]:
     return tuple(item for _, item in placed[:KEPT_RECORDS])
 
 
-def _assemble(
-    run: _Run,
-    context: _Context,
-    takens: Sequence[_Taken],
-    parts: Sequence[_Part],
+def assemble(
+    run: AnalysisRun,
+    context: PassContext,
+    takens: Sequence[Taken],
+    parts: Sequence[Part],
     counts: dict[RecordKind, RecordCount],
 ) -> PortfolioReport:
     """The report of the whole portfolio from its partitions' intakes and lines."""

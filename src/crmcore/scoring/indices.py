@@ -367,6 +367,11 @@ def loyalty(
     return _evaluate("loyalty", summary, config)
 
 
+def default_loyalty_source(history: CustomerHistory) -> Callable[[datetime], float | None]:
+    """The loyalty index of the default configuration, of a history's records at any moment."""
+    return loyalty_source(LoyaltyTrail.of(history, _LOYALTY.window), config=_LOYALTY)
+
+
 def loyalty_source(
     trail: LoyaltyTrail, *, config: LoyaltyConfig | None = None
 ) -> Callable[[datetime], float | None]:

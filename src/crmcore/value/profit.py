@@ -65,7 +65,7 @@ _COMPONENTS = (
 )
 
 
-class _Ledger:
+class Ledger:
     """The money of one customer's history up to a moment, by component, in one currency.
 
     Gathered one record at a time, in any order; the portfolio analysis keeps
@@ -85,7 +85,7 @@ class _Ledger:
             self.sums.add(_ACQUISITION, acquisition.amount, acquisition.currency)
 
     @classmethod
-    def of(cls, history: CustomerHistory, as_of: datetime, margin_rate: float | None) -> _Ledger:
+    def of(cls, history: CustomerHistory, as_of: datetime, margin_rate: float | None) -> Ledger:
         ledger = cls(history.customer, as_of, margin_rate)
         for sale in history.transactions:
             ledger.sale(sale)
@@ -228,10 +228,10 @@ def historical_value(
         (Decimal('120'), Decimal('70'), 'CNY')
     """
     moment = _AT.validate_python(as_of)
-    return _historical(_Ledger.of(history, moment, margin_rate), history.customer_id)
+    return ledger_value(Ledger.of(history, moment, margin_rate), history.customer_id)
 
 
-def _historical(ledger: _Ledger, customer_id: str) -> HistoricalValue:
+def ledger_value(ledger: Ledger, customer_id: str) -> HistoricalValue:
     return HistoricalValue(
         customer_id=customer_id,
         as_of=ledger.as_of,
@@ -312,7 +312,7 @@ class Profitability(Value):
 
 
 def _signals(
-    ledger: _Ledger, cost_to_serve: Decimal, profit: Decimal, policy: ProfitabilityPolicy
+    ledger: Ledger, cost_to_serve: Decimal, profit: Decimal, policy: ProfitabilityPolicy
 ) -> Iterable[Signal]:
     for signal in _raw_signals(ledger, cost_to_serve, profit, policy):
         shown = SHOWN_BY_SIGNAL.get(signal.name)
@@ -320,7 +320,7 @@ def _signals(
 
 
 def _raw_signals(
-    ledger: _Ledger, cost_to_serve: Decimal, profit: Decimal, policy: ProfitabilityPolicy
+    ledger: Ledger, cost_to_serve: Decimal, profit: Decimal, policy: ProfitabilityPolicy
 ) -> Iterable[Signal]:
     revenue = ledger.paid
     if ledger.purchases and profit > 0:
@@ -399,11 +399,13 @@ def profitability(
         (Decimal('20'), Decimal('20'), ['profitable', 'cheap_to_serve'])
     """
     moment = _AT.validate_python(as_of)
-    ledger = _Ledger.of(history, moment, margin_rate)
-    return _profitability(ledger, history.customer_id, policy or ProfitabilityPolicy())
+    ledger = Ledger.of(history, moment, margin_rate)
+    return ledger_profitability(ledger, history.customer_id, policy or ProfitabilityPolicy())
 
 
-def _profitability(ledger: _Ledger, customer_id: str, policy: ProfitabilityPolicy) -> Profitability:
+def ledger_profitability(
+    ledger: Ledger, customer_id: str, policy: ProfitabilityPolicy
+) -> Profitability:
     cost_to_serve = ledger.discounts + ledger.retention_costs
     profit = (
         ledger.list_revenue
