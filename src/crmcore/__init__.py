@@ -1,6 +1,14 @@
 """crmcore: the typed, embeddable domain core of customer relationship management.
 
-The names users need are re-exported here; the modules hold the details:
+The names a typical workflow needs are re-exported here — the entities and
+their vocabularies, `Money` and `Period`, histories and summaries, the
+lifecycle (`replay`, `observe`), the headline scores (`satisfaction`,
+`loyalty`, `delivered_value`, `nps`, `csat`, `quadrant`), customer value
+(`historical_value`, `profitability`, `pyramid`, `rfm_summary`, `rfm_scores`,
+`BetaGeo`, `GammaGamma`, `lifetime_value`), care and retention (`plan_care`,
+`at_risk`, `win_back_plan`, `cohorts`), the readers and writers, `analyze`,
+and the errors most often caught. Everything else is in its module, which is
+the API of its concept:
 
 * [`crmcore.money`][crmcore.money]: `Money`, exact amounts with a currency;
 * [`crmcore.entities`][crmcore.entities]: `Customer`, `Transaction`,
@@ -68,14 +76,50 @@ from crmcore.entities import (
     Transaction,
     TransactionKind,
 )
-from crmcore.errors import CrmError, CurrencyMismatch
+from crmcore.errors import (
+    CrmError,
+    CurrencyMismatch,
+    InvalidRecord,
+    InvalidTransition,
+    UsageError,
+)
 from crmcore.history import CustomerHistory, CustomerSummary, build_histories, summarize
-from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, LifecycleState
+from crmcore.io import read_csv, read_jsonl, write_csv, write_jsonl
+from crmcore.lifecycle import (
+    LifecyclePolicy,
+    LifecycleStage,
+    LifecycleState,
+    RecordedEvent,
+    observe,
+    replay,
+)
 from crmcore.money import Money
 from crmcore.period import Period
 from crmcore.portfolio import PortfolioConfig, PortfolioReport, analyze
+from crmcore.retention import at_risk, cohorts, plan_care, win_back_plan
+from crmcore.scoring import (
+    LoyaltyConfig,
+    SatisfactionConfig,
+    csat,
+    delivered_value,
+    loyalty,
+    nps,
+    quadrant,
+    satisfaction,
+)
+from crmcore.value import (
+    BetaGeo,
+    GammaGamma,
+    historical_value,
+    lifetime_value,
+    profitability,
+    pyramid,
+    rfm_scores,
+    rfm_summary,
+)
 
 __all__ = [
+    "BetaGeo",
     "CareTouchpoint",
     "Channel",
     "ChurnReason",
@@ -93,35 +137,64 @@ __all__ = [
     "CustomerSummary",
     "Direction",
     "Feedback",
+    "GammaGamma",
     "ImportantDate",
     "InformationSource",
+    "InvalidRecord",
+    "InvalidTransition",
     "LifecyclePolicy",
     "LifecycleStage",
     "LifecycleState",
+    "LoyaltyConfig",
     "Money",
     "Period",
     "PortfolioConfig",
     "PortfolioReport",
     "PurchaseStage",
+    "RecordedEvent",
     "RecoveryAction",
     "RelationshipLevel",
+    "SatisfactionConfig",
     "Severity",
     "StatusChange",
     "Transaction",
     "TransactionKind",
+    "UsageError",
     "__version__",
     "analyze",
+    "at_risk",
     "build_histories",
+    "cohorts",
     "complaints",
+    "csat",
     "datasets",
+    "delivered_value",
     "entities",
     "errors",
+    "historical_value",
     "io",
     "json_schemas",
     "lifecycle",
+    "lifetime_value",
+    "loyalty",
+    "nps",
+    "observe",
+    "plan_care",
     "portfolio",
+    "profitability",
+    "pyramid",
+    "quadrant",
+    "read_csv",
+    "read_jsonl",
+    "replay",
     "retention",
+    "rfm_scores",
+    "rfm_summary",
+    "satisfaction",
     "scoring",
     "summarize",
     "value",
+    "win_back_plan",
+    "write_csv",
+    "write_jsonl",
 ]

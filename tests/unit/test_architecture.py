@@ -73,3 +73,22 @@ def test_a_private_module_is_imported_only_from_within_its_package() -> None:
             if package != owner and not package.startswith(owner + "."):
                 found.append(f"{name} imports {target}, private to {owner}")
     assert found == []
+
+
+def test_the_facade_exports_what_a_workflow_needs_and_every_name_it_lists() -> None:
+    workflow = {"replay", "observe", "satisfaction", "loyalty", "analyze", "plan_care", "at_risk"}
+    workflow |= {"historical_value", "pyramid", "rfm_summary", "BetaGeo", "read_csv", "CrmError"}
+    assert workflow <= set(crmcore.__all__)
+    assert [name for name in crmcore.__all__ if not hasattr(crmcore, name)] == []
+
+
+def test_every_module_lists_only_names_it_has() -> None:
+    import importlib
+
+    missing = []
+    for name, _, _tree in modules():
+        if name == "crmcore.__main__":
+            continue  # importing it runs the command line
+        module = importlib.import_module(name)
+        missing += [f"{name}.{n}" for n in getattr(module, "__all__", ()) if not hasattr(module, n)]
+    assert missing == []
