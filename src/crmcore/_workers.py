@@ -32,7 +32,7 @@ from crmcore._intake import RecordKind
 from crmcore._validation import OnError, ReadLimits
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.errors import CrmError, DuplicateId, InvalidRecord
-from crmcore.io import RecordReader, read_csv, read_jsonl, row_reader
+from crmcore.io import RecordReader, column_of, read_csv, read_jsonl, row_reader
 from crmcore.portfolio import (
     AnalysisRun,
     Digest,
@@ -183,6 +183,7 @@ def _taken_in(inputs: Inputs | FilePart, settings: Settings) -> Taken | Failure:
             on_error=settings.on_error,
             progress=None,
             tables=None if readers else settings.names,
+            columns=column_of,
         )
     except InvalidRecord as error:
         kind = next((k for k in KINDS if error.source == settings.names.get(k)), "customers")

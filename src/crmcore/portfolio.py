@@ -86,7 +86,6 @@ from crmcore.history import (
     SaleMoment,
     SummaryBuilder,
 )
-from crmcore.io import column_of
 from crmcore.lifecycle import LifecyclePolicy, LifecycleStage, LifecycleState, advance, replay
 from crmcore.money import Money
 from crmcore.period import Period
@@ -728,8 +727,12 @@ def take_records(
     on_error: OnError,
     progress: Callable[[str, int], None] | None,
     tables: Mapping[RecordKind, str] | None = None,
+    columns: Callable[[type[BaseModel]], Callable[[str], str]] | None = None,
 ) -> Taken:
     """Stream the customers, then their records, into accounts.
+
+    ``columns`` gives, for an entity class, the column a field path of an
+    error names, for rows read from tables (the reader's layout).
 
     With ``tables`` (how errors name each kind's table), every input comes as
     (position, record) pairs, the position being the record's place in its
@@ -748,7 +751,7 @@ def take_records(
         rejected,
         numbered=numbered,
         name=None if tables is None else tables["customers"],
-        rename=column_of(Customer) if numbered else None,
+        rename=columns(Customer) if numbered and columns else None,
     )
     future: set[str] = set()  # customers acquired after as_of: not yet customers then
     for customer in people:
@@ -778,7 +781,7 @@ def take_records(
             _Placed(taken.rejected, order),
             numbered=numbered,
             name=None if tables is None else tables[kind],
-            rename=column_of(_ENTITIES[kind]) if numbered else None,
+            rename=columns(_ENTITIES[kind]) if numbered and columns else None,
         )
         count = source.count
         ids = Ids(exact=check_ids)
