@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import statistics
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any
@@ -12,6 +14,7 @@ from pydantic import (
     AwareDatetime,
     BeforeValidator,
     Field,
+    TypeAdapter,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
@@ -42,6 +45,15 @@ _USUAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?[+-]\d\d:\d\d", 
 _OFFSETS: dict[str, timezone] = {}  # filled with the offsets met, each with its shared zone
 # local times a day inside the range: in it whatever their UTC offset
 _SURELY_AFTER, _SURELY_BEFORE = datetime(1900, 1, 2), datetime(2199, 12, 31)
+
+
+def median_span(spans: Iterable[timedelta]) -> timedelta:
+    """The median of time spans (the mean of the middle two for an even count).
+
+    Raises:
+        statistics.StatisticsError: No span was given.
+    """
+    return statistics.median(spans)  # type: ignore[type-var]  # timedeltas add and halve
 
 
 def as_utc_midnight(day: date) -> datetime:
@@ -206,6 +218,19 @@ def _calendar_date(value: Any) -> Any:
 #: bare date (``date`` or ``"2024-05-01"``) means 00:00 UTC of that day; a
 #: naive datetime, a number and any text but ISO 8601 are refused.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(to_timestamp)]
+
+
+_MOMENT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+
+
+def to_moment(value: object) -> datetime:
+    """A moment given to a function (``as_of``, ``start``...), by the rules of `Timestamp`.
+
+    A bare date is 00:00 UTC that day; naive datetimes and numbers are refused
+    with pydantic's ``ValidationError``.
+    """
+    return _MOMENT.validate_python(value)
+
 
 #: A timezone-aware instant that crmcore derived (a window's start, an SLA
 #: deadline): the rules of `Timestamp` but the range, since a setting may

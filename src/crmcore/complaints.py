@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from crmcore._machine import StateTable
@@ -41,6 +41,7 @@ from crmcore._types import (
     PositiveDuration,
     Text,
     Timestamp,
+    to_moment,
 )
 from crmcore.entities import Complaint, StatusChange
 from crmcore.entities.complaint import outcome_problem
@@ -195,8 +196,6 @@ HANDLING_STEPS: tuple[HandlingStep, ...] = (
     ),
 )
 
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
-
 
 def _latest(complaint: Complaint) -> datetime:
     changes = complaint.status_changes
@@ -251,7 +250,7 @@ def apply(
         crmcore.errors.InvalidTransition: Cannot resolve complaint 'K-1': status is 'acknowledged' (not yet assessed).
     """  # noqa: E501
     kind = ComplaintEvent(event)
-    moment = _AT.validate_python(at)
+    moment = to_moment(at)
     _in_order(complaint, kind.value, moment)
     status = complaint.status
     target = _TABLE.target(status, kind, complaint.id)
@@ -283,7 +282,7 @@ def escalate(complaint: Complaint, *, at: datetime | str) -> Complaint:
         >>> up.escalated_at.hour, up.recovery_actions
         (1, (<RecoveryAction.ESCALATE_TO_MANAGER: 'escalate_to_manager'>,))
     """
-    moment = _AT.validate_python(at)
+    moment = to_moment(at)
     _in_order(complaint, "escalate", moment)
     why = None
     if not complaint.is_open:
@@ -526,7 +525,7 @@ def sla_status(
         >>> report.resolution.remaining
         datetime.timedelta(seconds=46800)
     """
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     received = complaint.received_at
     if moment < received:
         raise OutOfOrder(

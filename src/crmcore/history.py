@@ -24,13 +24,21 @@ from decimal import MAX_PREC, Context, Decimal
 from itertools import pairwise
 from typing import Any, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from crmcore import _formulas as formulas
 from crmcore._formulas import PLAIN
 from crmcore._model import trusted
-from crmcore._types import DerivedTimestamp, Id, NonNegativeDuration, Timestamp, shared_zone
+from crmcore._types import (
+    DerivedTimestamp,
+    Id,
+    NonNegativeDuration,
+    Timestamp,
+    median_span,
+    shared_zone,
+    to_moment,
+)
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities.enums import CompetitorAttitude, ComplaintCategory, TransactionKind
 from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer
@@ -933,7 +941,9 @@ class SummaryBuilder:
                 values["complained_occasions"] = _followed(occasions, self.received, start)
         if self.selections:
             values["selections"] = len(self.selections)
-            values["selection_time"] = _median([timedelta(microseconds=m) for m in self.selections])
+            values["selection_time"] = median_span(
+                [timedelta(microseconds=m) for m in self.selections]
+            )
         if self.priced:
             rises, fall, rise = _price_rises(self.priced, start)
             if rises:
@@ -1211,7 +1221,7 @@ class LoyaltyTrail:
         low, high = bisect_right(times, since), bisect_right(times, now)
         if high > low:
             chosen = [timedelta(microseconds=m) for m in taken[low:high]]
-            values |= {"selections": len(chosen), "selection_time": _median(chosen)}
+            values |= {"selections": len(chosen), "selection_time": median_span(chosen)}
         times, days, products, listed, quantities = tables["priced"]
         priced: dict[tuple[str, int], list[Any]] = {}
         for n in range(bisect_right(times, now)):
@@ -1347,7 +1357,7 @@ def summarize(
         >>> s.occasions_total >= s.occasions >= s.repeat_occasions
         True
     """
-    moment = _AS_OF.validate_python(as_of)
+    moment = to_moment(as_of)
     period = window if isinstance(window, Period) else Period.parse(window)
     builder = SummaryBuilder(history.customer, moment, period)
     occasions = Occasions()
@@ -1362,14 +1372,3 @@ def summarize(
     for contact in history.touchpoints:
         builder.contact(contact)
     return builder.finish(occasions.finish())
-
-
-def _median(spans: list[timedelta]) -> timedelta:
-    ordered = sorted(spans)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
-
-
-_AS_OF: TypeAdapter[datetime] = TypeAdapter(Timestamp)

@@ -35,7 +35,6 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
-    TypeAdapter,
     model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
@@ -43,7 +42,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from crmcore._cache import ByIdentity
 from crmcore._machine import StateTable
 from crmcore._model import Value, Vocabulary, trusted, tuple_record_schema
-from crmcore._types import Id, Label, PositiveDuration, Text, Timestamp
+from crmcore._types import Id, Label, PositiveDuration, Text, Timestamp, median_span, to_moment
 from crmcore.entities import CareTouchpoint, Transaction
 from crmcore.entities.enums import ChurnReason, Direction, TransactionKind
 from crmcore.errors import OutOfOrder, UsageError
@@ -357,7 +356,6 @@ class LifecyclePolicy(BaseModel):
 
 
 _DEFAULT_POLICY = LifecyclePolicy()
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 
 
 class LifecycleState(BaseModel):
@@ -508,7 +506,7 @@ class LifecycleState(BaseModel):
             churned relocation
         """
         kind = LifecycleEvent(event)
-        moment = _AT.validate_python(at)
+        moment = to_moment(at)
         why = None if reason is None else ChurnReason(reason)
         if why is not None and kind is not Event.CHURN:
             raise UsageError(f"Cannot apply {kind} with a churn reason: only churn takes one.")
@@ -874,12 +872,10 @@ def hiatus_threshold(
         273
     """
     rules = policy or _DEFAULT_POLICY
-    gaps: list[timedelta] = sorted(map(sub, occasions[1:], occasions[:-1]))
+    gaps: list[timedelta] = list(map(sub, occasions[1:], occasions[:-1]))
     if not gaps:
         return rules.churn_min_hiatus
-    middle = len(gaps) // 2
-    median = gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
-    return max(rules.churn_min_hiatus, median * rules.churn_gap_multiple)
+    return max(rules.churn_min_hiatus, median_span(gaps) * rules.churn_gap_multiple)
 
 
 def _still_within(window: Period, began: datetime, at: datetime) -> bool:
@@ -1022,7 +1018,7 @@ def replay(
     """
     moment = as_of if isinstance(as_of, datetime) and as_of.utcoffset() is not None else None
     if moment is None:
-        moment = _AT.validate_python(as_of)
+        moment = to_moment(as_of)
     if p_alive is not None:
         _check_p_alive(p_alive)
     customer = history.customer
@@ -1141,7 +1137,7 @@ def advance(
         >>> print(later.stage, later.since.date(), later.transitions[-1].rule)
         churned 2024-07-03 hiatus
     """
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     _check_p_alive(p_alive)
     run = _Run.resume(state, policy or _DEFAULT_POLICY)
     run.check_order("the time rules", moment)

@@ -43,7 +43,7 @@ from functools import cache
 from operator import attrgetter
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from crmcore._intake import (
@@ -60,7 +60,7 @@ from crmcore._intake import (
     mixed,
 )
 from crmcore._model import Value, trusted
-from crmcore._types import Timestamp
+from crmcore._types import Timestamp, to_moment
 from crmcore._validation import OnError, ReadLimits, mapping_problem
 from crmcore.complaints import SlaPolicy, SlaStatus, sla_status
 from crmcore.entities import (
@@ -123,7 +123,6 @@ __all__ = [
     "analyze",
 ]
 
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 _ZERO = Decimal(0)
 _M = TypeVar("_M", bound=BaseModel)
 _R = TypeVar("_R", Transaction, CareTouchpoint, Complaint)
@@ -568,7 +567,7 @@ def moment(value: datetime | str) -> datetime:
         >>> moment("2025-01-01").isoformat()
         '2025-01-01T00:00:00+00:00'
     """
-    return _AT.validate_python(value)
+    return to_moment(value)
 
 
 class AnalysisRun:

@@ -30,6 +30,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crmcore._formulas import period_of_day
 from crmcore._model import Value, Vocabulary
 from crmcore._types import MAX_DAYS, Days
 from crmcore.entities.enums import (
@@ -385,7 +386,8 @@ def _throttle(tasks: list[CareTask], limit: int | None) -> tuple[list[CareTask],
         return tasks, []
     by_week: dict[tuple[str, int], list[CareTask]] = {}
     for task in tasks:
-        by_week.setdefault((task.customer_id, (task.due.toordinal() - 1) // 7), []).append(task)
+        week = period_of_day(task.due, "weeks", "calendar")  # Monday to Sunday
+        by_week.setdefault((task.customer_id, week), []).append(task)
     held: set[int] = set()
     for group in by_week.values():
         ranked = sorted(group, key=lambda t: (t.priority, t.due, t.rule.value, t.purpose))

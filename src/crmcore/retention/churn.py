@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from crmcore._model import Value, Vocabulary
-from crmcore._types import Timestamp
+from crmcore._types import to_moment
 from crmcore.entities.enums import ChurnReason, ChurnSide, CompetitorAttitude
 from crmcore.errors import UsageError
 from crmcore.history import CustomerHistory
@@ -46,7 +46,6 @@ __all__ = [
     "win_back_plan",
 ]
 
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 _DAY = timedelta(days=1)
 
 #: The five steps of visiting a departed customer, the checklist of every visit.
@@ -128,7 +127,7 @@ def at_risk(
         >>> ranked[0].ranked_by, round(ranked[0].risk, 2)
         (<RiskSignal.HIATUS: 'hiatus'>, 0.84)
     """  # noqa: E501
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     rules = policy or LifecyclePolicy()
     records = histories_of(histories)
     worth = values_of(records, moment, values)
@@ -209,7 +208,7 @@ def churn_reasons(
         >>> dict(counts["reason"]), dict(counts["side"])
         ({'careless_service': 1}, {'firm': 1})
     """
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     by_customer = events_by_customer(events)
     reasons: Counter[str] = Counter()
     sides: Counter[str] = Counter()
@@ -315,7 +314,7 @@ def win_back_plan(
         >>> plan.action, len(plan.steps)
         ('personal visit by a manager, promptly', 5)
     """
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     rules = policy or WinBackPolicy()
     records = histories_of(histories)
     worth = values_of(records, moment, values)

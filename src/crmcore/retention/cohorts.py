@@ -23,10 +23,11 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
+from crmcore._formulas import period_of_day
 from crmcore._model import Value
-from crmcore._types import Timestamp
+from crmcore._types import Timestamp, to_moment
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import UsageError
 from crmcore.history import CustomerHistory
@@ -34,7 +35,6 @@ from crmcore.history import CustomerHistory
 __all__ = ["Cohort", "CohortTable", "cohorts"]
 
 PeriodName = Literal["week", "month", "quarter", "year"]
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 
 
 class Cohort(Value):
@@ -70,10 +70,8 @@ class CohortTable(Value):
 
 
 def _index(day: date, period: PeriodName) -> int:
-    if period == "week":
-        return (day.toordinal() - 1) // 7
-    if period == "month":
-        return day.year * 12 + day.month - 1
+    if period in ("week", "month"):  # Monday-to-Sunday weeks, calendar months
+        return period_of_day(day, f"{period}s", "calendar")
     if period == "quarter":
         return day.year * 4 + (day.month - 1) // 3
     return day.year
@@ -119,7 +117,7 @@ def cohorts(
     """
     if period not in ("week", "month", "quarter", "year"):
         raise UsageError(f"period must be 'week', 'month', 'quarter' or 'year', not {period!r}.")
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     last = _index(moment.date(), period)
     records = histories.values() if isinstance(histories, Mapping) else histories
     members: dict[int, list[set[int]]] = {}

@@ -13,10 +13,10 @@ import statistics
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 from crmcore._model import Value
-from crmcore._types import Timestamp
+from crmcore._types import Timestamp, to_moment
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import CurrencyMismatch
 from crmcore.history import CustomerHistory
@@ -74,7 +74,6 @@ class GoalReport(Value):
     customers: tuple[CustomerGoals, ...]
 
 
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 _DAY = timedelta(days=1)
 
 
@@ -115,7 +114,7 @@ def crm_goals(
         >>> report.retention_rate, report.cross_sold, report.up_sold
         (1.0, 1, 1)
     """  # noqa: E501
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     period = window if isinstance(window, Period) else Period.parse(window)
     start = period.before(moment)
     before = period.before(start)

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from crmcore._model import Value, Vocabulary
-from crmcore._types import NonNegativeDuration, Timestamp
+from crmcore._types import NonNegativeDuration, Timestamp, to_moment
 from crmcore.entities import Customer
 from crmcore.entities.enums import (
     Channel,
@@ -152,9 +152,6 @@ class LevelSuggestion(Value):
     tenure: timedelta = Field(description="From the first record (or acquisition) to as_of.")
 
 
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
-
-
 def suggest_level(
     history: CustomerHistory, *, as_of: datetime | str, policy: LevelPolicy | None = None
 ) -> LevelSuggestion:
@@ -175,7 +172,7 @@ def suggest_level(
         >>> s.recorded.value, s.suggested.value, s.personal_contacts, s.reciprocal_contacts
         ('passerby', 'friend', 5, 3)
     """
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     rules = policy or LevelPolicy()
     personal = reciprocal = 0
     first = history.customer.acquired_at
@@ -319,7 +316,7 @@ def relationship_phase(
         >>> relationship_phase(history, as_of="2023-07-01").phase.value
         'exploration'
     """  # noqa: E501
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     rules = policy or PhasePolicy()
     occasions = Occasions()
     for sale in history.transactions:

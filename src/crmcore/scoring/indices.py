@@ -20,14 +20,13 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
-    TypeAdapter,
     model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
 
 from crmcore._cache import ByIdentity
 from crmcore._model import Value, trusted, tuple_record_schema
-from crmcore._types import Timestamp
+from crmcore._types import Timestamp, to_moment
 from crmcore.entities.enums import CompetitorAttitude
 from crmcore.errors import UsageError
 from crmcore.history import YEAR, CustomerHistory, CustomerSummary, LoyaltyTrail, summarize
@@ -232,13 +231,10 @@ class IndexResult(Value):
     reason: str | None = None
 
 
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
-
-
 def _summary_for(
     subject: CustomerHistory | CustomerSummary, as_of: datetime | str, window: Period
 ) -> CustomerSummary:
-    moment = as_of if isinstance(as_of, datetime) else _AT.validate_python(as_of)
+    moment = as_of if isinstance(as_of, datetime) else to_moment(as_of)
     if isinstance(subject, CustomerHistory):
         return summarize(subject, as_of=moment, window=window)
     if subject.as_of != moment or subject.window != window:

@@ -27,10 +27,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from crmcore._model import Value
-from crmcore._types import Timestamp
+from crmcore._types import Timestamp, to_moment
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities.enums import TransactionKind
 from crmcore.history import CustomerHistory, ExactSums
@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
-_AT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 
 
 _COMPONENTS = (
@@ -227,7 +226,7 @@ def historical_value(
         >>> result.contribution, result.value, result.currency
         (Decimal('120'), Decimal('70'), 'CNY')
     """
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     return ledger_value(Ledger.of(history, moment, margin_rate), history.customer_id)
 
 
@@ -398,7 +397,7 @@ def profitability(
         >>> result.profit, result.discounts, [s.name for s in result.signals]
         (Decimal('20'), Decimal('20'), ['profitable', 'cheap_to_serve'])
     """
-    moment = _AT.validate_python(as_of)
+    moment = to_moment(as_of)
     ledger = Ledger.of(history, moment, margin_rate)
     return ledger_profitability(ledger, history.customer_id, policy or ProfitabilityPolicy())
 
