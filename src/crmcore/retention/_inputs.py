@@ -9,6 +9,7 @@ from crmcore.errors import UsageError
 from crmcore.history import CustomerActivity, CustomerHistory
 from crmcore.lifecycle import RecordedEvent
 from crmcore.value.profit import historical_value
+from crmcore.value.pyramid import pyramid
 
 #: A customer's records, whole or as its activity.
 Records = CustomerHistory | CustomerActivity
@@ -46,3 +47,8 @@ def values_of(
             )
         found[h.customer_id] = float(historical_value(h, as_of=moment).value)
     return found
+
+
+def tiers_of(tiers: Mapping[str, int] | None, worth: Mapping[str, float]) -> dict[str, int]:
+    """The tiers given, or the customer pyramid over the customers' values."""
+    return dict(tiers) if tiers is not None else dict(pyramid(worth).tiers)

@@ -51,9 +51,8 @@ from crmcore.lifecycle import (
     replay,
 )
 from crmcore.period import day_of
-from crmcore.retention._inputs import Records, events_by_customer, values_of
+from crmcore.retention._inputs import Records, events_by_customer, tiers_of, values_of
 from crmcore.retention.churn import known_state, win_back_plan
-from crmcore.value.pyramid import pyramid
 
 __all__ = ["CareKpis", "CarePlan", "CarePolicy", "CareRule", "CareTask", "care_kpis", "plan_care"]
 
@@ -257,7 +256,7 @@ def plan_care(
     closing = datetime.combine(last, time.max, tzinfo=timezone.utc)
     worth = values_of(records, opening, values) if rules.win_back or tiers is None else {}
     if tiers is None:
-        tiers = pyramid(worth).tiers if rules.cadence_days or rules.win_back else {}
+        tiers = tiers_of(None, worth) if rules.cadence_days or rules.win_back else {}
     found: dict[tuple[str, date, CareRule, str], CareTask] = {}
     by_customer = events_by_customer(events)
 

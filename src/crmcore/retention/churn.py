@@ -32,8 +32,13 @@ from crmcore.lifecycle import (
     hiatus_threshold,
     replay,
 )
-from crmcore.retention._inputs import Records, events_by_customer, histories_of, values_of
-from crmcore.value.pyramid import pyramid
+from crmcore.retention._inputs import (
+    Records,
+    events_by_customer,
+    histories_of,
+    tiers_of,
+    values_of,
+)
 
 __all__ = [
     "VISIT_STEPS",
@@ -318,7 +323,7 @@ def win_back_plan(
     rules = policy or WinBackPolicy()
     records = histories_of(histories)
     worth = values_of(records, moment, values)
-    levels = dict(tiers) if tiers is not None else pyramid(worth).tiers
+    levels = tiers_of(tiers, worth)
     by_customer = events_by_customer(events)
     plans = []
     for history in records:

@@ -8,7 +8,7 @@
   brought and cost, component by component;
 * [`selection`][crmcore.value.selection]: the marks of good and bad
   customers, big customers' risks and the guidelines for choosing targets;
-* [`retention_value`][crmcore.value.retention.retention_value]: lifetime value
+* [`retention_value`][crmcore.value.retention_clv.retention_value]: lifetime value
   under constant retention;
 * [`pyramid`][crmcore.value.pyramid.pyramid]: customers tiered by value;
 * [`rfm_scores`][crmcore.value.segments.rfm_scores]: RFM quintile scores and segments;
@@ -34,7 +34,7 @@ from crmcore.value.profit import (
     profitability,
 )
 from crmcore.value.pyramid import TIER_NAMES, Pyramid, Tier, pyramid, tier_counts
-from crmcore.value.retention import retention_multiple, retention_value
+from crmcore.value.retention_clv import retention_multiple, retention_value
 from crmcore.value.rfm import HoldoutRow, RfmRow, calibration_holdout, rfm_summary
 from crmcore.value.segments import SEGMENT_GRID, RfmScore, RfmSegment, rfm_scores
 from crmcore.value.selection import (
