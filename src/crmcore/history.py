@@ -1127,11 +1127,19 @@ class LoyaltyTrail:
                 bool(self._quality),
             )
         else:
-            sales = [t for t in history.transactions if t.kind is TransactionKind.PURCHASE]
-            bought = bool(sales)
+            bought = chosen = False
+            listed = 0
+            purchase = TransactionKind.PURCHASE
+            for sale in history.transactions:  # one pass, stopping once nothing more can be found
+                if sale.kind is purchase:
+                    bought = True
+                    chosen = chosen or sale.selection_time is not None
+                    listed += _listed(sale)
+                    if chosen and listed > 1:
+                        break
             kinds = (
-                any(_chosen(t) for t in sales),
-                sum(1 for t in sales if _listed(t)) > 1,
+                chosen,
+                listed > 1,
                 any(_stated(p) for p in history.touchpoints),
                 any(_quality(k) for k in history.complaints),
             )
@@ -1263,10 +1271,6 @@ _SUMMARY_DEFAULTS = {
 def _fresh() -> dict[str, Any]:
     """New containers for a summary's container fields (never shared between summaries)."""
     return {"complaints_by_category": {}, "complaints_by_outcome": {}}
-
-
-def _chosen(sale: Transaction) -> bool:
-    return sale.selection_time is not None
 
 
 def _listed(sale: Transaction) -> bool:
