@@ -104,20 +104,7 @@ def test_dask_tables_are_analysed_as_dask_tasks_with_the_same_report() -> None:
     _same(analyze(*tables, as_of=data.end), pure_analyze(*records, as_of=data.end))
 
 
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
+@pytest.mark.xdist_group("spark")
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support:FutureWarning")
 def test_spark_tables_are_analysed_as_grouped_udfs_with_the_same_report(spark: Any) -> None:
     data = generate(customers=60, seed=6)
@@ -172,7 +159,9 @@ def portfolios(draw: st.DrawFn) -> tuple[list[Any], ...]:
     return people, sales, contacts, issues
 
 
-@settings(max_examples=25)
+# Each example runs both engines on a portfolio (about a second); twelve cover both
+# engines and every partition count, beside the pure engine's own 60-example tests.
+@settings(max_examples=12)
 @given(portfolios(), st.sampled_from(["polars", "pandas"]), st.integers(1, 3))
 def test_small_portfolios_get_the_pure_engines_report(
     records: tuple[list[Any], ...], engine: str, partitions: int

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,11 +63,11 @@ def test_every_engine_writes_the_report_of_the_pure_engine_from_every_file_forma
     assert len(PortfolioReport.model_validate_json(text).customers) == 40
 
 
+@pytest.mark.xdist_group("spark")
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support:FutureWarning")
 def test_spark_writes_the_report_of_the_pure_engine(
-    folders: dict[str, Path], pure_report: str
+    folders: dict[str, Path], pure_report: str, spark: Any
 ) -> None:
-    pytest.importorskip("pyspark")
     code, text = run("report", str(folders["csv"]), "--as-of", AS_OF, "--engine", "spark",
                      "--format", "json")  # fmt: skip
     assert (code, text) == (0, pure_report)
