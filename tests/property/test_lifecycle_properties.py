@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from dateutil.relativedelta import relativedelta
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore import (
@@ -272,6 +272,28 @@ def test_observing_everything_from_the_start_equals_replaying(
     for record in ordered(history, []):
         if when(record) <= as_of:
             state = observe(state, record, policy=by_habit)
+    assert advance(state, as_of=as_of, policy=by_habit) == replay(
+        history, as_of=as_of, policy=by_habit
+    )
+
+
+# Each example replays the history once per record (quadratic in its size): 40 suffice.
+@settings(max_examples=40)
+@given(cases())
+def test_the_fast_replay_equals_the_general_one_record_by_record(
+    case: tuple[CustomerHistory, datetime],
+) -> None:
+    """Replay's hot loop skips the time rules where none is due; applying them before every
+    record (advance to its moment, then observe it) gives the same state after each record."""
+    history, as_of = case
+    by_habit = LifecyclePolicy(loyal_min_loyalty=None)
+    state = LifecycleState.new("C-1", since=history.customer.acquired_at)
+    records = [r for r in ordered(history, []) if when(r) <= as_of]
+    for n, record in enumerate(records):
+        at = when(record)
+        state = observe(advance(state, as_of=at, policy=by_habit), record, policy=by_habit)
+        if n + 1 == len(records) or when(records[n + 1]) > at:  # every record of the moment
+            assert state == replay(history, as_of=at, policy=by_habit)
     assert advance(state, as_of=as_of, policy=by_habit) == replay(
         history, as_of=as_of, policy=by_habit
     )

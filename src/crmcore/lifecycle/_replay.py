@@ -181,17 +181,13 @@ class Replay:
             return
         # Aware datetimes compare several times faster when they share one tzinfo.
         until = until.astimezone(transactions[0].occurred_at.tzinfo)
-        policy = self.policy
-        min_hiatus = policy.churn_min_hiatus
-        window = policy.loyal_window
-        shortest = window.shortest
-        keep, min_occasions, min_recent = (
-            policy.loyal_keep_recent,
-            policy.loyal_min_occasions,
-            policy.loyal_min_recent,
-        )
         occasions = self.occasions
         count_occasion = occasions.append
+        churn_after, loyalty_kept, promotion_met = (
+            self.churn_after,
+            self.loyalty_kept,
+            self.promotion_met,
+        )
         stage, day, last = self.stage, self.day, self.last_purchase_at
         for sale in transactions:
             if sale.kind is not PURCHASE:
@@ -204,29 +200,59 @@ class Replay:
                 last = at
                 continue
             if (
-                (stage is _LOYAL and at - occasions[-keep] < shortest)
-                or (stage is _REPEAT and len(occasions) + 1 < min_occasions)
-            ) and at - last <= min_hiatus:  # type: ignore[operator]
+                (stage is _REPEAT or (stage is _LOYAL and loyalty_kept(at)))
+                and churn_after(last, at) is None  # type: ignore[arg-type]
+            ):  # a buying customer with no time rule due: count the occasion
                 count_occasion(at)
                 day, last = today, at
-                continue
-            self.day, self.last_purchase_at = day, last
-            if last is not None and (self.updated_at is None or last > self.updated_at):
-                self.updated_at = last
-            if stage in BUYING and (
-                at - last > min_hiatus  # type: ignore[operator]
-                or (stage is _LOYAL and at - occasions[-keep] >= shortest)
-            ):
-                self.elapse(at)
-            self.occasion(at, today, sale.id)
-            if self.stage is _REPEAT and len(occasions) >= min_occasions:
-                began = occasions[-min_recent]
-                if at - began < shortest or still_within(window, began, at):
+                if stage is _REPEAT and promotion_met(at):
+                    self.sync(day, last)
                     self.promote(at, sale.id)
+                    stage = self.stage
+                continue
+            self.sync(day, last)
+            self.elapse(at)
+            self.occasion(at, today, sale.id)
+            if self.stage is _REPEAT and promotion_met(at):
+                self.promote(at, sale.id)
             stage, day, last = self.stage, self.day, self.last_purchase_at
+        self.sync(day, last)
+
+    def sync(self, day: date | None, last: datetime | None) -> None:
+        """Write back the purchase day and moment the hot loop kept in local variables."""
         self.day, self.last_purchase_at = day, last
         if last is not None and (self.updated_at is None or last > self.updated_at):
             self.updated_at = last
+
+    # -- the rules of promotion, demotion and churn, each stated once ------------------
+
+    def promotion_met(self, at: datetime) -> bool:
+        """Whether the occasions meet the purchase criteria of promotion at ``at``.
+
+        At least ``loyal_min_occasions`` occasions, the latest
+        ``loyal_min_recent`` of them within the loyalty window.
+        """
+        policy, occasions = self.policy, self.occasions
+        return len(occasions) >= policy.loyal_min_occasions and recent(
+            policy.loyal_window, occasions[-policy.loyal_min_recent], at
+        )
+
+    def loyalty_kept(self, at: datetime) -> bool:
+        """Whether ``loyal_keep_recent`` occasions or more are recent at ``at`` (the window)."""
+        keep, occasions = self.policy.loyal_keep_recent, self.occasions
+        return len(occasions) >= keep and recent(self.policy.loyal_window, occasions[-keep], at)
+
+    def churn_after(self, last: datetime, at: datetime) -> timedelta | None:
+        """The hiatus threshold, when a customer who last bought at ``last`` churned by ``at``.
+
+        ``None`` while the hiatus is within the threshold (never shorter
+        than ``churn_min_hiatus``, so most purchases need no median).
+        """
+        hiatus = at - last
+        if hiatus <= self.policy.churn_min_hiatus:
+            return None
+        threshold = self.hiatus_threshold()
+        return threshold if hiatus > threshold else None
 
     def promote(self, at: datetime, cause_id: str | None) -> None:
         """Promote a repeat buyer whose occasions meet the criteria, if the loyalty index agrees.
@@ -259,17 +285,14 @@ class Replay:
         Never before the customer became loyal: a customer promoted by a
         recorded event with too few recent occasions is demoted at once.
         """
-        policy = self.policy
         since = self.since
         assert since is not None  # loyal is only reached by a move
-        keep = policy.loyal_keep_recent
+        if self.loyalty_kept(until):
+            return None
+        keep = self.policy.loyal_keep_recent
         if len(self.occasions) < keep:
             return since
-        began = self.occasions[-keep]
-        window = policy.loyal_window
-        if until - began < window.shortest or still_within(window, began, until):
-            return None
-        return max(window.after(began), since)
+        return max(self.policy.loyal_window.after(self.occasions[-keep]), since)
 
     def elapse(self, until: datetime) -> None:
         """Apply the time-driven moves (demotion, churn) that fire up to ``until``."""
@@ -282,11 +305,9 @@ class Replay:
             until = until.astimezone(last.tzinfo)  # faster comparisons
         while self.stage in BUYING:
             churn_at = demote_at = None
-            hiatus = until - last
-            if hiatus > policy.churn_min_hiatus:
-                threshold = self.hiatus_threshold()
-                if hiatus > threshold:
-                    churn_at = last + threshold
+            threshold = self.churn_after(last, until)
+            if threshold is not None:
+                churn_at = last + threshold
             if self.stage is _LOYAL:
                 demote_at = self.loyalty_lapses(until)
             if demote_at is not None and (churn_at is None or demote_at <= churn_at):
@@ -365,8 +386,8 @@ _KEPT_BY_PURCHASE = frozenset(
 )
 
 
-def still_within(window: Period, began: datetime, at: datetime) -> bool:
-    """Whether an occasion that began at ``began`` still counts as recent at ``at``."""
+def recent(window: Period, began: datetime, at: datetime) -> bool:
+    """Whether an occasion that began at ``began`` is still within the loyalty window at ``at``."""
     elapsed = at - began
     if elapsed < window.shortest:
         return True
