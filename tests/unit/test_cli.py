@@ -265,7 +265,7 @@ def test_an_unexpected_failure_is_one_line_and_exit_code_1(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the disk caught fire")
 
-    monkeypatch.setattr("crmcore.cli.analyze", broken)
+    monkeypatch.setattr("crmcore.cli.run.analyze", broken)
     code, _ = run("report", str(portfolio), "--as-of", "2024-01-01", "--engine", "pure")
     assert code == 1
     assert capsys.readouterr().err == (
