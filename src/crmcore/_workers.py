@@ -32,7 +32,9 @@ from crmcore._intake import RecordKind
 from crmcore._validation import OnError, ReadLimits
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.errors import CrmError, DuplicateId, InvalidRecord
-from crmcore.io import RecordReader, column_of, read_csv, read_jsonl, row_reader
+from crmcore.io import RecordReader, read_csv, read_jsonl
+from crmcore.io.csvfiles import row_reader
+from crmcore.io.layout import column_of
 from crmcore.portfolio import (
     AnalysisRun,
     Digest,

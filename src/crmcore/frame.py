@@ -901,7 +901,7 @@ def analyze(
         True
     """
     from crmcore import _engines as engines
-    from crmcore.io import check_columns
+    from crmcore.io.layout import check_columns
     from crmcore.portfolio import AnalysisRun, PortfolioConfig, moment
 
     if on_error not in ("raise", "collect"):

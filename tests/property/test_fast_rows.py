@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from crmcore import CareTouchpoint, Transaction
 from crmcore._fastrows import row_builder
 from crmcore.io import csv_columns
+from crmcore.io.layout import entity_layout, flatten, unflatten
 from crmcore.strategies import care_touchpoints, transactions
 
 # Spellings a CSV file may hold, beside the ones crmcore writes: some valid, some not.
@@ -24,18 +25,14 @@ ODD_CELLS = ["", " ", "true", "True", "1", "0", "yes", "-1", "11", "5", "1e3", "
 
 def _cells(record: BaseModel, header: Sequence[str]) -> list[str]:
     """The CSV cells crmcore writes for ``record`` (the writer's flattening)."""
-    from crmcore import io
-
-    layout = io._layout(type(record))
-    row = io._flatten(record.model_dump(mode="json"), layout)
+    layout = entity_layout(type(record))
+    row = flatten(record.model_dump(mode="json"), layout)
     return [row[name] for name in header]
 
 
 def _validated(entity: type[BaseModel], header: Sequence[str], cells: Sequence[str]) -> Any:
-    from crmcore import io
-
-    by_name = {c.name: c for c in io._layout(entity)}
-    data = io._unflatten(zip(header, cells, strict=True), by_name, lambda text: text)
+    by_name = {c.name: c for c in entity_layout(entity)}
+    data = unflatten(zip(header, cells, strict=True), by_name, lambda text: text)
     assert isinstance(data, dict)
     return entity.model_validate(data)
 

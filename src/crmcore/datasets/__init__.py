@@ -44,12 +44,12 @@ from crmcore.history import CustomerHistory, build_histories
 from crmcore.io import (
     csv_cells,
     csv_columns,
-    open_for_writing,
     read_csv,
     read_jsonl,
     write_csv,
     write_jsonl,
 )
+from crmcore.io.readers import open_for_writing
 from crmcore.money import Money
 
 __all__ = [
