@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore import CustomerHistory, summarize
@@ -44,7 +44,11 @@ def same(got: object, expected: float | None) -> bool:
     return not missing and got == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
+# Each example builds a table and scores it on an engine (a tenth of a second or more);
+# 25 per engine vary every metric's availability, the configurations and the moment,
+# and the formulas themselves are held equal by tests/property/test_formulas.py.
 @pytest.mark.parametrize("library", ["pandas", "polars"])
+@settings(max_examples=25)
 @given(histories=portfolios, after=st.timedeltas(timedelta(0), timedelta(days=500)), config=configs)
 def test_the_engine_scores_as_the_pure_path(
     library: str,
