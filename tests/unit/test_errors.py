@@ -94,32 +94,6 @@ def test_a_period_of_no_length_is_a_configuration_error() -> None:
     assert info.value.code == "configuration"
 
 
-def test_a_state_table_with_an_unreachable_state_is_a_configuration_error() -> None:
-    from enum import Enum
-
-    from crmcore._machine import StateTable
-
-    class Light(Enum):
-        OFF = "off"
-        ON = "on"
-        BROKEN = "broken"
-
-    class Press(Enum):
-        PRESS = "press"
-
-    with pytest.raises(errors.ConfigurationError, match="unreachable states"):
-        StateTable.define(
-            entity="lamp",
-            attribute="light",
-            states=Light,
-            events=Press,
-            initial=Light.OFF,
-            moves=[(Press.PRESS, (Light.OFF,), Light.ON)],
-            verbs={Press.PRESS: "press"},
-            explanations={light: light.value for light in Light},
-        )
-
-
 def test_a_series_that_does_not_converge_is_a_numerical_error() -> None:
     from crmcore.value.models import _hyp2f1
 

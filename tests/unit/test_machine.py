@@ -7,7 +7,7 @@ from enum import Enum
 import pytest
 
 from crmcore._machine import StateTable
-from crmcore.errors import InvalidTransition
+from crmcore.errors import ConfigurationError, InvalidTransition
 
 
 class Light(Enum):
@@ -54,17 +54,17 @@ def test_a_good_table_moves_and_refuses_by_its_moves() -> None:
 
 
 def test_a_move_listed_twice_is_refused() -> None:
-    with pytest.raises(ValueError, match="switch from off twice"):
+    with pytest.raises(ConfigurationError, match="switch from off twice"):
         table([*GOOD, (Press.SWITCH, [Light.OFF], Light.BROKEN)])
 
 
 def test_an_unreachable_state_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"unreachable states \['broken'\]"):
+    with pytest.raises(ConfigurationError, match=r"unreachable states \['broken'\]"):
         table([*GOOD[:2], (Press.SMASH, [Light.BROKEN], Light.OFF)])
 
 
 def test_an_event_without_moves_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"unused events \['smash'\]"):
+    with pytest.raises(ConfigurationError, match=r"unused events \['smash'\]"):
         table(
             GOOD[:2],
             states=[Light.OFF, Light.ON],
@@ -74,10 +74,10 @@ def test_an_event_without_moves_is_refused() -> None:
 
 def test_an_initial_state_outside_the_states_is_refused() -> None:
     moves = [(Press.SWITCH, [Light.ON], Light.BROKEN), (Press.SMASH, [Light.ON], Light.BROKEN)]
-    with pytest.raises(ValueError, match="bad initial state"):
+    with pytest.raises(ConfigurationError, match="bad initial state"):
         table(moves, states=[Light.ON, Light.BROKEN], initial=Light.OFF)
 
 
 def test_a_state_without_wording_is_refused() -> None:
-    with pytest.raises(ValueError, match="no wording"):
+    with pytest.raises(ConfigurationError, match="no wording"):
         table(GOOD, explanations={Light.OFF: "dark", Light.ON: "lit"})
