@@ -199,19 +199,24 @@ class Replay:
             if today == day:
                 last = at
                 continue
-            if (
-                (stage is _REPEAT or (stage is _LOYAL and loyalty_kept(at)))
-                and churn_after(last, at) is None  # type: ignore[arg-type]
-            ):  # a buying customer with no time rule due: count the occasion
-                count_occasion(at)
-                day, last = today, at
-                if stage is _REPEAT and promotion_met(at):
-                    self.sync(day, last)
-                    self.promote(at, sale.id)
-                    stage = self.stage
-                continue
+            if stage is _REPEAT or stage is _LOYAL:
+                if (stage is _REPEAT or loyalty_kept(at)) and churn_after(
+                    last,  # type: ignore[arg-type]
+                    at,
+                ) is None:  # no time rule due: count the occasion
+                    count_occasion(at)
+                    day, last = today, at
+                    if stage is _REPEAT and promotion_met(at):
+                        self.sync(day, last)
+                        self.promote(at, sale.id)
+                        stage = self.stage
+                    continue
+                due = True
+            else:  # a first-time buyer may have churned; no other stage has a time rule
+                due = stage is _FIRST_TIME and churn_after(last, at) is not None  # type: ignore[arg-type]
             self.sync(day, last)
-            self.elapse(at)
+            if due:
+                self.elapse(at)
             self.occasion(at, today, sale.id)
             if self.stage is _REPEAT and promotion_met(at):
                 self.promote(at, sale.id)
