@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -312,15 +313,26 @@ def tally(taken: Taken) -> Taken:
     return light
 
 
+def _context() -> ForkServerContext | SpawnContext:
+    """How worker processes start: from a server that has imported crmcore once, where the
+    platform has one (forkserver: fresh processes, no parent threads, no per-worker import),
+    else spawned afresh."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["crmcore._workers"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def _run_workers(
     parts: Sequence[Inputs] | Sequence[Deferred] | Sequence[FilePart], settings: Settings
 ) -> tuple[PortfolioReport, list[Taken]]:
-    spawn = multiprocessing.get_context("spawn")
+    context = _context()
     pipes, processes = [], []
     try:
         for inputs in parts:
-            mine, theirs = spawn.Pipe()
-            process = spawn.Process(target=_worker, args=(theirs, inputs, settings), daemon=True)
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_worker, args=(theirs, inputs, settings), daemon=True)
             process.start()
             pipes.append(mine)
             processes.append(process)
@@ -383,11 +395,7 @@ def _run_bounded(
     of the context. The workers' memory follows the size of a partition; this
     process keeps every customer's digest (then the context) and line.
     """
-    pool = (
-        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        if workers > 1
-        else None
-    )
+    pool = ProcessPoolExecutor(workers, mp_context=_context()) if workers > 1 else None
     try:
         firsts = _each(pool, workers, _digested, ((part, settings) for part in parts))
         raise_first([f for f in firsts if isinstance(f, Failure)])
