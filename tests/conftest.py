@@ -74,10 +74,10 @@ def assert_matches_its_schema(record: BaseModel) -> None:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """One local Spark session for the whole run (its JVM takes seconds to start).
+    """One local Spark session per test process (its JVM takes seconds to start).
 
-    The tests that use it are in the xdist group ``spark``, so they share one
-    worker and one JVM; the command line's Spark engine finds this session.
+    The tests that use it carry the xdist group ``spark``; the command line's
+    Spark engine, run in the same process, finds this session and reuses it.
     """
     pyspark_sql = pytest.importorskip("pyspark.sql")
     session = (
