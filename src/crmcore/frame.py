@@ -901,8 +901,9 @@ def analyze(
         True
     """
     from crmcore import _engines as engines
+    from crmcore._types import to_moment
     from crmcore.io.layout import check_columns
-    from crmcore.portfolio import AnalysisRun, PortfolioConfig, moment
+    from crmcore.portfolio import AnalysisRun, PortfolioConfig
 
     if on_error not in ("raise", "collect"):
         raise UsageError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
@@ -911,7 +912,7 @@ def analyze(
     tables = {kind: f"{kind} table" for kind in engines.KINDS}
     tables.update(names or {})
     settings = engines.Settings(
-        AnalysisRun(config or PortfolioConfig(), moment(as_of)), on_error, tables
+        AnalysisRun(config or PortfolioConfig(), to_moment(as_of)), on_error, tables
     )
     given: dict[RecordKind, Any] = {"customers": customers, "transactions": transactions,
              "touchpoints": touchpoints, "complaints": complaints}  # fmt: skip

@@ -21,9 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import MAX_PREC, Context, Decimal
-from functools import partial
 from itertools import pairwise
-from operator import attrgetter, is_not
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -1129,15 +1127,16 @@ class LoyaltyTrail:
                 bool(self._quality),
             )
         else:
-            # Counted over every transaction, refunds too, in C-level passes: still
-            # an upper bound, and much cheaper than a Python loop over the records.
-            sales = history.transactions
-            bought = TransactionKind.PURCHASE in set(map(_KIND, sales))
-            chosen = any(map(_IS_SET, map(_SELECTION, sales)))
-            unlisted = max(
-                list(map(_PRODUCT, sales)).count(None), list(map(_LIST, sales)).count(None)
-            )
-            listed = len(sales) - unlisted
+            bought = chosen = False
+            listed = 0
+            purchase = TransactionKind.PURCHASE
+            for sale in history.transactions:  # one pass, stopping once nothing more can be found
+                if sale.kind is purchase:
+                    bought = True
+                    chosen = chosen or sale.selection_time is not None
+                    listed += _listed(sale)
+                    if chosen and listed > 1:
+                        break
             kinds = (
                 chosen,
                 listed > 1,
@@ -1274,9 +1273,8 @@ def _fresh() -> dict[str, Any]:
     return {"complaints_by_category": {}, "complaints_by_outcome": {}}
 
 
-_KIND, _SELECTION = attrgetter("kind"), attrgetter("selection_time")
-_PRODUCT, _LIST = attrgetter("product"), attrgetter("list_amount")
-_IS_SET = partial(is_not, None)
+def _listed(sale: Transaction) -> bool:
+    return sale.product is not None and sale.list_amount is not None
 
 
 def _stated(contact: CareTouchpoint) -> bool:

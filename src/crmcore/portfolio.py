@@ -560,16 +560,6 @@ class _Account:
         return None
 
 
-def moment(value: datetime | str) -> datetime:
-    """The moment of an analysis, by the rules of a timestamp (a bare date: 00:00 UTC).
-
-    Examples:
-        >>> moment("2025-01-01").isoformat()
-        '2025-01-01T00:00:00+00:00'
-    """
-    return to_moment(value)
-
-
 class AnalysisRun:
     """The settings of one analysis, worked out once."""
 
@@ -662,7 +652,7 @@ def analyze(
         >>> round(sum(t.value_share for t in report.currencies[0].tiers), 6)
         1.0
     """
-    at = moment(as_of)
+    at = to_moment(as_of)
     config = config or PortfolioConfig()
     if on_error not in ("raise", "collect"):
         raise UsageError(f"on_error must be 'raise' or 'collect', not {on_error!r}.")
