@@ -10,9 +10,10 @@ through the ``hypothesis`` entry point, so ``st.from_type(crmcore.Customer)``
 ``CustomerHistory``) work in any test suite without importing this module.
 
 Examples:
-    >>> from hypothesis import given
+    >>> from hypothesis import given, settings
     >>> from crmcore import strategies as crm
-    >>> @given(crm.histories())
+    >>> @settings(max_examples=20)  # whole histories: keep the count deliberate
+    ... @given(crm.histories())
     ... def test_records_are_in_time_order(history):
     ...     times = [t.occurred_at for t in history.transactions]
     ...     assert times == sorted(times)
@@ -426,10 +427,12 @@ def purchase_histories(  # noqa: D417 - draw is supplied by hypothesis
         max_purchases: Most transactions to draw.
 
     Examples:
-        >>> from hypothesis import find
-        >>> h = find(purchase_histories(), lambda h: len(h.purchases) >= 3)
-        >>> len(h.purchases) >= 3
-        True
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10)
+        ... @given(purchase_histories(max_purchases=4))
+        ... def test_a_history_holds_at_most_four_transactions(h):
+        ...     assert len(h.transactions) <= 4
+        >>> test_a_history_holds_at_most_four_transactions()
     """
     cid = customer_id if customer_id is not None else draw(customer_ids())
     zone = draw(st.sampled_from(OFFSETS))
@@ -498,8 +501,8 @@ def recorded_events(  # noqa: D417 - draw is supplied by hypothesis
     )
 
 
-def _hypothesis_setup_hook() -> None:
-    """Register crmcore's strategies with hypothesis (called through the entry point)."""
+def _register() -> None:
+    """Register crmcore's strategies with hypothesis, for `st.from_type` and `st.builds`."""
     st.register_type_strategy(Money, money())
     st.register_type_strategy(Customer, customers())
     st.register_type_strategy(Transaction, transactions())
@@ -508,3 +511,6 @@ def _hypothesis_setup_hook() -> None:
     st.register_type_strategy(Feedback, feedback())
     st.register_type_strategy(CustomerHistory, histories())
     st.register_type_strategy(RecordedEvent, recorded_events())
+
+
+_register()  # on import; hypothesis's entry point imports this module

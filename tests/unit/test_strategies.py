@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
+
+import pytest
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +16,30 @@ from crmcore import strategies as crm
 
 def test_the_strategies_are_registered_through_the_hypothesis_entry_point() -> None:
     hooks = [e.value for e in importlib.metadata.entry_points(group="hypothesis")]
-    assert "crmcore.strategies:_hypothesis_setup_hook" in hooks
+    assert "crmcore._hypothesis_plugin:register" in hooks
+
+
+REGISTERED = (
+    "from hypothesis.strategies._internal.types import _global_type_lookup as lookup; "
+    "from crmcore import Money, Transaction; "
+    "assert Money in lookup and Transaction in lookup, 'not registered'"
+)
+
+
+@pytest.mark.parametrize(
+    "first_import",
+    ["import crmcore.strategies", "import hypothesis", "import crmcore; import hypothesis"],
+)
+def test_the_strategies_are_registered_whichever_module_a_fresh_process_imports_first(
+    first_import: str,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", f"{first_import}; {REGISTERED}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 @given(st.from_type(crmcore.Customer))
