@@ -72,12 +72,27 @@ def assert_matches_its_schema(record: BaseModel) -> None:
     )
 
 
+@pytest.fixture
+def spark(request: pytest.FixtureRequest, spark_session: Any) -> Any:
+    """The Spark session, for a test that carries the xdist group ``spark``.
+
+    The group keeps every Spark test on one worker, so one JVM starts; a test
+    without it, or a pytest whose xdist no longer honours groups, fails here.
+    """
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@spark"), (
+            f"{request.node.nodeid} runs outside the xdist group 'spark': "
+            "mark it, or check that this pytest and pytest-xdist still honour groups"
+        )
+    return spark_session
+
+
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
+def spark_session() -> Iterator[Any]:
     """One local Spark session per test process (its JVM takes seconds to start).
 
-    The tests that use it carry the xdist group ``spark``; the command line's
-    Spark engine, run in the same process, finds this session and reuses it.
+    The command line's Spark engine, run in the same process, finds this
+    session and reuses it.
     """
     pyspark_sql = pytest.importorskip("pyspark.sql")
     session = (
