@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import MAX_PREC, Context, Decimal
 from itertools import pairwise
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -1008,16 +1009,8 @@ class LoyaltyTrail:
         self._codes: list[str] = []  # the currencies met; amounts carry an index into it
         self._days: dict[int, int] = {}  # each purchase day's first purchase (µs)
         self._firsts: list[int] | None = None
-        # columns per table, the first one the instant in µs since the epoch:
-        # purchases and refunds (instant, amount units, currency index),
-        # selections (instant, µs taken), priced purchases (instant, day,
-        # product, list amount units, quantity); amount units are 10**-_places
-        self._tables: dict[str, list[Any]] = {
-            "purchases": [array("q"), array("q"), array("b")],
-            "refunds": [array("q"), array("q"), array("b")],
-            "selections": [array("q"), array("q")],
-            "priced": [array("q"), array("i"), [], array("q"), array("q")],
-        }
+        # made with the first record (a trail of a history may never be read)
+        self._tables: dict[str, list[Any]] | None = None
         self._places = 0
         self._attitudes: list[tuple[datetime, str, CompetitorAttitude]] = []
         self._quality: list[tuple[datetime, bool]] = []
@@ -1028,13 +1021,29 @@ class LoyaltyTrail:
         more = _extra_places(amount, self._places)
         if more:
             for table, column in _AMOUNT_COLUMNS:
-                columns = self._tables[table]
+                columns = self._columns()[table]
                 columns[column] = _integers(u * 10**more for u in columns[column])
             self._places += more
         return int(amount.scaleb(self._places, _EXACT))
 
+    def _columns(self) -> dict[str, list[Any]]:
+        """The tables of records kept, made empty on first use."""
+        tables = self._tables
+        if tables is None:
+            # columns per table, the first one the instant in µs since the epoch:
+            # purchases and refunds (instant, amount units, currency index),
+            # selections (instant, µs taken), priced purchases (instant, day,
+            # product, list amount units, quantity); amount units are 10**-_places
+            tables = self._tables = {
+                "purchases": [array("q"), array("q"), array("b")],
+                "refunds": [array("q"), array("q"), array("b")],
+                "selections": [array("q"), array("q")],
+                "priced": [array("q"), array("i"), [], array("q"), array("q")],
+            }
+        return tables
+
     def _add(self, table: str, *values: Any) -> None:
-        columns = self._tables[table]
+        columns = self._columns()[table]
         for n, value in enumerate(values):
             try:
                 columns[n].append(value)
@@ -1118,7 +1127,7 @@ class LoyaltyTrail:
         found = set()
         history = self._pending
         if history is None:
-            tables = self._tables
+            tables = self._columns()
             bought = bool(tables["purchases"][0])
             kinds = (
                 bool(tables["selections"][0]),
@@ -1127,36 +1136,46 @@ class LoyaltyTrail:
                 bool(self._quality),
             )
         else:
-            bought = chosen = False
-            listed = 0
-            purchase = TransactionKind.PURCHASE
-            for sale in history.transactions:  # one pass, stopping once nothing more can be found
-                if sale.kind is purchase:
-                    bought = True
-                    chosen = chosen or sale.selection_time is not None
-                    listed += _listed(sale)
-                    if chosen and listed > 1:
-                        break
+            sales = history.transactions
+            bought = TransactionKind.PURCHASE in [*map(_KIND, sales)]
+            chosen = priced = False
+            # which fields any transaction has (C-level passes), before the exact pass
+            # over the purchases for what some transaction has
+            count = len(sales)
+            maybe_chosen = bought and [*map(_SELECTION_TIME, sales)].count(None) < count
+            maybe_priced = bought and [*map(_LIST_AMOUNT, sales)].count(None) < count - 1
+            if maybe_chosen or maybe_priced:
+                listed = 0
+                for sale in sales:  # stops once nothing more can be found
+                    if sale.kind is TransactionKind.PURCHASE:
+                        chosen = chosen or sale.selection_time is not None
+                        listed += _listed(sale)
+                        if (chosen or not maybe_chosen) and (listed > 1 or not maybe_priced):
+                            break
+                priced = listed > 1
+            contacts, complaints = history.touchpoints, history.complaints
             kinds = (
                 chosen,
-                listed > 1,
-                any(_stated(p) for p in history.touchpoints),
-                any(_quality(k) for k in history.complaints),
+                priced,
+                bool(contacts) and any(map(_stated, contacts)),
+                bool(complaints) and any(map(_quality, complaints)),
             )
         if bought:
             found.add("repeat_occasions_total")
             if self._wallet is not None and self._wallet.amount:
                 found.add("share_of_wallet")
-        names = ("selection_minutes", "price_elasticity", "attitude", "quality_tolerance")
-        found.update(name for name, kept in zip(names, kinds, strict=True) if kept)
+        for name, kept in zip(_READ_FROM_RECORDS, kinds, strict=True):
+            if kept:
+                found.add(name)
         return frozenset(found)
 
     def _sort(self) -> None:
-        for name, columns in self._tables.items():
+        tables = self._columns()
+        for name, columns in tables.items():
             times = columns[0]
             order = sorted(range(len(times)), key=times.__getitem__)
             if order != list(range(len(order))):
-                self._tables[name] = [_reordered(column, order) for column in columns]
+                tables[name] = [_reordered(column, order) for column in columns]
         self._firsts = sorted(self._days.values())
         self._sorted = True
 
@@ -1164,7 +1183,7 @@ class LoyaltyTrail:
         """Spend and refunds after ``since`` up to ``now`` (µs), in their one currency."""
         found: dict[str, tuple[int, int, int]] = {}  # name: (total, first time, currency)
         for name, table in (("spend", "purchases"), ("refunds", "refunds")):
-            times, units, codes = self._tables[table]
+            times, units, codes = self._columns()[table]
             low, high = bisect_right(times, since), bisect_right(times, now)
             if high > low:
                 kinds = set(codes[low:high])
@@ -1209,7 +1228,7 @@ class LoyaltyTrail:
             "window_start": start,
             "wallet": self._wallet,
         }
-        tables = self._tables
+        tables = self._columns()
         times = tables["purchases"][0]
         bought = bisect_right(times, now)
         count = bisect_right(firsts, now)
@@ -1271,6 +1290,13 @@ _SUMMARY_DEFAULTS = {
 def _fresh() -> dict[str, Any]:
     """New containers for a summary's container fields (never shared between summaries)."""
     return {"complaints_by_category": {}, "complaints_by_outcome": {}}
+
+
+#: The summary attributes read from optional fields and records, in `readable`'s order.
+_READ_FROM_RECORDS = ("selection_minutes", "price_elasticity", "attitude", "quality_tolerance")
+_KIND = attrgetter("kind")
+_SELECTION_TIME = attrgetter("selection_time")
+_LIST_AMOUNT = attrgetter("list_amount")
 
 
 def _listed(sale: Transaction) -> bool:

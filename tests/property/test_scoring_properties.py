@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -210,3 +210,14 @@ def test_the_loyalty_trail_summarizes_a_moment_as_summarize_does(case: Case) -> 
         else:
             assert value == wanted, name
     assert loyalty(got, as_of=as_of) == loyalty(expected, as_of=as_of)
+
+
+@given(crm.histories())
+def test_a_trail_knows_what_it_can_read_before_it_reads_the_records(
+    history: CustomerHistory,
+) -> None:
+    window = LoyaltyConfig().window
+    unread = LoyaltyTrail.of(history, window)
+    read = LoyaltyTrail.of(history, window)
+    read.summary(datetime(2030, 1, 1, tzinfo=timezone.utc))  # reads every record
+    assert unread.readable() == read.readable()

@@ -11,6 +11,7 @@ from crmcore import (
     CustomerSummary,
     LifecyclePolicy,
     Money,
+    Transaction,
     summarize,
 )
 from crmcore.errors import CurrencyMismatch
@@ -370,6 +371,46 @@ def test_a_loyalty_source_that_can_have_no_value_never_summarizes() -> None:
                                                   as_of=AS_OF).value  # fmt: skip
     with pytest.raises(ValueError, match="from a trail over P6M"):
         loyalty_source(LoyaltyTrail.of(bought, Period.parse("P6M")))
+
+
+@pytest.mark.parametrize(
+    ("records", "read"),
+    [
+        ([], set()),
+        ([sale(1, 30, "10", kind="refund", selection_time=timedelta(minutes=5))], set()),
+        (
+            [
+                sale(1, 30, list_amount=Money("120", "CNY"), product="tea"),
+                sale(2, 20, list_amount=Money("120", "CNY"), product="tea"),
+                sale(3, 10),
+            ],
+            {"repeat_occasions_total", "price_elasticity"},
+        ),
+        (
+            [
+                sale(1, 30, list_amount=Money("120", "CNY"), product="tea"),
+                sale(2, 10, list_amount=Money("120", "CNY")),  # no product: not priced
+            ],
+            {"repeat_occasions_total"},
+        ),
+        (
+            [
+                sale(1, 30, list_amount=Money("120", "CNY"), product="tea"),
+                sale(2, 20, "10", kind="refund", list_amount=Money("120", "CNY"), product="tea"),
+                sale(3, 10, selection_time=timedelta(minutes=5)),
+            ],
+            {"repeat_occasions_total", "selection_minutes"},
+        ),
+    ],
+)
+def test_a_trail_reads_selection_times_and_list_prices_of_purchases_only(
+    records: list[Transaction], read: set[str]
+) -> None:
+    history = CustomerHistory(customer=Customer(id="C-1"), transactions=records)
+    unread = LoyaltyTrail.of(history, LoyaltyConfig().window)
+    assert unread.readable() == read
+    unread.summary(AS_OF)  # reads the records
+    assert unread.readable() == read
 
 
 def test_amounts_in_another_currency_outside_the_window_do_not_stop_a_replay() -> None:

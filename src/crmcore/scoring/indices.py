@@ -256,6 +256,10 @@ def _plan(config: IndexConfig) -> tuple[tuple[Metric, float], ...]:
 
 
 _plans: ByIdentity[IndexConfig, tuple[tuple[Metric, float], ...]] = ByIdentity(_plan)
+#: What each metric with a positive weight reads, per configuration.
+_weighed_reads: ByIdentity[IndexConfig, tuple[str, ...]] = ByIdentity(
+    lambda config: tuple(metric.reads for metric, weight in config.plan() if weight > 0)
+)
 _new_score = tuple.__new__
 
 
@@ -404,8 +408,7 @@ def loyalty_source(
         raise UsageError(
             f"Cannot score loyalty over {config.window} from a trail over {trail.window}."
         )
-    readable = trail.readable()
-    counted = sum(1 for metric, weight in config.plan() if weight > 0 and metric.reads in readable)
+    counted = sum(map(trail.readable().__contains__, _weighed_reads(config)))
     if counted < config.min_metrics:
         return lambda _: None
 
