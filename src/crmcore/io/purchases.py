@@ -7,18 +7,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from crmcore._fastrows import PLAIN_AMOUNT, known_currency
-from crmcore._reading import (
-    Source,
-    source_name,
-)
+from crmcore._reading import Source, json_loader, source_name
 from crmcore._types import check_id, check_non_negative, parse_moment
-from crmcore._validation import OnError, ReadLimits
+from crmcore._validation import OnError, ReadLimits, problems_of
+from crmcore.entities import Transaction
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import FieldProblem, InvalidRecord
 from crmcore.io.csvfiles import csv_file
+from crmcore.io.layout import entity_layout, money_loc_renamer, unflatten
 from crmcore.io.readers import (
     DEFAULT_LIMITS,
     RecordReader,
@@ -93,6 +93,8 @@ def read_purchases(
                 raise InvalidRecord(name, line, problems)
             who, when, amount, currency = (header.index(c) for c in _PURCHASE_COLUMNS)
             kind = header.index("kind") if "kind" in header else None
+            read = [header.index(c) for c in (*_PURCHASE_COLUMNS, "kind") if c in header]
+            problems_in = _problems_reader([header[n] for n in read], limits)
             for start, cells in records.rows(len(header), lambda _: False):  # one line each
                 if isinstance(cells, FieldProblem):
                     yield start, [cells]
@@ -105,49 +107,43 @@ def read_purchases(
                         Money._trusted(_amount(cells[amount]), known_currency(cells[currency])),
                     )
                 except (PydanticCustomError, KeyError):
-                    yield start, _purchase_problems(cells, who, when, kind, amount, currency)
+                    yield start, problems_in([cells[n] for n in read])
                     continue
                 yield start, record
 
     return RecordReader(rows(), name, on_error, limits.kept_errors)
 
 
-def _purchase_problems(
-    cells: list[str], who: int, when: int, kind: int | None, amount: int, currency: int
-) -> list[FieldProblem]:
-    """Every problem of a purchase row, as `read_csv` reports it for a `Transaction`."""
-    problems: list[FieldProblem] = []
+def _problems_reader(
+    header: list[str], limits: ReadLimits
+) -> Callable[[list[str]], list[FieldProblem]]:
+    """The problems of a row's cells under ``header``, found as `read_csv` finds them.
 
-    def check(name: str, text: str, rule: Callable[[str], object]) -> bool:
-        if text == "":  # an empty cell: not recorded
-            problems.append(FieldProblem(name, "Field required"))
-            return False
+    The cells read are validated as the fields of a `Transaction`, by the
+    entity reader's own path; problems of the fields not read (``id``) are
+    left out.
+    """
+    read = set(header)
+    layout = entity_layout(Transaction)
+    by_name = {column.name: column for column in layout}
+    rename = money_loc_renamer(layout)
+    load = json_loader(limits.max_json_depth, limits.max_number_digits)
+
+    def problems(cells: list[str]) -> list[FieldProblem]:
+        row = unflatten(zip(header, cells, strict=True), by_name, load)
+        if isinstance(row, list):
+            return row
         try:
-            rule(text)
-        except PydanticCustomError as exc:
-            problems.append(FieldProblem(name, exc.message()))
-            return False
-        return True
+            Transaction.model_validate(row)
+        except ValidationError as exc:
+            found = [p for p in problems_of(exc, rename) if p.field in read]
+        else:  # pragma: no cover - without an id a transaction is never valid
+            found = []
+        if not found:  # pragma: no cover - the fast path refuses only what the entity refuses
+            raise AssertionError("a purchase row was refused with no problem in the fields read")
+        return found
 
-    check("customer_id", cells[who], check_id)
-    check("occurred_at", cells[when], parse_moment)
-    if kind is not None and cells[kind]:
-        check("kind", cells[kind], _kind)
-    if cells[amount] == cells[currency] == "":  # no money at all
-        problems.append(FieldProblem("amount", "Field required"))
-        return problems
-    number = check("amount", cells[amount], parse_amount)
-    code = check("amount.currency", cells[currency], known_currency)
-    if number and code:  # as for Money: its sign is checked once it is valid
-        check("amount", cells[amount], _amount)
     return problems
-
-
-def _kind(text: str) -> TransactionKind:
-    kind = _KINDS.get(text)
-    if kind is None:
-        raise PydanticCustomError("enum", "Input should be 'purchase' or 'refund'")
-    return kind
 
 
 def _amount(text: str) -> Decimal:
