@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import ForkServerContext, SpawnContext
@@ -220,11 +220,13 @@ def raise_first(failures: Sequence[Failure]) -> None:
 def finish(
     settings: Settings,
     takens: Sequence[Taken],
-    digests: Sequence[Digest],
+    digests: Iterable[Digest],
     run_second: Callable[[PassContext], Sequence[Part]],
 ) -> PortfolioReport:
-    """The context from every digest, the second pass, and the merged report."""
+    """The counts, the context from every digest, the second pass, and the merged report."""
     counts = merged_counts(takens)
+    for taken in takens:  # counted: the ids' fingerprints are no longer needed
+        taken.ids = {}
     warn_of_repeats(counts)
     context = PassContext(digests, settings.run)
     return assemble(settings.run, context, takens, run_second(context), counts)
@@ -396,6 +398,15 @@ def _run_bounded(
     process keeps every customer's digest (then the context) and line.
     """
     pool = ProcessPoolExecutor(workers, mp_context=_context()) if workers > 1 else None
+
+    def second(context: PassContext) -> list[Part]:
+        slices = (context.sliced(ids) for ids in members)
+        tasks = ((p, settings, c) for p, c in zip(parts, slices, strict=True))
+        lines = _each(pool, workers, _lined, tasks)
+        if pool is not None:  # the workers end before the report is put together
+            pool.shutdown(wait=True)
+        return lines
+
     try:
         firsts = _each(pool, workers, _digested, ((part, settings) for part in parts))
         raise_first([f for f in firsts if isinstance(f, Failure)])
@@ -403,23 +414,14 @@ def _run_bounded(
         members = [[d.customer_id for d in digests] for _, digests in firsts]
         digests = [found for _, found in firsts]
         del firsts
-        counts = merged_counts(takens)
-        for taken in takens:  # counted: the ids' fingerprints are no longer needed
-            taken.ids = {}
-        warn_of_repeats(counts)
-        context = PassContext(_drained(digests), settings.run)
-        slices = (context.sliced(ids) for ids in members)
-        lines = _each(
-            pool, workers, _lined, ((p, settings, c) for p, c in zip(parts, slices, strict=True))
-        )
+        return finish(settings, takens, _drained(digests), second), takens
     except BrokenProcessPool:  # pragma: no cover - only when a worker was killed
         raise RuntimeError(
             "A worker process of the analysis ended without an answer (killed, or out of memory?)."
         ) from None
-    finally:  # the workers end before the report is put together, and their memory with them
+    finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return assemble(settings.run, context, takens, lines, counts), takens
 
 
 def _each(
