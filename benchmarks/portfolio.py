@@ -264,7 +264,7 @@ def run_crmcore_analyze_workers(
     """What ``python -m crmcore report FOLDER --workers 2`` runs: each worker reads its part."""
     from datetime import datetime
 
-    from crmcore._workers import analyze_files
+    from crmcore.engines.processes import analyze_files
     from crmcore.portfolio import PortfolioConfig
 
     files = {name: (str(folder / f"{name}.csv"), None) for name in KINDS}
@@ -343,10 +343,13 @@ CONTENDERS = {
 ANALYSES = {
     "lifetimes CLV pipeline": (run_lifetimes_clv, ("pandas", "lifetimes")),
     "crmcore analyze, pure": (run_crmcore_analyze, ("crmcore.io", "crmcore.portfolio")),
-    "crmcore analyze, pure, 2 workers": (run_crmcore_analyze_workers, ("crmcore._workers",)),
+    "crmcore analyze, pure, 2 workers": (
+        run_crmcore_analyze_workers,
+        ("crmcore.engines.processes",),
+    ),
     "crmcore analyze, pure, 2 × 8 parts": (
         run_crmcore_analyze_partitions,
-        ("crmcore._workers",),
+        ("crmcore.engines.processes",),
     ),
     "crmcore pure, per-customer rules": (
         run_crmcore_rules,

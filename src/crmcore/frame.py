@@ -900,8 +900,8 @@ def analyze(
         >>> report == portfolio.analyze(*kinds, as_of=data.end)
         True
     """
-    from crmcore import _engines as engines
     from crmcore._types import to_moment
+    from crmcore.engines import frames as engines
     from crmcore.io.layout import check_columns
     from crmcore.portfolio import AnalysisRun, PortfolioConfig
 

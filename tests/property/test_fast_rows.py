@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from crmcore import CareTouchpoint, Transaction
-from crmcore._fastrows import row_builder
 from crmcore.io import csv_columns
+from crmcore.io._fastrows import row_builder
 from crmcore.io.layout import entity_layout, flatten, unflatten
 from crmcore.strategies import care_touchpoints, transactions
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from crmcore import _tables
 from crmcore.cli import main
 from crmcore.datasets import write_generated
+from crmcore.engines import tables as engine_tables
 from crmcore.portfolio import PortfolioReport
 
 AS_OF = "2026-01-01"
@@ -55,7 +55,7 @@ def pure_report(folders: dict[str, Path]) -> str:
 def test_every_engine_writes_the_report_of_the_pure_engine_from_every_file_format(
     folders: dict[str, Path], pure_report: str, engine: str, layout: str
 ) -> None:
-    pytest.importorskip(_tables.NEEDS[engine][0][0])  # type: ignore[index]
+    pytest.importorskip(engine_tables.NEEDS[engine][0][0])  # type: ignore[index]
     code, text = run("report", str(folders[layout]), "--as-of", AS_OF, "--engine", engine,
                      "--format", "json")  # fmt: skip
     assert code == 0
@@ -97,7 +97,7 @@ def test_parquet_files_on_the_pure_engine_are_bad_usage(
 def test_an_engine_that_is_not_installed_is_bad_usage_naming_the_extra(
     folders: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(_tables, "_installed", lambda module: module != "dask.dataframe")
+    monkeypatch.setattr(engine_tables, "_installed", lambda module: module != "dask.dataframe")
     code, _ = run("report", str(folders["csv"]), "--as-of", AS_OF, "--engine", "dask")
     assert code == 2
     err = capsys.readouterr().err

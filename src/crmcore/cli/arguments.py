@@ -9,9 +9,9 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from crmcore._tables import ENGINES
 from crmcore._types import in_range, parse_moment
 from crmcore._version import __version__
+from crmcore.engines.tables import ENGINES
 from crmcore.portfolio import (
     PortfolioConfig,
 )

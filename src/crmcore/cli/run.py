@@ -12,11 +12,11 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel
 
-from crmcore._tables import NEEDS, Engine, find, missing, open_table
-from crmcore._workers import analyze_files
 from crmcore.cli.arguments import Usage, as_of_moment, build_parser, check_output, config_from
 from crmcore.cli.render import format_overview, format_report, say, write_csv, write_json
 from crmcore.datasets import Dataset, load_sample, read_dataset
+from crmcore.engines.processes import analyze_files
+from crmcore.engines.tables import NEEDS, Engine, find, missing, open_table
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.errors import CrmError, DuplicateIdWarning
 from crmcore.io import RecordReader, read_csv, read_jsonl

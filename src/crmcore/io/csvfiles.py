@@ -10,8 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from crmcore._fastrows import row_builder
-from crmcore._reading import (
+from crmcore._validation import OnError, ReadLimits
+from crmcore.entities import Customer
+from crmcore.errors import FieldProblem, InvalidRecord, UnsupportedType
+from crmcore.io._fastrows import row_builder
+from crmcore.io.files import (
     CsvRecords,
     Source,
     check_partition,
@@ -19,9 +22,6 @@ from crmcore._reading import (
     open_text,
     source_name,
 )
-from crmcore._validation import OnError, ReadLimits
-from crmcore.entities import Customer
-from crmcore.errors import FieldProblem, InvalidRecord, UnsupportedType
 from crmcore.io.layout import (
     check_header,
     column_mapping,

@@ -7,7 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from crmcore._reading import (
+from crmcore._validation import OnError, ReadLimits
+from crmcore.entities import Customer
+from crmcore.errors import FieldProblem
+from crmcore.io.files import (
     JsonProblem,
     Source,
     check_partition,
@@ -16,9 +19,6 @@ from crmcore._reading import (
     open_text,
     source_name,
 )
-from crmcore._validation import OnError, ReadLimits
-from crmcore.entities import Customer
-from crmcore.errors import FieldProblem
 from crmcore.io.layout import column_mapping
 from crmcore.io.readers import (
     DEFAULT_LIMITS,

@@ -12,12 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from crmcore._reading import (
-    JsonProblem,
-)
 from crmcore._types import Text
 from crmcore._validation import mapping_problem, unwrap
 from crmcore.errors import FieldProblem, InvalidRecord, UsageError
+from crmcore.io.files import (
+    JsonProblem,
+)
 from crmcore.money import Money
 
 

@@ -10,14 +10,14 @@ from typing import NamedTuple
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from crmcore._fastrows import PLAIN_AMOUNT, known_currency
-from crmcore._reading import Source, json_loader, source_name
 from crmcore._types import check_id, check_non_negative, parse_moment
 from crmcore._validation import OnError, ReadLimits, problems_of
 from crmcore.entities import Transaction
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import FieldProblem, InvalidRecord
+from crmcore.io._fastrows import PLAIN_AMOUNT, known_currency
 from crmcore.io.csvfiles import csv_file
+from crmcore.io.files import Source, json_loader, source_name
 from crmcore.io.layout import entity_layout, money_loc_renamer, unflatten
 from crmcore.io.readers import (
     DEFAULT_LIMITS,

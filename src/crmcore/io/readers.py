@@ -12,12 +12,12 @@ from typing import IO, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from crmcore._reading import (
+from crmcore._validation import OnError, ReadLimits, problems_of
+from crmcore.errors import FieldProblem, InvalidRecord, UnreadableFile, UsageError
+from crmcore.io.files import (
     Source,
     partition_of,
 )
-from crmcore._validation import OnError, ReadLimits, problems_of
-from crmcore.errors import FieldProblem, InvalidRecord, UnreadableFile, UsageError
 
 E = TypeVar("E", bound=BaseModel)
 R = TypeVar("R")

@@ -1,6 +1,6 @@
 """The portfolio analysis on dataframes: any table narwhals reads, over customer partitions.
 
-The two passes and their merge are those of ``crmcore._workers``; here the
+The two passes and their merge are those of ``crmcore.engines.processes``; here the
 tables become partitions. Where the partitions run depends on the table:
 in this process for local tables (pandas, polars, pyarrow, DuckDB), one
 worker process per partition with ``workers``; as Dask tasks for Dask
@@ -30,8 +30,7 @@ from typing import Any, NamedTuple
 import narwhals as nw
 
 from crmcore._intake import RecordKind
-from crmcore._reading import partition_of
-from crmcore._workers import (
+from crmcore.engines.processes import (
     ENTITIES,
     KINDS,
     OWNER,
@@ -46,6 +45,7 @@ from crmcore._workers import (
     second_pass,
     tally,
 )
+from crmcore.io.files import partition_of
 from crmcore.portfolio import Digest, Part, PassContext, PortfolioReport, Taken
 
 __all__ = [
@@ -169,7 +169,7 @@ Parts = dict[RecordKind, TablePart]
 
 
 class PolarsPart(NamedTuple):
-    """One partition of polars tables, as a worker reads it (`crmcore._workers.Deferred`)."""
+    """One partition of polars tables, as a worker reads it (a `processes.Deferred`)."""
 
     parts: Parts
 

@@ -50,6 +50,7 @@ def check_partition(partition: tuple[int, int] | None) -> None:
 
 
 def source_name(source: Source) -> str:
+    """How errors name a source: its path, or the name of an open stream."""
     if isinstance(source, (str, os.PathLike)):
         return os.fspath(source)
     return str(getattr(source, "name", "<stream>"))
@@ -335,7 +336,6 @@ def json_loader(max_depth: int, max_digits: int) -> Callable[[str], Any]:
 
     The returned function raises `JsonProblem` naming the rule broken.
     """
-
     too_long = f"holds a number of more than {max_digits} digits (max_number_digits)"
 
     def integer(text: str) -> int:

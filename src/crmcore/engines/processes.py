@@ -11,7 +11,7 @@ quantities. The partitions' results then merge into the report of the
 whole, equal to the one `crmcore.portfolio.analyze` makes of the same
 records.
 
-A partition comes as rows of text cells (a table's, see ``crmcore._engines``),
+A partition comes as rows of text cells (a table's, see ``crmcore.engines.frames``),
 as something that reads its rows itself in the worker (`Deferred`), or as a
 part of a folder's files that crmcore's own readers read (`FilePart`), so
 that the pure engine too can spread over processes. Nothing here needs a
@@ -316,12 +316,14 @@ def tally(taken: Taken) -> Taken:
 
 
 def _context() -> ForkServerContext | SpawnContext:
-    """How worker processes start: from a server that has imported crmcore once, where the
-    platform has one (forkserver: fresh processes, no parent threads, no per-worker import),
-    else spawned afresh."""
+    """How worker processes start: from a server that has imported crmcore once, if possible.
+
+    A forkserver gives fresh processes, without the parent's threads and
+    without a per-worker import; where the platform has none, they spawn.
+    """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crmcore._workers"])
+        context.set_forkserver_preload(["crmcore.engines.processes"])
         return context
     return multiprocessing.get_context("spawn")
 
