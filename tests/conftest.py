@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from pydantic import BaseModel
 
+import crmcore
 from crmcore import Customer, Money, Transaction, json_schemas
 
 settings.register_profile(
@@ -27,6 +29,18 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile crmcore's modules once, before the test processes start.
+
+    The suite starts many Python processes (test workers, ``python -m crmcore``
+    runs, the analysis's worker processes); where bytecode is not written
+    on import (``PYTHONDONTWRITEBYTECODE``), each would compile every module
+    again. Up-to-date files are skipped.
+    """
+    if not hasattr(config, "workerinput"):  # the main process, not a test worker
+        compileall.compile_dir(os.path.dirname(crmcore.__file__), quiet=1)
 
 CST = timezone(timedelta(hours=8))
 
