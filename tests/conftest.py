@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the main process, not a test worker
         compileall.compile_dir(os.path.dirname(crmcore.__file__), quiet=1)
 
+
 CST = timezone(timedelta(hours=8))
 
 

@@ -14,7 +14,10 @@
 * [`rfm_scores`][crmcore.value.segments.rfm_scores]: RFM quintile scores and segments;
 * [`BetaGeo`][crmcore.value.models.BetaGeo], [`GammaGamma`][crmcore.value.models.GammaGamma]
   and [`lifetime_value`][crmcore.value.models.lifetime_value]: the probabilistic
-  models of purchases, P(alive) and spend.
+  models of purchases, P(alive) and spend;
+* [`ShiftedBetaGeometric`][crmcore.value.contractual.ShiftedBetaGeometric]: the
+  retention of contracts and subscriptions, and their lifetime value; fitted
+  models report each parameter as an [`Estimate`][crmcore.value.fitting.Estimate].
 
 Examples:
     >>> from crmcore import value
@@ -24,6 +27,8 @@ Examples:
 
 from __future__ import annotations
 
+from crmcore.value.contractual import ShiftedBetaGeometric
+from crmcore.value.fitting import Estimate
 from crmcore.value.models import BetaGeo, GammaGamma, lifetime_value
 from crmcore.value.profit import (
     HistoricalValue,
@@ -55,6 +60,7 @@ __all__ = [
     "TIER_NAMES",
     "BetaGeo",
     "Criterion",
+    "Estimate",
     "GammaGamma",
     "HistoricalValue",
     "HoldoutRow",
@@ -64,6 +70,7 @@ __all__ = [
     "RfmRow",
     "RfmScore",
     "RfmSegment",
+    "ShiftedBetaGeometric",
     "Signal",
     "Tier",
     "calibration_holdout",

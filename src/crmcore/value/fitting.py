@@ -1,0 +1,131 @@
+"""What every fitted customer-value model reports beside its parameters.
+
+Maximum-likelihood fits share their accounting: the standard errors of the
+parameters from the observed information (the Hessian of the negative
+log-likelihood at the optimum), Wald intervals, and the information
+criteria that compare models fitted on the same data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from crmcore.errors import NumericalError
+
+__all__ = ["Estimate", "akaike", "bayesian", "standard_errors"]
+
+#: The two-sided 95% quantile of the standard normal distribution.
+Z_95 = 1.959963984540054
+
+
+class Estimate(NamedTuple):
+    """One fitted parameter: its value, standard error and 95% Wald interval.
+
+    The interval is ``value ± 1.96 · standard_error`` on the parameter's own
+    scale (as lifetimes reports it); ``None`` when the standard error could
+    not be had.
+    """
+
+    name: str
+    value: float
+    standard_error: float | None
+    lower_95: float | None
+    upper_95: float | None
+
+    @classmethod
+    def of(cls, name: str, value: float, standard_error: float | None) -> Estimate:
+        """The estimate of ``value`` with its interval.
+
+        Examples:
+            >>> Estimate.of("a", 0.7, 0.05).lower_95
+            0.6020018007729973
+        """
+        if standard_error is None:
+            return cls(name, value, None, None, None)
+        spread = Z_95 * standard_error
+        return cls(name, value, standard_error, value - spread, value + spread)
+
+
+def akaike(log_likelihood: float, parameters: int) -> float:
+    """Akaike's information criterion, 2k − 2 ln L (lower is better).
+
+    Examples:
+        >>> akaike(-100.0, 2)
+        204.0
+    """
+    return 2 * parameters - 2 * log_likelihood
+
+
+def bayesian(log_likelihood: float, parameters: int, observations: int) -> float:
+    """The Bayesian information criterion, k ln n − 2 ln L (lower is better).
+
+    Examples:
+        >>> round(bayesian(-100.0, 2, 1000), 3)
+        213.816
+    """
+    return parameters * math.log(observations) - 2 * log_likelihood
+
+
+def standard_errors(
+    gradient: Callable[[Sequence[float]], Sequence[float]], at: Sequence[float]
+) -> list[float] | None:
+    """The standard errors of a maximum-likelihood estimate, from the observed information.
+
+    ``gradient`` gives the gradient of the (total, unpenalized) negative
+    log-likelihood in the parameters' own scale; its Jacobian at ``at``,
+    by central differences, is the observed information, whose inverse is
+    the estimates' covariance. ``None`` when that matrix is not positive
+    definite (the optimum is on a ridge, or not a maximum).
+
+    Examples:
+        >>> # the negative log-likelihood of n = 100 draws of a normal mean, unit variance
+        >>> [round(e, 6) for e in standard_errors(lambda x: [100 * (x[0] - 2.0)], [2.0])]
+        [0.1]
+    """
+    n = len(at)
+    information = [[0.0] * n for _ in range(n)]
+    for j in range(n):
+        step = 1e-5 * max(abs(at[j]), 1e-3)
+        up, down = list(at), list(at)
+        up[j] += step
+        down[j] -= step
+        ahead, behind = gradient(up), gradient(down)
+        for i in range(n):
+            information[i][j] = (ahead[i] - behind[i]) / (2 * step)
+    symmetric = [[(information[i][j] + information[j][i]) / 2 for j in range(n)] for i in range(n)]
+    try:
+        covariance = _inverse(symmetric)
+    except NumericalError:
+        return None
+    variances = [covariance[i][i] for i in range(n)]
+    if not all(math.isfinite(v) and v > 0 for v in variances):
+        return None
+    return [math.sqrt(v) for v in variances]
+
+
+def _inverse(matrix: list[list[float]]) -> list[list[float]]:
+    """The inverse of a small square matrix, by Gauss-Jordan elimination with pivoting.
+
+    Raises:
+        NumericalError: The matrix is singular (to working precision).
+    """
+    n = len(matrix)
+    work = [[*row, *(float(i == j) for j in range(n))] for i, row in enumerate(matrix)]
+    scale = max((abs(v) for row in matrix for v in row), default=0.0)
+    for column in range(n):
+        pivot = max(range(column, n), key=lambda r: abs(work[r][column]))
+        if abs(work[pivot][column]) <= 1e-12 * scale or scale == 0.0:
+            raise NumericalError("the information matrix is singular")
+        work[column], work[pivot] = work[pivot], work[column]
+        head = work[column][column]
+        work[column] = [v / head for v in work[column]]
+        for row in range(n):
+            if row != column:
+                factor = work[row][column]
+                if factor:
+                    work[row] = [
+                        v - factor * p for v, p in zip(work[row], work[column], strict=True)
+                    ]
+    return [row[n:] for row in work]
