@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import random
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,9 +17,11 @@ from crmcore.value import Estimate, ShiftedBetaGeometric
 from crmcore.value.fitting import standard_errors
 
 # Fader & Hardie (2007), "How to project customer retention": two cohorts of 1,000
-# customers, the survivors at the start of years 1 to 8 (the first seven years fitted).
-REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
-HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
+# customers, the survivors at the start of years 0 to 7 (the paper's calibration data).
+with (Path(__file__).resolve().parents[1] / "data" / "retention_cohorts_sbg.csv").open() as f:
+    _COHORTS = list(csv.DictReader(f))
+REGULAR = [int(row["regular"]) for row in _COHORTS]
+HIGH_END = [int(row["high_end"]) for row in _COHORTS]
 
 parameters = st.floats(min_value=0.05, max_value=20)
 

@@ -15,6 +15,8 @@
 * [`BetaGeo`][crmcore.value.models.BetaGeo], [`GammaGamma`][crmcore.value.models.GammaGamma]
   and [`lifetime_value`][crmcore.value.models.lifetime_value]: the probabilistic
   models of purchases, P(alive) and spend;
+* [`BetaGeoBetaBinom`][crmcore.value.discrete.BetaGeoBetaBinom]: BG/BB, purchases
+  at discrete opportunities (yearly appeals, weekly slots);
 * [`ShiftedBetaGeometric`][crmcore.value.contractual.ShiftedBetaGeometric]: the
   retention of contracts and subscriptions, and their lifetime value; fitted
   models report each parameter as an [`Estimate`][crmcore.value.fitting.Estimate].
@@ -28,6 +30,7 @@ Examples:
 from __future__ import annotations
 
 from crmcore.value.contractual import ShiftedBetaGeometric
+from crmcore.value.discrete import BetaGeoBetaBinom
 from crmcore.value.fitting import Estimate
 from crmcore.value.models import BetaGeo, GammaGamma, lifetime_value
 from crmcore.value.profit import (
@@ -59,6 +62,7 @@ __all__ = [
     "TARGET_GUIDELINES",
     "TIER_NAMES",
     "BetaGeo",
+    "BetaGeoBetaBinom",
     "Criterion",
     "Estimate",
     "GammaGamma",
