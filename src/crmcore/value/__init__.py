@@ -15,6 +15,8 @@
 * [`BetaGeo`][crmcore.value.models.BetaGeo], [`GammaGamma`][crmcore.value.models.GammaGamma]
   and [`lifetime_value`][crmcore.value.models.lifetime_value]: the probabilistic
   models of purchases, P(alive) and spend;
+* [`ParetoNBD`][crmcore.value.pareto.ParetoNBD]: Pareto/NBD, the continuous-time
+  model whose customers can leave at any moment;
 * [`BetaGeoBetaBinom`][crmcore.value.discrete.BetaGeoBetaBinom]: BG/BB, purchases
   at discrete opportunities (yearly appeals, weekly slots);
 * [`ShiftedBetaGeometric`][crmcore.value.contractual.ShiftedBetaGeometric]: the
@@ -33,6 +35,7 @@ from crmcore.value.contractual import ShiftedBetaGeometric
 from crmcore.value.discrete import BetaGeoBetaBinom
 from crmcore.value.fitting import Estimate
 from crmcore.value.models import BetaGeo, GammaGamma, lifetime_value
+from crmcore.value.pareto import ParetoNBD
 from crmcore.value.profit import (
     HistoricalValue,
     Profitability,
@@ -68,6 +71,7 @@ __all__ = [
     "GammaGamma",
     "HistoricalValue",
     "HoldoutRow",
+    "ParetoNBD",
     "Profitability",
     "ProfitabilityPolicy",
     "Pyramid",

@@ -323,3 +323,8 @@ def _patterns(
             raise UsageError(f"Cannot fit BG/BB: row {row}: a weight counts customers, not {w!r}.")
         rows.append((*pattern, w))
     return rows
+
+
+def _four(values: Sequence[float]) -> tuple[float, float, float, float]:
+    first, second, third, fourth = values
+    return (first, second, third, fourth)

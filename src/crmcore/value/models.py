@@ -45,7 +45,7 @@ MONTH: dict[str, float] = {"days": 30.0, "weeks": 4.345, "months": 1.0}
 _NEAR_ONE = 1e-8
 
 
-def _columns(
+def purchase_columns(
     first: Iterable[Any], others: Sequence[Sequence[float] | None], names: Sequence[str]
 ) -> tuple[list[tuple[float, ...]], set[str]]:
     """Rows from equal-length columns, or from `RfmRow`s given alone; and the rows' units."""
@@ -63,7 +63,7 @@ def _columns(
     return [tuple(float(v) for v in row) for row in zip(*columns, strict=True)], set()
 
 
-def _fitted_unit(stated: Unit | None, found: set[str]) -> Unit | None:
+def fitted_unit(stated: Unit | None, found: set[str], model: str = "BG/NBD") -> Unit | None:
     """The unit of a fit: the rows' one unit, or the one stated for plain columns.
 
     Raises:
@@ -71,11 +71,11 @@ def _fitted_unit(stated: Unit | None, found: set[str]) -> Unit | None:
     """
     if len(found) > 1:
         first, second = sorted(found)[:2]
-        raise UnitMismatch("fit BG/NBD on rows in several units", first, second)
+        raise UnitMismatch(f"fit {model} on rows in several units", first, second)
     if found:
         (unit,) = found
         if stated is not None and stated != unit:
-            raise UnitMismatch("fit BG/NBD", stated, unit)
+            raise UnitMismatch(f"fit {model}", stated, unit)
         return unit  # type: ignore[return-value]  # an RfmRow's unit is a Unit
     return stated
 
@@ -265,8 +265,8 @@ class BetaGeo(Value):
             >>> model.unit, model.customers == len(rows)
             ('weeks', True)
         """
-        rows, units = _columns(frequency, (recency, T), ("frequency", "recency", "T"))
-        fitted_unit = _fitted_unit(unit, units)
+        rows, units = purchase_columns(frequency, (recency, T), ("frequency", "recency", "T"))
+        unit_found = fitted_unit(unit, units)
         if not rows:
             raise UsageError("Cannot fit BG/NBD on no customers.")
         for n, (x, t_x, t) in enumerate(rows):
@@ -289,7 +289,7 @@ class BetaGeo(Value):
             b=b,
             log_likelihood=-best.value * len(rows),
             customers=len(rows),
-            unit=fitted_unit,
+            unit=unit_found,
         )
 
     def _check_unit(self, operation: str, unit: str | None) -> None:
@@ -391,9 +391,11 @@ class GammaGamma(Value):
             ModelFitError: The likelihood search did not converge.
         """
         if monetary_value is None:
-            rows, _ = _columns(frequency, (None,), ("frequency", "monetary_value"))
+            rows, _ = purchase_columns(frequency, (None,), ("frequency", "monetary_value"))
         else:
-            rows, _ = _columns(frequency, (monetary_value,), ("frequency", "monetary_value"))
+            rows, _ = purchase_columns(
+                frequency, (monetary_value,), ("frequency", "monetary_value")
+            )
         buyers = [(x, m) for x, m in rows if x > 0]
         if not buyers:
             raise UsageError("Cannot fit Gamma-Gamma: no customer has a repeat purchase.")

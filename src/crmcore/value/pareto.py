@@ -1,0 +1,418 @@
+"""The Pareto/NBD model of purchases and dropout (Schmittlein, Morrison & Colombo 1987).
+
+While alive, a customer buys at a Poisson rate λ, gamma(r, α) across
+customers; each customer's lifetime is exponential with rate μ, gamma(s, β)
+across customers, and can end at any moment (in BG/NBD, only just after a
+purchase). The likelihood, P(alive), the expectations and the probability
+of n purchases follow Fader, Hardie & Lee's note on deriving the model
+(2005), with the Gauss hypergeometric function summed as a series in its
+argument, which is in [0, 1) wherever the model uses it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import Field
+
+from crmcore._model import Value
+from crmcore.errors import ModelFitError, NumericalError, UnitMismatch, UsageError
+from crmcore.value._optimize import bfgs, nelder_mead
+from crmcore.value.fitting import Estimate, akaike, bayesian, numeric_gradient, standard_errors
+from crmcore.value.models import fitted_unit, purchase_columns
+from crmcore.value.rfm import Unit
+
+__all__ = ["ParetoNBD"]
+
+_Positive = Field(gt=0, allow_inf_nan=False)
+_NAMES = ("r", "alpha", "s", "beta")
+#: The most terms of a 2F1 series summed (a fit that wanders to extreme parameters
+#: meets the limit, and the search turns back, instead of summing for minutes).
+_MOST_TERMS = 200_000
+#: The search keeps every parameter within e^±_LOG_BOUND (1e-4 to 1e4): beyond, the
+#: likelihood is flat and slow to sum, and a fit that ends at the bound is refused.
+_LOG_BOUND = 9.2
+
+
+def log_hyp2f1(a: float, b: float, c: float, z: float) -> float:
+    """Ln 2F1(a, b; c; z) for a, b, c > 0 and 0 <= z < 1, by the series (terms all positive)."""
+    if z == 0.0:
+        return 0.0
+    term = total = 1.0
+    for k in range(_MOST_TERMS):
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        if term <= 1e-16 * total:
+            return math.log(total)
+        if total > 1e300:  # go on in logarithms' stead: rescale
+            scale = math.log(total)
+            total, term = 1.0, term / math.exp(scale)
+            rest = log_hyp2f1_tail(a, b, c, z, k + 1, term, total)
+            return scale + rest
+    raise NumericalError(f"2F1({a:g}, {b:g}; {c:g}; {z:g}) did not converge")
+
+
+def log_hyp2f1_tail(
+    a: float, b: float, c: float, z: float, start: int, term: float, total: float
+) -> float:
+    """The rest of a rescaled 2F1 series, from term ``start`` on (its logarithm)."""
+    for k in range(start, _MOST_TERMS):
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        if term <= 1e-16 * total:
+            return math.log(total)
+    raise NumericalError(f"2F1({a:g}, {b:g}; {c:g}; {z:g}) did not converge")
+
+
+def _log_a0_parts(r: float, alpha: float, s: float, beta: float, x: float, t: float) -> float:
+    """Ln of one of the two terms of A0 at time t (t_x or T), FHL's note eq. (22)."""
+    total = r + s + x
+    if alpha >= beta:
+        return log_hyp2f1(total, s + 1, total + 1, (alpha - beta) / (alpha + t)) - total * math.log(
+            alpha + t
+        )
+    return log_hyp2f1(total, r + x, total + 1, (beta - alpha) / (beta + t)) - total * math.log(
+        beta + t
+    )
+
+
+def _log_terms(params: Sequence[float], x: float, t_x: float, t: float) -> tuple[float, float]:
+    """Ln of the two addends of the likelihood's bracket: surviving to T, dying in (t_x, T]."""
+    r, alpha, s, beta = params
+    alive = -(r + x) * math.log(alpha + t) - s * math.log(beta + t)
+    if t_x >= t:
+        return alive, -math.inf
+    first = _log_a0_parts(r, alpha, s, beta, x, t_x)
+    second = _log_a0_parts(r, alpha, s, beta, x, t)
+    if second >= first:  # equal to working precision: no time to die in
+        return alive, -math.inf
+    log_a0 = first + math.log1p(-math.exp(second - first))
+    return alive, math.log(s / (r + s + x)) + log_a0
+
+
+def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> float:
+    r, alpha, s, beta = params
+    alive, died = _log_terms(params, x, t_x, t)
+    top = max(alive, died)
+    bracket = top + math.log(math.exp(alive - top) + math.exp(died - top))
+    return math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha) + s * math.log(beta) + bracket
+
+
+class _Rows:
+    def __init__(self, rows: Sequence[tuple[float, ...]], penalizer: float) -> None:
+        self.rows = [(x, t_x, t, n) for (x, t_x, t), n in sorted(Counter(rows).items())]
+        self.count = len(rows)
+        self.penalizer = penalizer
+
+    def total(self, params: Sequence[float]) -> float:
+        return sum(n * _log_likelihood(params, x, t_x, t) for x, t_x, t, n in self.rows)
+
+    def value(self, theta: Sequence[float]) -> float:
+        if any(abs(v) > _LOG_BOUND for v in theta):
+            return math.inf  # see _LOG_BOUND
+        try:
+            params = [math.exp(v) for v in theta]
+            penalty = self.penalizer * sum(p * p for p in params)
+            return -self.total(params) / self.count + penalty
+        except (OverflowError, ValueError, ZeroDivisionError, NumericalError):
+            return math.inf
+
+    def objective(self, theta: Sequence[float]) -> tuple[float, list[float]]:
+        return self.value(theta), numeric_gradient(self.value, theta)
+
+    def gradient(self, params: Sequence[float]) -> list[float]:
+        return numeric_gradient(lambda p: -self.total(p), params)
+
+
+class ParetoNBD(Value):
+    """A fitted Pareto/NBD model: purchase rates gamma(r, α), dropout rates gamma(s, β).
+
+    Rates are per ``unit``, the unit of the summary it was fitted on (weeks
+    for the CDNOW estimates); α and β are in that unit too.
+
+    Examples:
+        >>> model = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669, unit="weeks")
+        >>> round(model.p_alive(frequency=2, recency=30.43, T=38.86), 3)
+        0.869
+        >>> model.p_alive(frequency=0, recency=0, T=38.86) < 1
+        True
+    """
+
+    r: float = _Positive
+    alpha: float = _Positive
+    s: float = _Positive
+    beta: float = _Positive
+    log_likelihood: float | None = Field(
+        default=None, description="The maximised log-likelihood, when fitted."
+    )
+    customers: int | None = Field(default=None, description="Customers fitted on.")
+    unit: Unit | None = Field(
+        default=None, description="The time unit of recency, T, α and β (None: not stated)."
+    )
+    penalizer: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, description="The L2 penalty of the fit."
+    )
+    standard_errors: tuple[float, float, float, float] | None = Field(
+        default=None,
+        description="The standard errors of r, α, s, β (observed information), when they exist.",
+    )
+
+    @classmethod
+    def fit(
+        cls,
+        frequency: Iterable[Any],
+        recency: Sequence[float] | None = None,
+        T: Sequence[float] | None = None,  # noqa: N803 - the literature's name
+        *,
+        unit: Unit | None = None,
+        penalizer: float = 0.0,
+        max_iterations: int = 20_000,
+    ) -> ParetoNBD:
+        """Fit by maximum likelihood on frequency, recency and T (or on `RfmRow` rows).
+
+        Raises:
+            UsageError: The columns differ in length, are empty, or hold
+                impossible values; a negative ``penalizer``.
+            UnitMismatch: The rows are in several units, or not in ``unit``.
+            ModelFitError: The likelihood search did not converge (the last
+                parameters it held are named).
+
+        Examples:
+            >>> import math, random
+            >>> rng = random.Random(1)  # 400 customers drawn from r 0.6, α 10, s 0.6, β 12
+            >>> rows = []
+            >>> for _ in range(400):
+            ...     rate, death = rng.gammavariate(0.6, 1 / 10), rng.gammavariate(0.6, 1 / 12)
+            ...     end, at, weeks = min(rng.expovariate(death), 39), 0.0, set()
+            ...     while (at := at + rng.expovariate(rate)) < end:
+            ...         weeks.add(math.ceil(at))  # repeat purchases, counted by week
+            ...     rows.append((len(weeks), max(weeks, default=0), 39))
+            >>> model = ParetoNBD.fit(*zip(*rows), unit="weeks")
+            >>> model.customers, round(model.r, 2), round(model.s, 2)
+            (400, 0.76, 0.8)
+        """
+        rows, units = purchase_columns(frequency, (recency, T), ("frequency", "recency", "T"))
+        unit_found = fitted_unit(unit, units, "Pareto/NBD")
+        if not rows:
+            raise UsageError("Cannot fit Pareto/NBD on no customers.")
+        for n, (x, t_x, t) in enumerate(rows):
+            if x < 0 or t_x < 0 or t_x > t or x != int(x) or (x > 0 and t_x == 0):
+                raise UsageError(
+                    f"Cannot fit Pareto/NBD: row {n} (frequency {x:g}, recency {t_x:g}, "
+                    f"T {t:g}) is not a purchase summary."
+                )
+        if not (penalizer >= 0 and math.isfinite(penalizer)):
+            raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
+        likelihood = _Rows(rows, penalizer)
+        best = bfgs(
+            likelihood.objective,
+            [0.0, 0.0, 0.0, 0.0],
+            max_iterations=min(500, max_iterations),
+            gradient_tolerance=1e-7,
+            stall_tolerance=1e-5,
+        )
+        if not best.converged:
+            best = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
+        params = [math.exp(v) for v in best.x]
+        held = ", ".join(f"{n} = {p:.6g}" for n, p in zip(_NAMES, params, strict=True))
+        if not best.converged or not math.isfinite(best.value):
+            raise ModelFitError(
+                "Pareto/NBD",
+                best.iterations,
+                f"the likelihood search did not converge (it stopped at {held}, mean negative "
+                f"log-likelihood {best.value:.6g})",
+            )
+        if any(abs(v) > _LOG_BOUND - 0.1 for v in best.x):
+            raise ModelFitError(
+                "Pareto/NBD",
+                best.iterations,
+                f"the likelihood keeps growing towards extreme parameters ({held}): these "
+                "customers do not tell the model's parameters apart (too few, or too alike)",
+            )
+        errors = standard_errors(likelihood.gradient, params) if penalizer == 0 else None
+        r, alpha, s, beta = params
+        return cls(
+            r=r,
+            alpha=alpha,
+            s=s,
+            beta=beta,
+            log_likelihood=likelihood.total(params),
+            customers=len(rows),
+            unit=unit_found,
+            penalizer=penalizer,
+            standard_errors=None if errors is None else _four(errors),
+        )
+
+    @property
+    def _params(self) -> tuple[float, float, float, float]:
+        return (self.r, self.alpha, self.s, self.beta)
+
+    def _check_unit(self, operation: str, unit: str | None) -> None:
+        if unit is not None and self.unit is not None and unit != self.unit:
+            raise UnitMismatch(operation, self.unit, unit)
+
+    def p_alive(
+        self,
+        *,
+        frequency: float,
+        recency: float,
+        T: float,  # noqa: N803
+        unit: Unit | None = None,
+    ) -> float:
+        """The probability that a customer with this history is still alive at T.
+
+        Below 1 even without repeat purchases: a Pareto/NBD customer can
+        leave at any moment.
+
+        Raises:
+            UnitMismatch: ``unit`` is not the model's unit.
+
+        Examples:
+            >>> model = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> model.p_alive(frequency=3, recency=20, T=20)
+            1.0
+        """
+        self._check_unit("compute P(alive)", unit)
+        alive, died = _log_terms(self._params, frequency, recency, T)
+        if died == -math.inf:
+            return 1.0
+        return 1.0 / (1.0 + math.exp(died - alive))
+
+    def expected_purchases(
+        self,
+        t: float,
+        *,
+        frequency: float,
+        recency: float,
+        T: float,  # noqa: N803
+        unit: Unit | None = None,
+    ) -> float:
+        """The expected purchases in the next ``t`` units of a customer with this history.
+
+        Raises:
+            UnitMismatch: ``unit`` is not the model's unit.
+
+        Examples:
+            >>> model = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> round(model.expected_purchases(39, frequency=2, recency=30.43, T=38.86), 3)
+            1.455
+        """
+        self._check_unit("predict purchases", unit)
+        r, alpha, s, beta = self._params
+        rate = (r + frequency) / (alpha + T)
+        return (
+            rate
+            * _lifetime_share(s, beta + T, t)
+            * self.p_alive(frequency=frequency, recency=recency, T=T)
+        )
+
+    def expected_purchases_new(self, t: float) -> float:
+        """The expected purchases of a new customer in their first ``t`` units.
+
+        Examples:
+            >>> model = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> round(model.expected_purchases_new(39), 3)
+            1.213
+        """
+        return self.r / self.alpha * _lifetime_share(self.s, self.beta, t)
+
+    def probability_of_purchases(self, n: int, t: float) -> float:
+        """P(X(t) = n): the probability that a new customer buys ``n`` times in ``t`` units.
+
+        Fader, Hardie & Lee's note (2005): the chance of n purchases by a
+        customer alive throughout, plus the chance of n before dying within t.
+
+        Examples:
+            >>> model = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> round(model.probability_of_purchases(0, 39), 3)
+            0.594
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise UsageError(f"n must be a whole number of purchases, 0 or more, not {n!r}.")
+        if not t > 0:
+            raise UsageError(f"t must be above 0, not {t!r}.")
+        r, alpha, s, beta = self._params
+        log_first = (
+            math.lgamma(r + n)
+            - math.lgamma(r)
+            - math.lgamma(n + 1)
+            + r * math.log(alpha / (alpha + t))
+            + n * math.log(t / (alpha + t))
+            + s * math.log(beta / (beta + t))
+        )
+        log_b = (
+            r * math.log(alpha)
+            + s * math.log(beta)
+            + math.lgamma(r + n)
+            + math.lgamma(s + 1)
+            - math.lgamma(r + s + n + 1)
+            - (math.lgamma(r) + math.lgamma(s) - math.lgamma(r + s))
+        )
+        total = r + s
+        if alpha >= beta:
+            b1 = log_hyp2f1(total, s + 1, total + n + 1, (alpha - beta) / alpha) - total * math.log(
+                alpha
+            )
+        else:
+            b1 = log_hyp2f1(total, r + n, total + n + 1, (beta - alpha) / beta) - total * math.log(
+                beta
+            )
+        bracket = math.exp(b1)
+        for i in range(n + 1):
+            weight = (
+                math.lgamma(total + i) - math.lgamma(total) - math.lgamma(i + 1) + i * math.log(t)
+            )
+            if alpha >= beta:
+                b2 = log_hyp2f1(total + i, s + 1, total + n + 1, (alpha - beta) / (alpha + t)) - (
+                    total + i
+                ) * math.log(alpha + t)
+            else:
+                b2 = log_hyp2f1(total + i, r + n, total + n + 1, (beta - alpha) / (beta + t)) - (
+                    total + i
+                ) * math.log(beta + t)
+            bracket -= math.exp(weight + b2)
+        return math.exp(log_first) + math.exp(log_b) * bracket
+
+    @property
+    def aic(self) -> float | None:
+        """Akaike's information criterion of the fit (``None`` when not fitted)."""
+        return None if self.log_likelihood is None else akaike(self.log_likelihood, 4)
+
+    @property
+    def bic(self) -> float | None:
+        """The Bayesian information criterion of the fit, over the customers fitted on."""
+        if self.log_likelihood is None or not self.customers:
+            return None
+        return bayesian(self.log_likelihood, 4, self.customers)
+
+    def summary(self) -> tuple[Estimate, ...]:
+        """Each parameter with its standard error and 95% interval (``None`` without them).
+
+        Examples:
+            >>> [e.name for e in ParetoNBD(r=1, alpha=1, s=1, beta=1).summary()]
+            ['r', 'alpha', 's', 'beta']
+        """
+        errors: Sequence[float | None] = self.standard_errors or (None,) * 4
+        return tuple(
+            Estimate.of(name, value, error)
+            for name, value, error in zip(_NAMES, self._params, errors, strict=True)
+        )
+
+
+def _lifetime_share(s: float, base: float, t: float) -> float:
+    """E[min(lifetime, t)]-like factor: base / (s − 1) · (1 − (base / (base + t))^(s − 1)).
+
+    The expected time alive within the next t units of a customer whose
+    dropout rate is gamma(s, base); its limit base · ln((base + t) / base) at s = 1.
+    """
+    if abs(s - 1.0) < 1e-10:
+        return base * math.log((base + t) / base)
+    return base / (s - 1) * (1 - math.pow(base / (base + t), s - 1))
+
+
+def _four(values: Sequence[float]) -> tuple[float, float, float, float]:
+    first, second, third, fourth = values
+    return (first, second, third, fourth)

@@ -1,0 +1,144 @@
+"""The Pareto/NBD model: the published CDNOW fit, its likelihood's consequences, its errors."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmcore.errors import ModelFitError, UnitMismatch, UsageError
+from crmcore.value import BetaGeo, ParetoNBD, RfmRow, rfm_summary
+from tests.unit.test_value_rfm import cdnow_sales
+
+PUBLISHED = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669, unit="weeks")
+
+parameters = st.floats(min_value=0.2, max_value=5)
+scales = st.floats(min_value=1, max_value=40)
+models = st.builds(ParetoNBD, r=parameters, alpha=scales, s=parameters, beta=scales)
+
+
+@pytest.fixture(scope="module")
+def calibration() -> list[RfmRow]:
+    return rfm_summary(
+        cdnow_sales(), observation_end=date(1997, 9, 30), unit="weeks", periods="days"
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(calibration: list[RfmRow]) -> ParetoNBD:
+    return ParetoNBD.fit(calibration)
+
+
+def test_the_fit_on_cdnow_gives_the_published_parameters(fitted: ParetoNBD) -> None:
+    for name, published in (("r", 0.553), ("alpha", 10.578), ("s", 0.606), ("beta", 11.669)):
+        assert getattr(fitted, name) == pytest.approx(published, abs=0.002), name
+    assert (fitted.customers, fitted.unit) == (2357, "weeks")
+
+
+def test_bg_nbd_fits_cdnow_better_by_aic(calibration: list[RfmRow], fitted: ParetoNBD) -> None:
+    bg = BetaGeo.fit(calibration)
+    assert bg.log_likelihood is not None and fitted.aic is not None
+    assert 8 - 2 * bg.log_likelihood < fitted.aic
+    assert fitted.bic == pytest.approx(4 * math.log(2357) + fitted.aic - 8)
+
+
+def test_the_fitted_model_round_trips_through_json(fitted: ParetoNBD) -> None:
+    again = ParetoNBD.model_validate_json(fitted.model_dump_json())
+    assert again == fitted
+    assert [e.name for e in again.summary()] == ["r", "alpha", "s", "beta"]
+    assert all(e.standard_error is not None and e.standard_error > 0 for e in again.summary())
+
+
+# Each example sums 150 probabilities, each with its own series (about 0.1 s): 15 examples,
+# over models whose mean in t stays below 12 purchases (the tail beyond 150 is negligible).
+@settings(max_examples=15)
+@given(
+    st.builds(
+        ParetoNBD,
+        r=st.floats(0.2, 2),
+        alpha=st.floats(5, 40),
+        s=parameters,
+        beta=scales,
+    ),
+    st.floats(1, 30),
+)
+def test_the_probabilities_of_n_purchases_add_up_to_one_with_the_expected_mean(
+    model: ParetoNBD, t: float
+) -> None:
+    probabilities = [model.probability_of_purchases(n, t) for n in range(150)]
+    assert all(-1e-12 <= p <= 1 + 1e-12 for p in probabilities)
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-6)
+    mean = sum(n * p for n, p in enumerate(probabilities))
+    assert mean == pytest.approx(model.expected_purchases_new(t), rel=1e-4, abs=1e-9)
+
+
+@given(models, st.integers(0, 10), st.floats(0, 1), st.floats(1, 60))
+def test_p_alive_is_a_probability_that_falls_as_the_silence_grows(
+    model: ParetoNBD, x: int, share: float, t: float
+) -> None:
+    t_x = share * t if x else 0.0
+    alive = model.p_alive(frequency=x, recency=t_x, T=t)
+    later = model.p_alive(frequency=x, recency=t_x, T=t + 10)
+    assert 0 <= later <= alive <= 1
+
+
+@given(models, st.integers(0, 10), st.floats(0, 1), st.floats(1, 60))
+def test_expected_purchases_grow_with_the_horizon(
+    model: ParetoNBD, x: int, share: float, t: float
+) -> None:
+    t_x = share * t if x else 0.0
+    ahead = [model.expected_purchases(h, frequency=x, recency=t_x, T=t) for h in (0, 5, 20, 80)]
+    assert ahead[0] == 0 and ahead == sorted(ahead)
+
+
+def test_a_customer_who_just_bought_is_alive_and_a_silent_one_less_so() -> None:
+    assert PUBLISHED.p_alive(frequency=4, recency=30, T=30) == 1.0
+    assert PUBLISHED.p_alive(frequency=0, recency=0, T=38) < 1.0
+
+
+def test_the_fit_recovers_simulated_parameters_within_their_standard_errors() -> None:
+    rng = random.Random(5)
+    r, alpha, s, beta, span = 0.8, 6.0, 0.7, 9.0, 52
+    rows = []
+    for _ in range(3000):
+        rate, death = rng.gammavariate(r, 1 / alpha), rng.gammavariate(s, 1 / beta)
+        end, at, weeks = min(rng.expovariate(death), span), 0.0, set()
+        while (at := at + rng.expovariate(rate)) < end:
+            weeks.add(at)
+        rows.append((len(weeks), max(weeks, default=0.0), float(span)))
+    # whole weeks: far fewer distinct rows to fit
+    rounded = [(x, float(math.ceil(t_x)) if x else 0.0, t) for x, t_x, t in rows]
+    model = ParetoNBD.fit(*zip(*rounded, strict=True))
+    assert model.standard_errors is not None
+    for estimate, truth in zip(model.summary(), (r, alpha, s, beta), strict=True):
+        assert estimate.standard_error is not None
+        assert abs(estimate.value - truth) < 3 * estimate.standard_error, estimate
+
+
+def test_a_penalizer_shrinks_the_parameters(calibration: list[RfmRow], fitted: ParetoNBD) -> None:
+    held = ParetoNBD.fit(calibration, penalizer=0.01)
+    size = lambda m: m.r**2 + m.alpha**2 + m.s**2 + m.beta**2  # noqa: E731
+    assert size(held) < size(fitted)
+    assert held.standard_errors is None
+
+
+def test_customers_that_cannot_tell_the_parameters_apart_are_refused_with_the_reason() -> None:
+    with pytest.raises(ModelFitError, match="extreme parameters"):
+        ParetoNBD.fit([1] * 5, [40] * 5, [40] * 5)  # five customers alike
+
+
+def test_bad_input_is_refused() -> None:
+    with pytest.raises(UsageError, match="not a purchase summary"):
+        ParetoNBD.fit([1], [50], [40])
+    with pytest.raises(UsageError, match="no customers"):
+        ParetoNBD.fit([], [], [])
+    with pytest.raises(UsageError, match="penalizer"):
+        ParetoNBD.fit([1], [5], [40], penalizer=-1)
+    with pytest.raises(UsageError, match="whole number of purchases"):
+        PUBLISHED.probability_of_purchases(-1, 10)
+    with pytest.raises(UnitMismatch):
+        PUBLISHED.p_alive(frequency=1, recency=2, T=3, unit="days")
