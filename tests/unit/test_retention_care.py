@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore import CareTouchpoint, Complaint, Customer, CustomerHistory, Money, Transaction
@@ -208,6 +208,8 @@ portfolios = st.lists(
 windows = st.tuples(st.dates(date(2016, 1, 1), date(2030, 1, 1)), st.integers(0, 120))
 
 
+# Each example plans a portfolio of up to four whole histories (about 0.1 s): 30 examples.
+@settings(max_examples=30)
 @given(portfolios, windows, st.integers(1, 3))
 def test_the_plan_is_sorted_within_the_period_and_under_the_weekly_limit(
     histories: list[CustomerHistory], window: tuple[date, int], limit: int
