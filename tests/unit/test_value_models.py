@@ -6,6 +6,7 @@ independent implementation) from the same parameters.
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timezone
 
 import pytest
@@ -265,3 +266,34 @@ def test_bg_nbd_expectations_are_continuous_through_a_equal_to_1(
     above = model.model_copy(update={"a": 1 + 1e-4}).expected_purchases(t, **history)
     assert at_one > 0
     assert min(below, above) - 1e-9 <= at_one <= max(below, above) + 1e-9
+
+
+def _gauss_series(a: float, b: float, c: float, z: float) -> float:
+    """2F1 summed term by term, as long as it takes (for the check only)."""
+    term = total = 1.0
+    k = 0
+    while abs(term) > 1e-17 * abs(total):
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        k += 1
+    return total
+
+
+@pytest.mark.parametrize("t", [40.0, 400.0, 4000.0])
+def test_near_the_end_of_its_range_the_2f1_agrees_with_its_plain_series(t: float) -> None:
+    r, alpha, a, b = PUBLISHED.r, PUBLISHED.alpha, PUBLISHED.a, PUBLISHED.b
+    z = t / (alpha + t)  # 0.90, 0.989, 0.9989: past the switch to the series in 1 - z
+    expected = (
+        (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * _gauss_series(r, b, a + b - 1, z))
+    )
+    assert z > 0.9
+    assert PUBLISHED.expected_purchases(t) == pytest.approx(expected, rel=1e-9)
+
+
+def test_expected_purchases_over_a_thousand_years_are_finite_and_keep_growing() -> None:
+    horizons = [39.0, 520.0, 5_200.0, 52_000.0, 520_000.0]
+    new = [PUBLISHED.expected_purchases(t) for t in horizons]
+    known = [PUBLISHED.expected_purchases(t, frequency=2, recency=30.43, T=38.86) for t in horizons]
+    for values in (new, known):
+        assert all(math.isfinite(v) for v in values)
+        assert values == sorted(values) and len(set(values)) == len(values)

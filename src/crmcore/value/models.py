@@ -128,7 +128,31 @@ def _simplex(
 
 
 def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
-    """The Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1, by its series."""
+    """The Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1.
+
+    By its series in z; near z = 1, where the series needs ever more terms
+    (a BG/NBD horizon of a thousand years), by the two series in 1 − z of
+    the linear transformation (Abramowitz & Stegun 15.3.6), unless c − a − b
+    is too close to a whole number for it.
+    """
+    gap = c - a - b
+    if z > _NEAR_UNIT_Z and abs(gap - round(gap)) > 1e-6:
+        w = 1.0 - z
+        g = math.gamma
+        first = g(c) * g(gap) / (g(c - a) * g(c - b)) * _series(a, b, 1 - gap, w)
+        second = (
+            math.pow(w, gap) * g(c) * g(-gap) / (g(a) * g(b)) * _series(c - a, c - b, 1 + gap, w)
+        )
+        return first + second
+    return _series(a, b, c, z)
+
+
+#: Above this argument the BG/NBD 2F1 is computed from 1 − z.
+_NEAR_UNIT_Z = 0.9
+
+
+def _series(a: float, b: float, c: float, z: float) -> float:
+    """The Gauss series of 2F1(a, b; c; z), for |z| < 1."""
     term = total = 1.0
     for k in range(200_000):
         term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
