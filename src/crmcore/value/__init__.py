@@ -15,6 +15,8 @@
 * [`BetaGeo`][crmcore.value.models.BetaGeo], [`GammaGamma`][crmcore.value.models.GammaGamma]
   and [`lifetime_value`][crmcore.value.models.lifetime_value]: the probabilistic
   models of purchases, P(alive) and spend;
+* [`ModifiedBetaGeo`][crmcore.value.modified.ModifiedBetaGeo]: MBG/NBD, whose
+  customers may also leave right after their first purchase;
 * [`ParetoNBD`][crmcore.value.pareto.ParetoNBD]: Pareto/NBD, the continuous-time
   model whose customers can leave at any moment;
 * [`BetaGeoBetaBinom`][crmcore.value.discrete.BetaGeoBetaBinom]: BG/BB, purchases
@@ -35,6 +37,7 @@ from crmcore.value.contractual import ShiftedBetaGeometric
 from crmcore.value.discrete import BetaGeoBetaBinom
 from crmcore.value.fitting import Estimate
 from crmcore.value.models import BetaGeo, GammaGamma, lifetime_value
+from crmcore.value.modified import ModifiedBetaGeo
 from crmcore.value.pareto import ParetoNBD
 from crmcore.value.profit import (
     HistoricalValue,
@@ -71,6 +74,7 @@ __all__ = [
     "GammaGamma",
     "HistoricalValue",
     "HoldoutRow",
+    "ModifiedBetaGeo",
     "ParetoNBD",
     "Profitability",
     "ProfitabilityPolicy",

@@ -96,7 +96,7 @@ def _limit_series(r: float, b: float, z: float) -> float:
     raise NumericalError(f"the a = 1 series of BG/NBD did not converge at z = {z}")
 
 
-def _growth(r: float, b: float, a: float, base: float, t: float) -> float:
+def growth(r: float, b: float, a: float, base: float, t: float) -> float:
     """(c / (a − 1)) · (1 − (base / (base + t))^r · 2F1(r, b; c; z)).
 
     With c = a + b − 1 and z = t / (base + t). At a = 1 the bracket and
@@ -375,9 +375,9 @@ class BetaGeo(Value):
         self._check_unit("predict purchases", unit)
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         if frequency is None or recency is None or T is None:
-            return _growth(r, b, a, alpha, t)
+            return growth(r, b, a, alpha, t)
         x = frequency
-        grown = _growth(r + x, b + x, a, alpha + T, t)
+        grown = growth(r + x, b + x, a, alpha + T, t)
         odds = (a / (b + x - 1)) * math.pow((alpha + T) / (alpha + recency), r + x) if x else 0.0
         return grown / (1 + odds)
 

@@ -1,0 +1,309 @@
+"""The MBG/NBD model (Batislam, Denizel & Filiztekin 2007; Wagner & Hoppe 2008).
+
+BG/NBD lets a customer die only just after a repeat purchase, so a customer
+who never came back is certainly alive. MBG/NBD lets a customer die also
+at the start, just after the first purchase: while alive, a customer buys
+at a Poisson rate λ, gamma(r, α) across customers; at the start and after
+each purchase the customer dies with probability p, beta(a, b) across
+customers.
+
+ln L = ln Γ(r + x) − ln Γ(r) + r ln α + ln B(a, b + x + 1) − ln B(a, b)
+− (r + x) ln(α + T) + ln(1 + a / (b + x) · ((α + T) / (α + t_x))^(r + x)).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import Field
+
+from crmcore._model import Value
+from crmcore.errors import ModelFitError, UnitMismatch, UsageError
+from crmcore.value._optimize import bfgs, nelder_mead
+from crmcore.value.fitting import Estimate, akaike, bayesian, numeric_gradient, standard_errors
+from crmcore.value.models import fitted_unit, growth, purchase_columns
+from crmcore.value.rfm import Unit
+
+__all__ = ["ModifiedBetaGeo"]
+
+_Positive = Field(gt=0, allow_inf_nan=False)
+_NAMES = ("r", "alpha", "a", "b")
+
+
+def _log_beta(x: float, y: float) -> float:
+    return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
+
+
+def _log_odds_dead(params: Sequence[float], x: float, t_x: float, t: float) -> float:
+    """Ln of a / (b + x) · ((α + T) / (α + t_x))^(r + x): dead against alive, given the history."""
+    r, alpha, a, b = params
+    return math.log(a / (b + x)) + (r + x) * math.log((alpha + t) / (alpha + t_x))
+
+
+def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> float:
+    r, alpha, a, b = params
+    odds = _log_odds_dead(params, x, t_x, t)
+    both = odds + math.log1p(math.exp(-odds)) if odds > 0 else math.log1p(math.exp(odds))
+    return (
+        math.lgamma(r + x)
+        - math.lgamma(r)
+        + r * math.log(alpha)
+        + _log_beta(a, b + x + 1)
+        - _log_beta(a, b)
+        - (r + x) * math.log(alpha + t)
+        + both
+    )
+
+
+class _Rows:
+    def __init__(self, rows: Sequence[tuple[float, ...]], penalizer: float) -> None:
+        self.rows = [(x, t_x, t, n) for (x, t_x, t), n in sorted(Counter(rows).items())]
+        self.count = len(rows)
+        self.penalizer = penalizer
+
+    def total(self, params: Sequence[float]) -> float:
+        return sum(n * _log_likelihood(params, x, t_x, t) for x, t_x, t, n in self.rows)
+
+    def value(self, theta: Sequence[float]) -> float:
+        try:
+            params = [math.exp(v) for v in theta]
+            penalty = self.penalizer * sum(p * p for p in params)
+            return -self.total(params) / self.count + penalty
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return math.inf
+
+    def objective(self, theta: Sequence[float]) -> tuple[float, list[float]]:
+        return self.value(theta), numeric_gradient(self.value, theta)
+
+    def gradient(self, params: Sequence[float]) -> list[float]:
+        return numeric_gradient(lambda p: -self.total(p), params)
+
+
+class ModifiedBetaGeo(Value):
+    """A fitted MBG/NBD model: purchase rates gamma(r, α), dropout probabilities beta(a, b).
+
+    Rates are per ``unit``, the unit of the summary it was fitted on.
+
+    Examples:
+        >>> model = ModifiedBetaGeo(r=0.525, alpha=6.18, a=0.891, b=1.614, unit="weeks")
+        >>> model.p_alive(frequency=0, recency=0, T=38.86) < 1  # may have left at once
+        True
+    """
+
+    r: float = _Positive
+    alpha: float = _Positive
+    a: float = _Positive
+    b: float = _Positive
+    log_likelihood: float | None = Field(
+        default=None, description="The maximised log-likelihood, when fitted."
+    )
+    customers: int | None = Field(default=None, description="Customers fitted on.")
+    unit: Unit | None = Field(
+        default=None, description="The time unit of recency, T and α (None: not stated)."
+    )
+    penalizer: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, description="The L2 penalty of the fit."
+    )
+    standard_errors: tuple[float, float, float, float] | None = Field(
+        default=None,
+        description="The standard errors of r, α, a, b (observed information), when they exist.",
+    )
+
+    @classmethod
+    def fit(
+        cls,
+        frequency: Iterable[Any],
+        recency: Sequence[float] | None = None,
+        T: Sequence[float] | None = None,  # noqa: N803 - the literature's name
+        *,
+        unit: Unit | None = None,
+        penalizer: float = 0.0,
+        max_iterations: int = 20_000,
+    ) -> ModifiedBetaGeo:
+        """Fit by maximum likelihood on frequency, recency and T (or on `RfmRow` rows).
+
+        Raises:
+            UsageError: The columns differ in length, are empty, or hold
+                impossible values; a negative ``penalizer``.
+            UnitMismatch: The rows are in several units, or not in ``unit``.
+            ModelFitError: The likelihood search did not converge (the last
+                parameters it held are named).
+
+        Examples:
+            >>> from datetime import date
+            >>> from crmcore.datasets import load_sample
+            >>> from crmcore.value import rfm_summary
+            >>> rows = rfm_summary(load_sample().transactions, observation_end=date(2025, 1, 1),
+            ...                    unit="weeks")
+            >>> model = ModifiedBetaGeo.fit(rows)
+            >>> model.unit, model.customers == len(rows)
+            ('weeks', True)
+        """
+        rows, units = purchase_columns(frequency, (recency, T), ("frequency", "recency", "T"))
+        unit_found = fitted_unit(unit, units, "MBG/NBD")
+        if not rows:
+            raise UsageError("Cannot fit MBG/NBD on no customers.")
+        for n, (x, t_x, t) in enumerate(rows):
+            if x < 0 or t_x < 0 or t_x > t or x != int(x) or (x > 0 and t_x == 0):
+                raise UsageError(
+                    f"Cannot fit MBG/NBD: row {n} (frequency {x:g}, recency {t_x:g}, T {t:g}) "
+                    "is not a purchase summary."
+                )
+        if not (penalizer >= 0 and math.isfinite(penalizer)):
+            raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
+        likelihood = _Rows(rows, penalizer)
+        best = bfgs(
+            likelihood.objective,
+            [0.0, 0.0, 0.0, 0.0],
+            max_iterations=min(500, max_iterations),
+            gradient_tolerance=1e-7,
+            stall_tolerance=1e-5,
+        )
+        if not best.converged:
+            best = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
+        params = [math.exp(v) for v in best.x]
+        if not best.converged or not math.isfinite(best.value):
+            held = ", ".join(f"{n} = {p:.6g}" for n, p in zip(_NAMES, params, strict=True))
+            raise ModelFitError(
+                "MBG/NBD",
+                best.iterations,
+                f"the likelihood search did not converge (it stopped at {held}, mean negative "
+                f"log-likelihood {best.value:.6g})",
+            )
+        errors = standard_errors(likelihood.gradient, params) if penalizer == 0 else None
+        r, alpha, a, b = params
+        return cls(
+            r=r,
+            alpha=alpha,
+            a=a,
+            b=b,
+            log_likelihood=likelihood.total(params),
+            customers=len(rows),
+            unit=unit_found,
+            penalizer=penalizer,
+            standard_errors=None if errors is None else _four(errors),
+        )
+
+    @property
+    def _params(self) -> tuple[float, float, float, float]:
+        return (self.r, self.alpha, self.a, self.b)
+
+    def _check_unit(self, operation: str, unit: str | None) -> None:
+        if unit is not None and self.unit is not None and unit != self.unit:
+            raise UnitMismatch(operation, self.unit, unit)
+
+    def p_alive(
+        self,
+        *,
+        frequency: float,
+        recency: float,
+        T: float,  # noqa: N803
+        unit: Unit | None = None,
+    ) -> float:
+        """The probability that a customer with this history is still alive at T.
+
+        Raises:
+            UnitMismatch: ``unit`` is not the model's unit.
+
+        Examples:
+            >>> model = ModifiedBetaGeo(r=0.525, alpha=6.18, a=0.891, b=1.614)
+            >>> round(model.p_alive(frequency=2, recency=30.43, T=38.86), 3)
+            0.706
+        """
+        self._check_unit("compute P(alive)", unit)
+        odds = _log_odds_dead(self._params, frequency, recency, T)
+        return 0.0 if odds > 700 else 1.0 / (1.0 + math.exp(odds))
+
+    def expected_purchases(
+        self,
+        t: float,
+        *,
+        frequency: float | None = None,
+        recency: float | None = None,
+        T: float | None = None,  # noqa: N803
+        unit: Unit | None = None,
+    ) -> float:
+        """The expected repeat purchases in the next ``t`` units, of a customer or a new one.
+
+        Without a history, of a new customer in their first ``t`` units:
+        b / (a − 1) · (1 − (α / (α + t))^r · 2F1(r, b + 1; a + b; t / (α + t))).
+
+        Raises:
+            UsageError: Only part of a history was given.
+            UnitMismatch: ``unit`` is not the model's unit.
+
+        Examples:
+            >>> model = ModifiedBetaGeo(r=0.525, alpha=6.18, a=0.891, b=1.614)
+            >>> round(model.expected_purchases(39), 3)
+            1.183
+        """
+        self._check_unit("predict purchases", unit)
+        r, alpha, a, b = self._params
+        given = [v is None for v in (frequency, recency, T)]
+        if all(given):
+            return b / (a + b) * growth(r, b + 1, a, alpha, t)
+        if any(given):
+            raise UsageError("Give frequency, recency and T together, or none of them.")
+        assert frequency is not None
+        assert recency is not None
+        assert T is not None
+        grown = growth(r + frequency, b + frequency + 1, a, alpha + T, t)
+        return grown * self.p_alive(frequency=frequency, recency=recency, T=T)
+
+    def probability_of_purchases(self, n: int, t: float) -> float:
+        """P(N(t) = n): the probability that a new customer buys ``n`` more times in ``t`` units.
+
+        Examples:
+            >>> model = ModifiedBetaGeo(r=0.525, alpha=6.18, a=0.891, b=1.614)
+            >>> round(model.probability_of_purchases(0, 39), 3)
+            0.582
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise UsageError(f"n must be a whole number of purchases, 0 or more, not {n!r}.")
+        if not t > 0:
+            raise UsageError(f"t must be above 0, not {t!r}.")
+        r, alpha, a, b = self._params
+        stay, share = math.log(alpha / (alpha + t)), math.log(t / (alpha + t))
+
+        def poisson_gamma(j: int) -> float:
+            return math.exp(
+                math.lgamma(r + j) - math.lgamma(r) - math.lgamma(j + 1) + r * stay + j * share
+            )
+
+        alive = math.exp(_log_beta(a, b + n + 1) - _log_beta(a, b)) * poisson_gamma(n)
+        below = sum(poisson_gamma(j) for j in range(n))
+        died = math.exp(_log_beta(a + 1, b + n) - _log_beta(a, b)) * (1 - below)
+        return alive + died
+
+    @property
+    def aic(self) -> float | None:
+        """Akaike's information criterion of the fit (``None`` when not fitted)."""
+        return None if self.log_likelihood is None else akaike(self.log_likelihood, 4)
+
+    @property
+    def bic(self) -> float | None:
+        """The Bayesian information criterion of the fit, over the customers fitted on."""
+        if self.log_likelihood is None or not self.customers:
+            return None
+        return bayesian(self.log_likelihood, 4, self.customers)
+
+    def summary(self) -> tuple[Estimate, ...]:
+        """Each parameter with its standard error and 95% interval (``None`` without them).
+
+        Examples:
+            >>> [e.name for e in ModifiedBetaGeo(r=1, alpha=1, a=1, b=1).summary()]
+            ['r', 'alpha', 'a', 'b']
+        """
+        errors: Sequence[float | None] = self.standard_errors or (None,) * 4
+        return tuple(
+            Estimate.of(name, value, error)
+            for name, value, error in zip(_NAMES, self._params, errors, strict=True)
+        )
+
+
+def _four(values: Sequence[float]) -> tuple[float, float, float, float]:
+    first, second, third, fourth = values
+    return (first, second, third, fourth)
