@@ -297,3 +297,60 @@ def test_expected_purchases_over_a_thousand_years_are_finite_and_keep_growing() 
     for values in (new, known):
         assert all(math.isfinite(v) for v in values)
         assert values == sorted(values) and len(set(values)) == len(values)
+
+
+# Models whose mean in t stays below 16 purchases: the tail beyond 400 is negligible.
+@settings(max_examples=40)
+@given(
+    st.builds(
+        BetaGeo,
+        r=st.floats(0.1, 2),
+        alpha=st.floats(5, 40),
+        a=st.floats(0.2, 5),
+        b=st.floats(0.2, 5),
+    ),
+    st.floats(1, 40),
+)
+def test_the_probabilities_of_n_purchases_add_up_to_one_with_the_expected_mean(
+    model: BetaGeo, t: float
+) -> None:
+    probabilities = [model.probability_of_purchases(n, t) for n in range(400)]
+    assert all(-1e-12 <= p <= 1 + 1e-12 for p in probabilities)
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-6)
+    mean = sum(n * p for n, p in enumerate(probabilities))
+    assert mean == pytest.approx(model.expected_purchases(t), rel=1e-4, abs=1e-9)
+
+
+def test_the_cdnow_fit_reports_standard_errors_and_information_criteria(
+    calibration: list[RfmRow],
+) -> None:
+    model = BetaGeo.fit(calibration)
+    assert model.standard_errors is not None and model.log_likelihood is not None
+    assert all(e > 0 for e in model.standard_errors)
+    assert model.aic == pytest.approx(8 - 2 * model.log_likelihood)
+    assert model.bic == pytest.approx(4 * math.log(2357) - 2 * model.log_likelihood)
+    assert [e.name for e in model.summary()] == ["r", "alpha", "a", "b"]
+    for estimate in model.summary():
+        assert estimate.lower_95 is not None and estimate.upper_95 is not None
+        assert estimate.lower_95 < estimate.value < estimate.upper_95
+    assert BetaGeo.model_validate_json(model.model_dump_json()) == model
+
+
+def test_a_penalized_bg_nbd_fit_shrinks_its_parameters(calibration: list[RfmRow]) -> None:
+    free = BetaGeo.fit(calibration)
+    held = BetaGeo.fit(calibration, penalizer=0.01)
+    size = lambda m: m.r**2 + m.alpha**2 + m.a**2 + m.b**2  # noqa: E731
+    assert size(held) < size(free)
+    assert (held.penalizer, held.standard_errors) == (0.01, None)
+    with pytest.raises(ValueError, match="penalizer"):
+        BetaGeo.fit(calibration, penalizer=-0.1)
+
+
+@pytest.mark.parametrize("t", [1.0, 44.0, 46.0, 52_000.0])
+def test_a_and_b_adding_up_to_one_leave_the_expectation_finite(t: float) -> None:
+    model = BetaGeo(r=1.0, alpha=5.0, a=0.5, b=0.5)  # the 2F1 of the expectation has c = 0
+    expected = model.expected_purchases(t)
+    assert math.isfinite(expected) and expected > 0
+    if t < 50:
+        probabilities = [model.probability_of_purchases(n, t) for n in range(600)]
+        assert sum(n * p for n, p in enumerate(probabilities)) == pytest.approx(expected, rel=1e-6)

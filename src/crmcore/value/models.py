@@ -32,6 +32,7 @@ from crmcore.errors import (
     UsageError,
 )
 from crmcore.value._optimize import Minimum, bfgs, digamma, nelder_mead
+from crmcore.value.fitting import Estimate, akaike, bayesian, standard_errors
 from crmcore.value.rfm import RfmRow, Unit
 
 __all__ = ["MONTH", "BetaGeo", "GammaGamma", "lifetime_value"]
@@ -106,7 +107,7 @@ def growth(r: float, b: float, a: float, base: float, t: float) -> float:
     if abs(a - 1.0) <= _NEAR_ONE:
         return b * math.pow(1.0 - z, r) * _limit_series(r, b, z)
     c = a + b - 1
-    return c / (a - 1) * (1 - math.pow(base / (base + t), r) * _hyp2f1(r, b, c, z))
+    return (c - math.pow(base / (base + t), r) * _scaled_hyp2f1(r, b, c, z)) / (a - 1)
 
 
 def _simplex(
@@ -127,24 +128,37 @@ def _simplex(
     return best
 
 
-def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
-    """The Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1.
+def _scaled_hyp2f1(a: float, b: float, c: float, z: float) -> float:
+    """C · 2F1(a, b; c; z) for 0 <= z < 1: finite as c goes to 0 (a + b = 1 in BG/NBD).
 
-    By its series in z; near z = 1, where the series needs ever more terms
-    (a BG/NBD horizon of a thousand years), by the two series in 1 − z of
-    the linear transformation (Abramowitz & Stegun 15.3.6), unless c − a − b
-    is too close to a whole number for it.
+    By the series in z, whose terms c (a)_k (b)_k / ((c)_k k!) z^k lose the
+    factor c; near z = 1, where that series needs ever more terms (a BG/NBD
+    horizon of a thousand years), by the two series in 1 − z of the linear
+    transformation (Abramowitz & Stegun 15.3.6), with c Γ(c) = Γ(c + 1),
+    unless c − a − b is too close to a whole number for it.
     """
     gap = c - a - b
     if z > _NEAR_UNIT_Z and abs(gap - round(gap)) > 1e-6:
         w = 1.0 - z
         g = math.gamma
-        first = g(c) * g(gap) / (g(c - a) * g(c - b)) * _series(a, b, 1 - gap, w)
-        second = (
-            math.pow(w, gap) * g(c) * g(-gap) / (g(a) * g(b)) * _series(c - a, c - b, 1 + gap, w)
-        )
-        return first + second
-    return _series(a, b, c, z)
+        first = g(c + 1) * g(gap) * _reciprocal_gamma(c - a) * _reciprocal_gamma(c - b)
+        second = math.pow(w, gap) * g(c + 1) * g(-gap) / (g(a) * g(b))
+        return first * _series(a, b, 1 - gap, w) + second * _series(c - a, c - b, 1 + gap, w)
+    term = a * b * z  # the first term, c · a b / c · z
+    total = c + term
+    for k in range(1, 200_000):
+        if abs(term) <= 1e-16 * abs(total):
+            return total
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+    raise NumericalError(f"2F1({a}, {b}; {c}; {z}) did not converge")
+
+
+def _reciprocal_gamma(x: float) -> float:
+    """1 / Γ(x), which is 0 at the poles of Γ (0, −1, −2, ...)."""
+    if x <= 0 and x == math.floor(x):
+        return 0.0
+    return 1.0 / math.gamma(x)
 
 
 #: Above this argument the BG/NBD 2F1 is computed from 1 − z.
@@ -255,6 +269,13 @@ class BetaGeo(Value):
         default=None,
         description="The time unit of recency, T and α (None: not stated).",
     )
+    penalizer: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, description="The L2 penalty of the fit."
+    )
+    standard_errors: tuple[float, float, float, float] | None = Field(
+        default=None,
+        description="The standard errors of r, α, a, b (observed information), when they exist.",
+    )
 
     @classmethod
     def fit(
@@ -264,17 +285,21 @@ class BetaGeo(Value):
         T: Sequence[float] | None = None,  # noqa: N803 - the literature's name
         *,
         unit: Unit | None = None,
+        penalizer: float = 0.0,
         max_iterations: int = 20_000,
     ) -> BetaGeo:
         """Fit by maximum likelihood on frequency, recency and T (or on `RfmRow` rows).
 
         The fitted model records the rows' unit; for plain columns, give it as
         ``unit`` (a model without one can predict, but not value customers by
-        the month).
+        the month). With a ``penalizer`` c, the fit minimises −ln L / n +
+        c (r² + α² + a² + b²), as lifetimes' ``penalizer_coef`` does, and
+        reports no standard errors.
 
         Raises:
             UsageError: The columns differ in length, are empty, or hold
-                impossible values (negative, recency above T, repeats in no time).
+                impossible values (negative, recency above T, repeats in no
+                time); a negative ``penalizer``.
             UnitMismatch: The rows are in several units, or not in ``unit``.
             ModelFitError: The likelihood search did not converge.
 
@@ -299,22 +324,107 @@ class BetaGeo(Value):
                     f"Cannot fit BG/NBD: row {n} (frequency {x:g}, recency {t_x:g}, T {t:g}) "
                     "is not a purchase summary."
                 )
+        if not (penalizer >= 0 and math.isfinite(penalizer)):
+            raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
         likelihood = _BetaGeoLikelihood(rows)
-        best = bfgs(
-            likelihood.value_and_gradient, [0.0, 0.0, 0.0, 0.0], max_iterations=max_iterations
-        )
+
+        def objective(theta: Sequence[float]) -> tuple[float, list[float]]:
+            value, gradient = likelihood.value_and_gradient(theta)
+            if not penalizer:
+                return value, gradient
+            params = [math.exp(v) for v in theta]
+            return value + penalizer * sum(p * p for p in params), [
+                g + 2 * penalizer * p * p for g, p in zip(gradient, params, strict=True)
+            ]
+
+        def penalized(theta: Sequence[float]) -> float:
+            value = likelihood.value(theta)
+            return value + penalizer * sum(math.exp(2 * v) for v in theta)
+
+        best = bfgs(objective, [0.0, 0.0, 0.0, 0.0], max_iterations=max_iterations)
         if not best.converged:  # a rougher surface: fall back on the simplex, from there
-            best = _simplex("BG/NBD", likelihood.value, best.x, max_iterations)
-        r, alpha, a, b = (math.exp(v) for v in best.x)
+            best = _simplex("BG/NBD", penalized, best.x, max_iterations)
+        params = [math.exp(v) for v in best.x]
+        errors = None
+        if not penalizer:
+
+            def gradient(natural: Sequence[float]) -> list[float]:
+                # the mean's gradient in ln p, as the total's gradient in p
+                logs = [math.log(p) for p in natural]
+                _, in_logs = likelihood.value_and_gradient(logs)
+                return [g / p * len(rows) for g, p in zip(in_logs, natural, strict=True)]
+
+            errors = standard_errors(gradient, params)
+        r, alpha, a, b = params
         return cls(
             r=r,
             alpha=alpha,
             a=a,
             b=b,
-            log_likelihood=-best.value * len(rows),
+            log_likelihood=-likelihood.value(best.x) * len(rows),
             customers=len(rows),
             unit=unit_found,
+            penalizer=penalizer,
+            standard_errors=None if errors is None else _four(errors),
         )
+
+    @property
+    def aic(self) -> float | None:
+        """Akaike's information criterion of the fit (``None`` when not fitted)."""
+        return None if self.log_likelihood is None else akaike(self.log_likelihood, 4)
+
+    @property
+    def bic(self) -> float | None:
+        """The Bayesian information criterion of the fit, over the customers fitted on."""
+        if self.log_likelihood is None or not self.customers:
+            return None
+        return bayesian(self.log_likelihood, 4, self.customers)
+
+    def summary(self) -> tuple[Estimate, ...]:
+        """Each parameter with its standard error and 95% interval (``None`` without them).
+
+        Examples:
+            >>> [e.name for e in BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426).summary()]
+            ['r', 'alpha', 'a', 'b']
+        """
+        errors: Sequence[float | None] = self.standard_errors or (None,) * 4
+        values = (self.r, self.alpha, self.a, self.b)
+        return tuple(
+            Estimate.of(name, value, error)
+            for name, value, error in zip(("r", "alpha", "a", "b"), values, errors, strict=True)
+        )
+
+    def probability_of_purchases(self, n: int, t: float) -> float:
+        """P(X(t) = n): the probability that a new customer makes ``n`` repeat purchases in t.
+
+        Fader, Hardie & Lee (2005), eq. (8).
+
+        Examples:
+            >>> model = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+            >>> round(model.probability_of_purchases(0, 39), 3)
+            0.574
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise UsageError(f"n must be a whole number of purchases, 0 or more, not {n!r}.")
+        if not t > 0:
+            raise UsageError(f"t must be above 0, not {t!r}.")
+        r, alpha, a, b = self.r, self.alpha, self.a, self.b
+        stay, share = math.log(alpha / (alpha + t)), math.log(t / (alpha + t))
+        log_b = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+        def poisson_gamma(j: int) -> float:
+            return math.exp(
+                math.lgamma(r + j) - math.lgamma(r) - math.lgamma(j + 1) + r * stay + j * share
+            )
+
+        def beta_ratio(x: float, y: float) -> float:
+            return math.exp(math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y) - log_b)
+
+        alive = beta_ratio(a, b + n) * poisson_gamma(n)
+        if n == 0:
+            return alive
+        below = sum(poisson_gamma(j) for j in range(n))
+        return alive + beta_ratio(a + 1, b + n - 1) * (1 - below)
 
     def _check_unit(self, operation: str, unit: str | None) -> None:
         if unit is not None and self.unit is not None and unit != self.unit:
@@ -543,3 +653,8 @@ def lifetime_value(
         total += (upto - before) * value_per_purchase * margin / (1 + discount_rate) ** k
         before = upto
     return total
+
+
+def _four(values: Sequence[float]) -> tuple[float, float, float, float]:
+    first, second, third, fourth = values
+    return (first, second, third, fourth)
