@@ -29,7 +29,7 @@ from pydantic import Field
 from crmcore._model import Value
 from crmcore.errors import ModelFitError, NumericalError, UsageError
 from crmcore.value._optimize import bfgs, digamma, nelder_mead
-from crmcore.value.fitting import Estimate, akaike, bayesian, standard_errors
+from crmcore.value.fitting import Estimate, akaike, bayesian, estimates, standard_errors
 
 __all__ = ["ShiftedBetaGeometric"]
 
@@ -323,7 +323,7 @@ class ShiftedBetaGeometric(Value):
             return None
         return bayesian(self.log_likelihood, 2, self.customers)
 
-    def summary(self) -> tuple[Estimate, Estimate]:
+    def summary(self) -> tuple[Estimate, ...]:
         """Each parameter with its standard error and 95% interval (``None`` without them).
 
         Examples:
@@ -331,8 +331,7 @@ class ShiftedBetaGeometric(Value):
             >>> [(e.name, e.lower_95 < e.value < e.upper_95) for e in fitted.summary()]
             [('a', True), ('b', True)]
         """
-        errors: Sequence[float | None] = self.standard_errors or (None, None)
-        return (Estimate.of("a", self.a, errors[0]), Estimate.of("b", self.b, errors[1]))
+        return estimates(("a", "b"), (self.a, self.b), self.standard_errors)
 
 
 def _log_beta(x: float, y: float) -> float:

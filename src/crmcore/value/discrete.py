@@ -26,9 +26,8 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from crmcore._model import Value
-from crmcore.errors import ModelFitError, UsageError
-from crmcore.value._optimize import bfgs, nelder_mead
-from crmcore.value.fitting import Estimate, akaike, bayesian, numeric_gradient, standard_errors
+from crmcore.errors import UsageError
+from crmcore.value.fitting import Estimate, Likelihood, akaike, bayesian, estimates, maximize
 
 __all__ = ["BetaGeoBetaBinom"]
 
@@ -60,32 +59,9 @@ def _log_likelihood(params: Sequence[float], x: int, t_x: int, n: int) -> float:
     return _log_sum(terms)
 
 
-class _Patterns:
-    """The log-likelihood of BG/BB over counted (x, t_x, n) patterns."""
-
-    def __init__(self, rows: Sequence[tuple[int, int, int, int]], penalizer: float) -> None:
-        self.rows = sorted(rows)
-        self.customers = sum(w for *_, w in rows)
-        self.penalizer = penalizer
-
-    def total(self, params: Sequence[float]) -> float:
-        return sum(w * _log_likelihood(params, x, t_x, n) for x, t_x, n, w in self.rows)
-
-    def value(self, theta: Sequence[float]) -> float:
-        """The mean negative log-likelihood plus the penalty, over the parameters' logarithms."""
-        try:
-            params = [math.exp(v) for v in theta]
-            penalty = self.penalizer * sum(p * p for p in params)
-            return -self.total(params) / self.customers + penalty
-        except (OverflowError, ValueError, ZeroDivisionError):
-            return math.inf
-
-    def objective(self, theta: Sequence[float]) -> tuple[float, list[float]]:
-        return self.value(theta), numeric_gradient(self.value, theta)
-
-    def gradient(self, params: Sequence[float]) -> list[float]:
-        """The gradient of −ln L (total, unpenalized) in the parameters themselves."""
-        return numeric_gradient(lambda p: -self.total(p), params)
+def _row(params: Sequence[float], row: tuple[float, ...]) -> float:
+    x, t_x, n = row
+    return _log_likelihood(params, int(x), int(t_x), int(n))
 
 
 class BetaGeoBetaBinom(Value):
@@ -154,26 +130,9 @@ class BetaGeoBetaBinom(Value):
         rows = _patterns(frequency, recency, n_periods, weights)
         if not (penalizer >= 0 and math.isfinite(penalizer)):
             raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
-        likelihood = _Patterns(rows, penalizer)
-        best = bfgs(
-            likelihood.objective,
-            [0.0, 0.0, 0.0, 0.0],
-            max_iterations=min(500, max_iterations),
-            gradient_tolerance=1e-7,
-            stall_tolerance=1e-5,
-        )
-        if not best.converged:  # a rougher surface: the simplex, from there
-            best = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
-        params = [math.exp(v) for v in best.x]
-        if not best.converged or not math.isfinite(best.value):
-            held = ", ".join(f"{n} = {p:.6g}" for n, p in zip(_NAMES, params, strict=True))
-            raise ModelFitError(
-                "BG/BB",
-                best.iterations,
-                f"the likelihood search did not converge (it stopped at {held}, mean negative "
-                f"log-likelihood {best.value:.6g})",
-            )
-        errors = standard_errors(likelihood.gradient, params) if penalizer == 0 else None
+        patterns = [((x, t_x, n), weight) for x, t_x, n, weight in rows]
+        likelihood = Likelihood(_row, patterns, penalizer)
+        params, errors = maximize("BG/BB", _NAMES, likelihood, max_iterations)
         alpha, beta, gamma, delta = params
         return cls(
             alpha=alpha,
@@ -269,11 +228,7 @@ class BetaGeoBetaBinom(Value):
             >>> [e.name for e in BetaGeoBetaBinom(alpha=1, beta=1, gamma=1, delta=1).summary()]
             ['alpha', 'beta', 'gamma', 'delta']
         """
-        errors: Sequence[float | None] = self.standard_errors or (None,) * 4
-        return tuple(
-            Estimate.of(name, value, error)
-            for name, value, error in zip(_NAMES, self._params, errors, strict=True)
-        )
+        return estimates(_NAMES, self._params, self.standard_errors)
 
 
 def _count(value: object) -> int:
@@ -323,8 +278,3 @@ def _patterns(
             raise UsageError(f"Cannot fit BG/BB: row {row}: a weight counts customers, not {w!r}.")
         rows.append((*pattern, w))
     return rows
-
-
-def _four(values: Sequence[float]) -> tuple[float, float, float, float]:
-    first, second, third, fourth = values
-    return (first, second, third, fourth)

@@ -12,9 +12,20 @@ import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from crmcore.errors import NumericalError
+from crmcore.errors import ModelFitError, NumericalError
+from crmcore.value._optimize import bfgs, nelder_mead
 
-__all__ = ["Estimate", "akaike", "bayesian", "numeric_gradient", "standard_errors"]
+__all__ = [
+    "Estimate",
+    "Likelihood",
+    "akaike",
+    "bayesian",
+    "estimates",
+    "four",
+    "maximize",
+    "numeric_gradient",
+    "standard_errors",
+]
 
 #: The two-sided 95% quantile of the standard normal distribution.
 Z_95 = 1.959963984540054
@@ -46,6 +57,117 @@ class Estimate(NamedTuple):
             return cls(name, value, None, None, None)
         spread = Z_95 * standard_error
         return cls(name, value, standard_error, value - spread, value + spread)
+
+
+def estimates(
+    names: Sequence[str], values: Sequence[float], errors: Sequence[float] | None
+) -> tuple[Estimate, ...]:
+    """The estimates of a model's parameters, with their standard errors when known.
+
+    Examples:
+        >>> [e.standard_error for e in estimates(["a", "b"], [1.0, 2.0], None)]
+        [None, None]
+    """
+    known: Sequence[float | None] = errors if errors is not None else [None] * len(names)
+    return tuple(
+        Estimate.of(name, value, error)
+        for name, value, error in zip(names, values, known, strict=True)
+    )
+
+
+class Likelihood:
+    """A model's log-likelihood over weighted rows, as the optimizer and the standard errors use it.
+
+    ``row`` gives the log-likelihood of one row at the parameters; rows
+    that repeat are counted once with their weight. The optimizer works on
+    the parameters' logarithms and minimises the mean negative
+    log-likelihood plus ``penalizer`` times the sum of the squared parameters.
+    """
+
+    def __init__(
+        self,
+        row: Callable[[Sequence[float], tuple[float, ...]], float],
+        rows: Sequence[tuple[tuple[float, ...], int]],
+        penalizer: float = 0.0,
+        *,
+        bound: float = math.inf,
+    ) -> None:
+        self.row = row
+        self.rows = sorted(rows)  # sums that do not depend on the rows' order
+        self.customers = sum(weight for _, weight in rows)
+        self.penalizer = penalizer
+        self.bound = bound  # how far from 0 a parameter's logarithm may go
+
+    def total(self, params: Sequence[float]) -> float:
+        """The log-likelihood of all the rows."""
+        return sum(weight * self.row(params, row) for row, weight in self.rows)
+
+    def value(self, theta: Sequence[float]) -> float:
+        """The penalized mean negative log-likelihood at the parameters' logarithms."""
+        if any(abs(v) > self.bound for v in theta):
+            return math.inf
+        try:
+            params = [math.exp(v) for v in theta]
+            penalty = self.penalizer * sum(p * p for p in params)
+            return -self.total(params) / self.customers + penalty
+        except (OverflowError, ValueError, ZeroDivisionError, NumericalError):
+            return math.inf
+
+    def objective(self, theta: Sequence[float]) -> tuple[float, list[float]]:
+        """The value and its gradient (by differences), for BFGS."""
+        return self.value(theta), numeric_gradient(self.value, theta)
+
+    def gradient(self, params: Sequence[float]) -> list[float]:
+        """The gradient of the total negative log-likelihood in the parameters themselves."""
+        return numeric_gradient(lambda p: -self.total(p), params)
+
+
+def maximize(
+    model: str, names: Sequence[str], likelihood: Likelihood, max_iterations: int
+) -> tuple[list[float], list[float] | None]:
+    """The maximum-likelihood parameters, and their standard errors (unpenalized fits only).
+
+    BFGS from all parameters at 1, then, on a rougher surface, the simplex
+    from where it stopped.
+
+    Raises:
+        ModelFitError: The search did not converge, or ended at the bound of
+            the parameters (the customers do not tell them apart); the
+            message names where it stopped.
+    """
+    best = bfgs(
+        likelihood.objective,
+        [0.0] * len(names),
+        max_iterations=min(500, max_iterations),
+        gradient_tolerance=1e-7,
+        stall_tolerance=1e-5,
+    )
+    if not best.converged:
+        best = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
+    params = [math.exp(v) for v in best.x]
+    held = ", ".join(f"{name} = {p:.6g}" for name, p in zip(names, params, strict=True))
+    if not best.converged or not math.isfinite(best.value):
+        raise ModelFitError(
+            model,
+            best.iterations,
+            f"the likelihood search did not converge (it stopped at {held}, mean negative "
+            f"log-likelihood {best.value:.6g})",
+        )
+    if any(abs(v) > likelihood.bound - 0.1 for v in best.x):
+        raise ModelFitError(
+            model,
+            best.iterations,
+            f"the likelihood keeps growing towards extreme parameters ({held}): these "
+            "customers do not tell the model's parameters apart (too few, or too alike)",
+        )
+    errors = standard_errors(likelihood.gradient, params) if not likelihood.penalizer else None
+    return params, errors
+
+
+def four(values: Sequence[float]) -> tuple[float, float, float, float]:
+    """The four standard errors of a four-parameter model, as its field holds them."""
+    first, second, third, fourth = values
+    return (first, second, third, fourth)
 
 
 def akaike(log_likelihood: float, parameters: int) -> float:

@@ -32,7 +32,7 @@ from crmcore.errors import (
     UsageError,
 )
 from crmcore.value._optimize import Minimum, bfgs, digamma, nelder_mead
-from crmcore.value.fitting import Estimate, akaike, bayesian, standard_errors
+from crmcore.value.fitting import Estimate, akaike, bayesian, estimates, four, standard_errors
 from crmcore.value.rfm import RfmRow, Unit
 
 __all__ = ["MONTH", "BetaGeo", "GammaGamma", "lifetime_value"]
@@ -365,7 +365,7 @@ class BetaGeo(Value):
             customers=len(rows),
             unit=unit_found,
             penalizer=penalizer,
-            standard_errors=None if errors is None else _four(errors),
+            standard_errors=None if errors is None else four(errors),
         )
 
     @property
@@ -387,12 +387,8 @@ class BetaGeo(Value):
             >>> [e.name for e in BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426).summary()]
             ['r', 'alpha', 'a', 'b']
         """
-        errors: Sequence[float | None] = self.standard_errors or (None,) * 4
         values = (self.r, self.alpha, self.a, self.b)
-        return tuple(
-            Estimate.of(name, value, error)
-            for name, value, error in zip(("r", "alpha", "a", "b"), values, errors, strict=True)
-        )
+        return estimates(("r", "alpha", "a", "b"), values, self.standard_errors)
 
     def probability_of_purchases(self, n: int, t: float) -> float:
         """P(X(t) = n): the probability that a new customer makes ``n`` repeat purchases in t.
@@ -653,8 +649,3 @@ def lifetime_value(
         total += (upto - before) * value_per_purchase * margin / (1 + discount_rate) ** k
         before = upto
     return total
-
-
-def _four(values: Sequence[float]) -> tuple[float, float, float, float]:
-    first, second, third, fourth = values
-    return (first, second, third, fourth)

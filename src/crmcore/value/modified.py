@@ -21,9 +21,8 @@ from typing import Any
 from pydantic import Field
 
 from crmcore._model import Value
-from crmcore.errors import ModelFitError, UnitMismatch, UsageError
-from crmcore.value._optimize import bfgs, nelder_mead
-from crmcore.value.fitting import Estimate, akaike, bayesian, numeric_gradient, standard_errors
+from crmcore.errors import UnitMismatch, UsageError
+from crmcore.value.fitting import Estimate, Likelihood, akaike, bayesian, estimates, four, maximize
 from crmcore.value.models import fitted_unit, growth, purchase_columns
 from crmcore.value.rfm import Unit
 
@@ -43,6 +42,10 @@ def _log_odds_dead(params: Sequence[float], x: float, t_x: float, t: float) -> f
     return math.log(a / (b + x)) + (r + x) * math.log((alpha + t) / (alpha + t_x))
 
 
+def _row(params: Sequence[float], row: tuple[float, ...]) -> float:
+    return _log_likelihood(params, *row)
+
+
 def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> float:
     r, alpha, a, b = params
     odds = _log_odds_dead(params, x, t_x, t)
@@ -56,30 +59,6 @@ def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> 
         - (r + x) * math.log(alpha + t)
         + both
     )
-
-
-class _Rows:
-    def __init__(self, rows: Sequence[tuple[float, ...]], penalizer: float) -> None:
-        self.rows = [(x, t_x, t, n) for (x, t_x, t), n in sorted(Counter(rows).items())]
-        self.count = len(rows)
-        self.penalizer = penalizer
-
-    def total(self, params: Sequence[float]) -> float:
-        return sum(n * _log_likelihood(params, x, t_x, t) for x, t_x, t, n in self.rows)
-
-    def value(self, theta: Sequence[float]) -> float:
-        try:
-            params = [math.exp(v) for v in theta]
-            penalty = self.penalizer * sum(p * p for p in params)
-            return -self.total(params) / self.count + penalty
-        except (OverflowError, ValueError, ZeroDivisionError):
-            return math.inf
-
-    def objective(self, theta: Sequence[float]) -> tuple[float, list[float]]:
-        return self.value(theta), numeric_gradient(self.value, theta)
-
-    def gradient(self, params: Sequence[float]) -> list[float]:
-        return numeric_gradient(lambda p: -self.total(p), params)
 
 
 class ModifiedBetaGeo(Value):
@@ -154,26 +133,8 @@ class ModifiedBetaGeo(Value):
                 )
         if not (penalizer >= 0 and math.isfinite(penalizer)):
             raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
-        likelihood = _Rows(rows, penalizer)
-        best = bfgs(
-            likelihood.objective,
-            [0.0, 0.0, 0.0, 0.0],
-            max_iterations=min(500, max_iterations),
-            gradient_tolerance=1e-7,
-            stall_tolerance=1e-5,
-        )
-        if not best.converged:
-            best = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
-        params = [math.exp(v) for v in best.x]
-        if not best.converged or not math.isfinite(best.value):
-            held = ", ".join(f"{n} = {p:.6g}" for n, p in zip(_NAMES, params, strict=True))
-            raise ModelFitError(
-                "MBG/NBD",
-                best.iterations,
-                f"the likelihood search did not converge (it stopped at {held}, mean negative "
-                f"log-likelihood {best.value:.6g})",
-            )
-        errors = standard_errors(likelihood.gradient, params) if penalizer == 0 else None
+        likelihood = Likelihood(_row, list(Counter(rows).items()), penalizer)
+        params, errors = maximize("MBG/NBD", _NAMES, likelihood, max_iterations)
         r, alpha, a, b = params
         return cls(
             r=r,
@@ -181,10 +142,10 @@ class ModifiedBetaGeo(Value):
             a=a,
             b=b,
             log_likelihood=likelihood.total(params),
-            customers=len(rows),
+            customers=likelihood.customers,
             unit=unit_found,
             penalizer=penalizer,
-            standard_errors=None if errors is None else _four(errors),
+            standard_errors=None if errors is None else four(errors),
         )
 
     @property
@@ -297,13 +258,4 @@ class ModifiedBetaGeo(Value):
             >>> [e.name for e in ModifiedBetaGeo(r=1, alpha=1, a=1, b=1).summary()]
             ['r', 'alpha', 'a', 'b']
         """
-        errors: Sequence[float | None] = self.standard_errors or (None,) * 4
-        return tuple(
-            Estimate.of(name, value, error)
-            for name, value, error in zip(_NAMES, self._params, errors, strict=True)
-        )
-
-
-def _four(values: Sequence[float]) -> tuple[float, float, float, float]:
-    first, second, third, fourth = values
-    return (first, second, third, fourth)
+        return estimates(_NAMES, self._params, self.standard_errors)

@@ -19,9 +19,8 @@ from typing import Any
 from pydantic import Field
 
 from crmcore._model import Value
-from crmcore.errors import ModelFitError, NumericalError, UnitMismatch, UsageError
-from crmcore.value._optimize import bfgs, nelder_mead
-from crmcore.value.fitting import Estimate, akaike, bayesian, numeric_gradient, standard_errors
+from crmcore.errors import NumericalError, UnitMismatch, UsageError
+from crmcore.value.fitting import Estimate, Likelihood, akaike, bayesian, estimates, four, maximize
 from crmcore.value.models import fitted_unit, purchase_columns
 from crmcore.value.rfm import Unit
 
@@ -93,38 +92,16 @@ def _log_terms(params: Sequence[float], x: float, t_x: float, t: float) -> tuple
     return alive, math.log(s / (r + s + x)) + log_a0
 
 
+def _row(params: Sequence[float], row: tuple[float, ...]) -> float:
+    return _log_likelihood(params, *row)
+
+
 def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> float:
     r, alpha, s, beta = params
     alive, died = _log_terms(params, x, t_x, t)
     top = max(alive, died)
     bracket = top + math.log(math.exp(alive - top) + math.exp(died - top))
     return math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha) + s * math.log(beta) + bracket
-
-
-class _Rows:
-    def __init__(self, rows: Sequence[tuple[float, ...]], penalizer: float) -> None:
-        self.rows = [(x, t_x, t, n) for (x, t_x, t), n in sorted(Counter(rows).items())]
-        self.count = len(rows)
-        self.penalizer = penalizer
-
-    def total(self, params: Sequence[float]) -> float:
-        return sum(n * _log_likelihood(params, x, t_x, t) for x, t_x, t, n in self.rows)
-
-    def value(self, theta: Sequence[float]) -> float:
-        if any(abs(v) > _LOG_BOUND for v in theta):
-            return math.inf  # see _LOG_BOUND
-        try:
-            params = [math.exp(v) for v in theta]
-            penalty = self.penalizer * sum(p * p for p in params)
-            return -self.total(params) / self.count + penalty
-        except (OverflowError, ValueError, ZeroDivisionError, NumericalError):
-            return math.inf
-
-    def objective(self, theta: Sequence[float]) -> tuple[float, list[float]]:
-        return self.value(theta), numeric_gradient(self.value, theta)
-
-    def gradient(self, params: Sequence[float]) -> list[float]:
-        return numeric_gradient(lambda p: -self.total(p), params)
 
 
 class ParetoNBD(Value):
@@ -206,33 +183,8 @@ class ParetoNBD(Value):
                 )
         if not (penalizer >= 0 and math.isfinite(penalizer)):
             raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
-        likelihood = _Rows(rows, penalizer)
-        best = bfgs(
-            likelihood.objective,
-            [0.0, 0.0, 0.0, 0.0],
-            max_iterations=min(500, max_iterations),
-            gradient_tolerance=1e-7,
-            stall_tolerance=1e-5,
-        )
-        if not best.converged:
-            best = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
-        params = [math.exp(v) for v in best.x]
-        held = ", ".join(f"{n} = {p:.6g}" for n, p in zip(_NAMES, params, strict=True))
-        if not best.converged or not math.isfinite(best.value):
-            raise ModelFitError(
-                "Pareto/NBD",
-                best.iterations,
-                f"the likelihood search did not converge (it stopped at {held}, mean negative "
-                f"log-likelihood {best.value:.6g})",
-            )
-        if any(abs(v) > _LOG_BOUND - 0.1 for v in best.x):
-            raise ModelFitError(
-                "Pareto/NBD",
-                best.iterations,
-                f"the likelihood keeps growing towards extreme parameters ({held}): these "
-                "customers do not tell the model's parameters apart (too few, or too alike)",
-            )
-        errors = standard_errors(likelihood.gradient, params) if penalizer == 0 else None
+        likelihood = Likelihood(_row, list(Counter(rows).items()), penalizer, bound=_LOG_BOUND)
+        params, errors = maximize("Pareto/NBD", _NAMES, likelihood, max_iterations)
         r, alpha, s, beta = params
         return cls(
             r=r,
@@ -240,10 +192,10 @@ class ParetoNBD(Value):
             s=s,
             beta=beta,
             log_likelihood=likelihood.total(params),
-            customers=len(rows),
+            customers=likelihood.customers,
             unit=unit_found,
             penalizer=penalizer,
-            standard_errors=None if errors is None else _four(errors),
+            standard_errors=None if errors is None else four(errors),
         )
 
     @property
@@ -395,11 +347,7 @@ class ParetoNBD(Value):
             >>> [e.name for e in ParetoNBD(r=1, alpha=1, s=1, beta=1).summary()]
             ['r', 'alpha', 's', 'beta']
         """
-        errors: Sequence[float | None] = self.standard_errors or (None,) * 4
-        return tuple(
-            Estimate.of(name, value, error)
-            for name, value, error in zip(_NAMES, self._params, errors, strict=True)
-        )
+        return estimates(_NAMES, self._params, self.standard_errors)
 
 
 def _lifetime_share(s: float, base: float, t: float) -> float:
@@ -411,8 +359,3 @@ def _lifetime_share(s: float, base: float, t: float) -> float:
     if abs(s - 1.0) < 1e-10:
         return base * math.log((base + t) / base)
     return base / (s - 1) * (1 - math.pow(base / (base + t), s - 1))
-
-
-def _four(values: Sequence[float]) -> tuple[float, float, float, float]:
-    first, second, third, fourth = values
-    return (first, second, third, fourth)
