@@ -119,3 +119,22 @@ def spark_session() -> Iterator[Any]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+def gauss_series(a: float, b: float, c: float, z: float) -> float:
+    """2F1(a, b; c; z) summed term by term for as long as it takes (for checks only)."""
+    term = total = 1.0
+    k = 0
+    while abs(term) > 1e-17 * abs(total):
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        k += 1
+    return total
+
+
+def assert_a_distribution_with_mean(probabilities: list[float], mean: float) -> None:
+    """The probabilities of 0, 1, 2... purchases are probabilities, add up to 1, average ``mean``."""
+    assert all(-1e-12 <= p <= 1 + 1e-12 for p in probabilities)
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-6)
+    average = sum(n * p for n, p in enumerate(probabilities))
+    assert average == pytest.approx(mean, rel=1e-4, abs=1e-9)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from crmcore.errors import ModelFitError, UsageError
 from crmcore.value import Estimate, ShiftedBetaGeometric
 from crmcore.value.fitting import standard_errors
+from tests.conftest import gauss_series
 
 # Fader & Hardie (2007), "How to project customer retention": two cohorts of 1,000
 # customers, the survivors at the start of years 0 to 7 (the paper's calibration data).
@@ -172,17 +173,6 @@ def test_survival_is_the_product_of_the_retention_rates_and_they_never_fall(
     assert model.survival(t) <= model.survival(t - 1)
 
 
-def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
-    """The Gauss series, summed directly (for the check only)."""
-    term = total = 1.0
-    k = 0
-    while abs(term) > 1e-17 * abs(total):
-        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
-        total += term
-        k += 1
-    return total
-
-
 def _beta(x: float, y: float) -> float:
     return math.exp(math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y))
 
@@ -193,9 +183,9 @@ def test_the_lifetimes_are_fader_and_hardies_closed_forms(
 ) -> None:
     model = ShiftedBetaGeometric(a=a, b=b)
     z = 1 / (1 + d)
-    assert model.expected_lifetime(d) == pytest.approx(_hyp2f1(1, b, a + b, z), rel=1e-9)
+    assert model.expected_lifetime(d) == pytest.approx(gauss_series(1, b, a + b, z), rel=1e-9)
     n = renewals + 1
-    derl = _beta(a, b + n) / _beta(a, b + n - 1) * _hyp2f1(1, b + n, a + b + n, z)
+    derl = _beta(a, b + n) / _beta(a, b + n - 1) * gauss_series(1, b + n, a + b + n, z)
     assert model.residual_lifetime(d, renewals=renewals) == pytest.approx(derl, rel=1e-9)
     # a new customer's lifetime: the first payment, then the residual lifetime a period on
     assert model.expected_lifetime(d) == pytest.approx(

@@ -17,6 +17,7 @@ from crmcore import Customer, CustomerHistory
 from crmcore.errors import ModelFitError, UndefinedPrediction, UnitMismatch
 from crmcore.lifecycle import replay
 from crmcore.value import BetaGeo, GammaGamma, RfmRow, lifetime_value, rfm_summary
+from tests.conftest import assert_a_distribution_with_mean, gauss_series
 from tests.unit.test_value_rfm import cdnow_sales
 
 PUBLISHED = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="weeks")
@@ -268,23 +269,12 @@ def test_bg_nbd_expectations_are_continuous_through_a_equal_to_1(
     assert min(below, above) - 1e-9 <= at_one <= max(below, above) + 1e-9
 
 
-def _gauss_series(a: float, b: float, c: float, z: float) -> float:
-    """2F1 summed term by term, as long as it takes (for the check only)."""
-    term = total = 1.0
-    k = 0
-    while abs(term) > 1e-17 * abs(total):
-        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
-        total += term
-        k += 1
-    return total
-
-
 @pytest.mark.parametrize("t", [40.0, 400.0, 4000.0])
 def test_near_the_end_of_its_range_the_2f1_agrees_with_its_plain_series(t: float) -> None:
     r, alpha, a, b = PUBLISHED.r, PUBLISHED.alpha, PUBLISHED.a, PUBLISHED.b
     z = t / (alpha + t)  # 0.90, 0.989, 0.9989: past the switch to the series in 1 - z
     expected = (
-        (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * _gauss_series(r, b, a + b - 1, z))
+        (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * gauss_series(r, b, a + b - 1, z))
     )
     assert z > 0.9
     assert PUBLISHED.expected_purchases(t) == pytest.approx(expected, rel=1e-9)
@@ -315,10 +305,7 @@ def test_the_probabilities_of_n_purchases_add_up_to_one_with_the_expected_mean(
     model: BetaGeo, t: float
 ) -> None:
     probabilities = [model.probability_of_purchases(n, t) for n in range(400)]
-    assert all(-1e-12 <= p <= 1 + 1e-12 for p in probabilities)
-    assert sum(probabilities) == pytest.approx(1.0, abs=1e-6)
-    mean = sum(n * p for n, p in enumerate(probabilities))
-    assert mean == pytest.approx(model.expected_purchases(t), rel=1e-4, abs=1e-9)
+    assert_a_distribution_with_mean(probabilities, model.expected_purchases(t))
 
 
 def test_the_cdnow_fit_reports_standard_errors_and_information_criteria(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from crmcore.errors import UnitMismatch, UsageError
 from crmcore.value import ModifiedBetaGeo, RfmRow, rfm_summary
+from tests.conftest import assert_a_distribution_with_mean
 from tests.unit.test_value_rfm import cdnow_sales
 
 parameters = st.floats(min_value=0.2, max_value=5)
@@ -43,10 +44,7 @@ def test_the_probabilities_of_n_purchases_add_up_to_one_with_the_expected_mean(
     model: ModifiedBetaGeo, t: float
 ) -> None:
     probabilities = [model.probability_of_purchases(n, t) for n in range(400)]
-    assert all(-1e-12 <= p <= 1 + 1e-12 for p in probabilities)
-    assert sum(probabilities) == pytest.approx(1.0, abs=1e-6)
-    mean = sum(n * p for n, p in enumerate(probabilities))
-    assert mean == pytest.approx(model.expected_purchases(t), rel=1e-4, abs=1e-9)
+    assert_a_distribution_with_mean(probabilities, model.expected_purchases(t))
 
 
 @given(models, st.integers(0, 10), st.floats(0, 1), st.floats(1, 60))

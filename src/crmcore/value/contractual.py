@@ -22,14 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from crmcore._model import Value
 from crmcore.errors import ModelFitError, NumericalError, UsageError
 from crmcore.value._optimize import bfgs, digamma, nelder_mead
-from crmcore.value.fitting import Estimate, akaike, bayesian, estimates, standard_errors
+from crmcore.value.fitting import FitReport, check_penalizer, standard_errors
 
 __all__ = ["ShiftedBetaGeometric"]
 
@@ -89,7 +89,7 @@ class _Survivors:
         return [-d_a, -d_b]
 
 
-class ShiftedBetaGeometric(Value):
+class ShiftedBetaGeometric(FitReport, Value):
     """A fitted shifted-beta-geometric (sBG) model of contract renewals.
 
     Each customer cancels at the end of a period with probability θ,
@@ -104,6 +104,8 @@ class ShiftedBetaGeometric(Value):
         >>> round(regular.retention_rate(8), 3), round(regular.survival(12), 3)
         (0.921, 0.17)
     """
+
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("a", "b")
 
     a: float = _Positive
     b: float = _Positive
@@ -149,8 +151,7 @@ class ShiftedBetaGeometric(Value):
             (0.668, 3.806, 1000)
         """
         counts = _checked(survivors)
-        if not (penalizer >= 0 and math.isfinite(penalizer)):
-            raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
+        check_penalizer(penalizer)
         likelihood = _Survivors(counts, penalizer)
         best = bfgs(likelihood.objective, [0.0, 0.0], max_iterations=min(500, max_iterations))
         if not best.converged:  # a rougher surface: the simplex, from there
@@ -308,30 +309,6 @@ class ShiftedBetaGeometric(Value):
         )
 
     # -- the fit's accounting --------------------------------------------------------
-
-    @property
-    def aic(self) -> float | None:
-        """Akaike's information criterion of the fit (``None`` when not fitted)."""
-        if self.log_likelihood is None:
-            return None
-        return akaike(self.log_likelihood, 2)
-
-    @property
-    def bic(self) -> float | None:
-        """The Bayesian information criterion of the fit, over the cohort's customers."""
-        if self.log_likelihood is None or not self.customers:
-            return None
-        return bayesian(self.log_likelihood, 2, self.customers)
-
-    def summary(self) -> tuple[Estimate, ...]:
-        """Each parameter with its standard error and 95% interval (``None`` without them).
-
-        Examples:
-            >>> fitted = ShiftedBetaGeometric.fit(survivors=[1000, 631, 468, 382])
-            >>> [(e.name, e.lower_95 < e.value < e.upper_95) for e in fitted.summary()]
-            [('a', True), ('b', True)]
-        """
-        return estimates(("a", "b"), (self.a, self.b), self.standard_errors)
 
 
 def _log_beta(x: float, y: float) -> float:

@@ -22,12 +22,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 from pydantic import Field
 
 from crmcore._model import Value
 from crmcore.errors import UsageError
-from crmcore.value.fitting import Estimate, Likelihood, akaike, bayesian, estimates, maximize
+from crmcore.value.fitting import (
+    FitReport,
+    Likelihood,
+    maximize,
+)
 
 __all__ = ["BetaGeoBetaBinom"]
 
@@ -64,7 +69,7 @@ def _row(params: Sequence[float], row: tuple[float, ...]) -> float:
     return _log_likelihood(params, int(x), int(t_x), int(n))
 
 
-class BetaGeoBetaBinom(Value):
+class BetaGeoBetaBinom(FitReport, Value):
     """A fitted BG/BB model: purchase probabilities beta(α, β), death probabilities beta(γ, δ).
 
     Everything is per transaction opportunity (period): a customer described
@@ -78,6 +83,8 @@ class BetaGeoBetaBinom(Value):
         >>> round(model.expected_purchases_new(6), 3)
         2.22
     """
+
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
 
     alpha: float = _Positive
     beta: float = _Positive
@@ -128,8 +135,6 @@ class BetaGeoBetaBinom(Value):
             (1001, 1.21, 0.65)
         """
         rows = _patterns(frequency, recency, n_periods, weights)
-        if not (penalizer >= 0 and math.isfinite(penalizer)):
-            raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
         patterns = [((x, t_x, n), weight) for x, t_x, n, weight in rows]
         likelihood = Likelihood(_row, patterns, penalizer)
         params, errors = maximize("BG/BB", _NAMES, likelihood, max_iterations)
@@ -208,27 +213,6 @@ class BetaGeoBetaBinom(Value):
         n = _count(periods)
         share = self.alpha / (self.alpha + self.beta)
         return share * sum(self._alive_through(t) for t in range(1, n + 1))
-
-    @property
-    def aic(self) -> float | None:
-        """Akaike's information criterion of the fit (``None`` when not fitted)."""
-        return None if self.log_likelihood is None else akaike(self.log_likelihood, 4)
-
-    @property
-    def bic(self) -> float | None:
-        """The Bayesian information criterion of the fit, over the customers fitted on."""
-        if self.log_likelihood is None or not self.customers:
-            return None
-        return bayesian(self.log_likelihood, 4, self.customers)
-
-    def summary(self) -> tuple[Estimate, ...]:
-        """Each parameter with its standard error and 95% interval (``None`` without them).
-
-        Examples:
-            >>> [e.name for e in BetaGeoBetaBinom(alpha=1, beta=1, gamma=1, delta=1).summary()]
-            ['alpha', 'beta', 'gamma', 'delta']
-        """
-        return estimates(_NAMES, self._params, self.standard_errors)
 
 
 def _count(value: object) -> int:

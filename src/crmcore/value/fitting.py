@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
-from crmcore.errors import ModelFitError, NumericalError
+from crmcore.errors import ModelFitError, NumericalError, UsageError
 from crmcore.value._optimize import bfgs, nelder_mead
 
 __all__ = [
     "Estimate",
+    "FitReport",
     "Likelihood",
     "akaike",
     "bayesian",
+    "check_penalizer",
     "estimates",
     "four",
     "maximize",
@@ -59,6 +61,54 @@ class Estimate(NamedTuple):
         return cls(name, value, standard_error, value - spread, value + spread)
 
 
+class FitReport:
+    """The accounting of a fitted model: information criteria and the estimates' table.
+
+    Mixed into each model class, which declares its ``PARAMETERS`` (names
+    of its fields, in order) and the fields ``log_likelihood``,
+    ``customers`` and ``standard_errors``.
+    """
+
+    PARAMETERS: ClassVar[tuple[str, ...]]
+
+    if TYPE_CHECKING:
+        log_likelihood: float | None
+        customers: int | None
+        standard_errors: tuple[float, ...] | None
+
+    @property
+    def aic(self) -> float | None:
+        """Akaike's information criterion of the fit (``None`` when not fitted).
+
+        Examples:
+            >>> from crmcore.value import ShiftedBetaGeometric
+            >>> ShiftedBetaGeometric(a=0.7, b=1.2).aic is None
+            True
+        """
+        if self.log_likelihood is None:
+            return None
+        return akaike(self.log_likelihood, len(self.PARAMETERS))
+
+    @property
+    def bic(self) -> float | None:
+        """The Bayesian information criterion of the fit, over the customers fitted on."""
+        if self.log_likelihood is None or not self.customers:
+            return None
+        return bayesian(self.log_likelihood, len(self.PARAMETERS), self.customers)
+
+    def summary(self) -> tuple[Estimate, ...]:
+        """Each parameter with its standard error and 95% interval (``None`` without them).
+
+        Examples:
+            >>> from crmcore.value import ShiftedBetaGeometric
+            >>> fitted = ShiftedBetaGeometric.fit(survivors=[1000, 631, 468, 382])
+            >>> [(e.name, e.lower_95 < e.value < e.upper_95) for e in fitted.summary()]
+            [('a', True), ('b', True)]
+        """
+        values = [getattr(self, name) for name in self.PARAMETERS]
+        return estimates(self.PARAMETERS, values, self.standard_errors)
+
+
 def estimates(
     names: Sequence[str], values: Sequence[float], errors: Sequence[float] | None
 ) -> tuple[Estimate, ...]:
@@ -92,6 +142,7 @@ class Likelihood:
         *,
         bound: float = math.inf,
     ) -> None:
+        check_penalizer(penalizer)
         self.row = row
         self.rows = sorted(rows)  # sums that do not depend on the rows' order
         self.customers = sum(weight for _, weight in rows)
@@ -120,6 +171,19 @@ class Likelihood:
     def gradient(self, params: Sequence[float]) -> list[float]:
         """The gradient of the total negative log-likelihood in the parameters themselves."""
         return numeric_gradient(lambda p: -self.total(p), params)
+
+
+def check_penalizer(penalizer: float) -> None:
+    """Refuse a penalty that is negative or not a number.
+
+    Raises:
+        UsageError: ``penalizer`` is below 0, infinite or NaN.
+
+    Examples:
+        >>> check_penalizer(0.1)
+    """
+    if not (penalizer >= 0 and math.isfinite(penalizer)):
+        raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
 
 
 def maximize(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -32,7 +32,12 @@ from crmcore.errors import (
     UsageError,
 )
 from crmcore.value._optimize import Minimum, bfgs, digamma, nelder_mead
-from crmcore.value.fitting import Estimate, akaike, bayesian, estimates, four, standard_errors
+from crmcore.value.fitting import (
+    FitReport,
+    check_penalizer,
+    four,
+    standard_errors,
+)
 from crmcore.value.rfm import RfmRow, Unit
 
 __all__ = ["MONTH", "BetaGeo", "GammaGamma", "lifetime_value"]
@@ -95,6 +100,34 @@ def _limit_series(r: float, b: float, z: float) -> float:
         if term * harmonic <= 1e-16 * total:
             return total
     raise NumericalError(f"the a = 1 series of BG/NBD did not converge at z = {z}")
+
+
+def purchase_summaries(
+    model: str,
+    frequency: Iterable[Any],
+    recency: Sequence[float] | None,
+    T: Sequence[float] | None,  # noqa: N803 - the literature's name
+    unit: Unit | None,
+) -> tuple[list[tuple[float, ...]], Unit | None]:
+    """The (frequency, recency, T) rows a model of repeat purchases is fitted on, and their unit.
+
+    Raises:
+        UsageError: The columns differ in length, are empty, or a row is not a
+            purchase summary (negative, fractional, recency above T, repeat
+            purchases at recency 0).
+        UnitMismatch: The rows are in several units, or not in ``unit``.
+    """
+    rows, units = purchase_columns(frequency, (recency, T), ("frequency", "recency", "T"))
+    found = fitted_unit(unit, units, model)
+    if not rows:
+        raise UsageError(f"Cannot fit {model} on no customers.")
+    for n, (x, t_x, t) in enumerate(rows):
+        if x < 0 or t_x < 0 or t_x > t or x != int(x) or (x > 0 and t_x == 0):
+            raise UsageError(
+                f"Cannot fit {model}: row {n} (frequency {x:g}, recency {t_x:g}, T {t:g}) "
+                "is not a purchase summary."
+            )
+    return rows, found
 
 
 def growth(r: float, b: float, a: float, base: float, t: float) -> float:
@@ -240,7 +273,7 @@ class _BetaGeoLikelihood:
         ]
 
 
-class BetaGeo(Value):
+class BetaGeo(FitReport, Value):
     """A fitted BG/NBD model: purchase rates gamma(r, α), dropout probabilities beta(a, b).
 
     Rates are per ``unit``, the unit of the summary it was fitted on (weeks
@@ -256,6 +289,8 @@ class BetaGeo(Value):
         >>> model.p_alive(frequency=0, recency=0, T=38.86)
         1.0
     """
+
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
     r: float = _Positive
     alpha: float = _Positive
@@ -324,8 +359,7 @@ class BetaGeo(Value):
                     f"Cannot fit BG/NBD: row {n} (frequency {x:g}, recency {t_x:g}, T {t:g}) "
                     "is not a purchase summary."
                 )
-        if not (penalizer >= 0 and math.isfinite(penalizer)):
-            raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
+        check_penalizer(penalizer)
         likelihood = _BetaGeoLikelihood(rows)
 
         def objective(theta: Sequence[float]) -> tuple[float, list[float]]:
@@ -367,28 +401,6 @@ class BetaGeo(Value):
             penalizer=penalizer,
             standard_errors=None if errors is None else four(errors),
         )
-
-    @property
-    def aic(self) -> float | None:
-        """Akaike's information criterion of the fit (``None`` when not fitted)."""
-        return None if self.log_likelihood is None else akaike(self.log_likelihood, 4)
-
-    @property
-    def bic(self) -> float | None:
-        """The Bayesian information criterion of the fit, over the customers fitted on."""
-        if self.log_likelihood is None or not self.customers:
-            return None
-        return bayesian(self.log_likelihood, 4, self.customers)
-
-    def summary(self) -> tuple[Estimate, ...]:
-        """Each parameter with its standard error and 95% interval (``None`` without them).
-
-        Examples:
-            >>> [e.name for e in BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426).summary()]
-            ['r', 'alpha', 'a', 'b']
-        """
-        values = (self.r, self.alpha, self.a, self.b)
-        return estimates(("r", "alpha", "a", "b"), values, self.standard_errors)
 
     def probability_of_purchases(self, n: int, t: float) -> float:
         """P(X(t) = n): the probability that a new customer makes ``n`` repeat purchases in t.

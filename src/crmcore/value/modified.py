@@ -16,14 +16,19 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from crmcore._model import Value
 from crmcore.errors import UnitMismatch, UsageError
-from crmcore.value.fitting import Estimate, Likelihood, akaike, bayesian, estimates, four, maximize
-from crmcore.value.models import fitted_unit, growth, purchase_columns
+from crmcore.value.fitting import (
+    FitReport,
+    Likelihood,
+    four,
+    maximize,
+)
+from crmcore.value.models import growth, purchase_summaries
 from crmcore.value.rfm import Unit
 
 __all__ = ["ModifiedBetaGeo"]
@@ -61,7 +66,7 @@ def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> 
     )
 
 
-class ModifiedBetaGeo(Value):
+class ModifiedBetaGeo(FitReport, Value):
     """A fitted MBG/NBD model: purchase rates gamma(r, α), dropout probabilities beta(a, b).
 
     Rates are per ``unit``, the unit of the summary it was fitted on.
@@ -71,6 +76,8 @@ class ModifiedBetaGeo(Value):
         >>> model.p_alive(frequency=0, recency=0, T=38.86) < 1  # may have left at once
         True
     """
+
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
     r: float = _Positive
     alpha: float = _Positive
@@ -121,18 +128,7 @@ class ModifiedBetaGeo(Value):
             >>> model.unit, model.customers == len(rows)
             ('weeks', True)
         """
-        rows, units = purchase_columns(frequency, (recency, T), ("frequency", "recency", "T"))
-        unit_found = fitted_unit(unit, units, "MBG/NBD")
-        if not rows:
-            raise UsageError("Cannot fit MBG/NBD on no customers.")
-        for n, (x, t_x, t) in enumerate(rows):
-            if x < 0 or t_x < 0 or t_x > t or x != int(x) or (x > 0 and t_x == 0):
-                raise UsageError(
-                    f"Cannot fit MBG/NBD: row {n} (frequency {x:g}, recency {t_x:g}, T {t:g}) "
-                    "is not a purchase summary."
-                )
-        if not (penalizer >= 0 and math.isfinite(penalizer)):
-            raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
+        rows, unit_found = purchase_summaries("MBG/NBD", frequency, recency, T, unit)
         likelihood = Likelihood(_row, list(Counter(rows).items()), penalizer)
         params, errors = maximize("MBG/NBD", _NAMES, likelihood, max_iterations)
         r, alpha, a, b = params
@@ -238,24 +234,3 @@ class ModifiedBetaGeo(Value):
         below = sum(poisson_gamma(j) for j in range(n))
         died = math.exp(_log_beta(a + 1, b + n) - _log_beta(a, b)) * (1 - below)
         return alive + died
-
-    @property
-    def aic(self) -> float | None:
-        """Akaike's information criterion of the fit (``None`` when not fitted)."""
-        return None if self.log_likelihood is None else akaike(self.log_likelihood, 4)
-
-    @property
-    def bic(self) -> float | None:
-        """The Bayesian information criterion of the fit, over the customers fitted on."""
-        if self.log_likelihood is None or not self.customers:
-            return None
-        return bayesian(self.log_likelihood, 4, self.customers)
-
-    def summary(self) -> tuple[Estimate, ...]:
-        """Each parameter with its standard error and 95% interval (``None`` without them).
-
-        Examples:
-            >>> [e.name for e in ModifiedBetaGeo(r=1, alpha=1, a=1, b=1).summary()]
-            ['r', 'alpha', 'a', 'b']
-        """
-        return estimates(_NAMES, self._params, self.standard_errors)

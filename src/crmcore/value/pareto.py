@@ -14,14 +14,19 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from crmcore._model import Value
 from crmcore.errors import NumericalError, UnitMismatch, UsageError
-from crmcore.value.fitting import Estimate, Likelihood, akaike, bayesian, estimates, four, maximize
-from crmcore.value.models import fitted_unit, purchase_columns
+from crmcore.value.fitting import (
+    FitReport,
+    Likelihood,
+    four,
+    maximize,
+)
+from crmcore.value.models import purchase_summaries
 from crmcore.value.rfm import Unit
 
 __all__ = ["ParetoNBD"]
@@ -104,7 +109,7 @@ def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> 
     return math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha) + s * math.log(beta) + bracket
 
 
-class ParetoNBD(Value):
+class ParetoNBD(FitReport, Value):
     """A fitted Pareto/NBD model: purchase rates gamma(r, α), dropout rates gamma(s, β).
 
     Rates are per ``unit``, the unit of the summary it was fitted on (weeks
@@ -117,6 +122,8 @@ class ParetoNBD(Value):
         >>> model.p_alive(frequency=0, recency=0, T=38.86) < 1
         True
     """
+
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
 
     r: float = _Positive
     alpha: float = _Positive
@@ -171,18 +178,7 @@ class ParetoNBD(Value):
             >>> model.customers, round(model.r, 2), round(model.s, 2)
             (400, 0.76, 0.8)
         """
-        rows, units = purchase_columns(frequency, (recency, T), ("frequency", "recency", "T"))
-        unit_found = fitted_unit(unit, units, "Pareto/NBD")
-        if not rows:
-            raise UsageError("Cannot fit Pareto/NBD on no customers.")
-        for n, (x, t_x, t) in enumerate(rows):
-            if x < 0 or t_x < 0 or t_x > t or x != int(x) or (x > 0 and t_x == 0):
-                raise UsageError(
-                    f"Cannot fit Pareto/NBD: row {n} (frequency {x:g}, recency {t_x:g}, "
-                    f"T {t:g}) is not a purchase summary."
-                )
-        if not (penalizer >= 0 and math.isfinite(penalizer)):
-            raise UsageError(f"penalizer must be 0 or more, not {penalizer!r}.")
+        rows, unit_found = purchase_summaries("Pareto/NBD", frequency, recency, T, unit)
         likelihood = Likelihood(_row, list(Counter(rows).items()), penalizer, bound=_LOG_BOUND)
         params, errors = maximize("Pareto/NBD", _NAMES, likelihood, max_iterations)
         r, alpha, s, beta = params
@@ -327,27 +323,6 @@ class ParetoNBD(Value):
                 ) * math.log(beta + t)
             bracket -= math.exp(weight + b2)
         return math.exp(log_first) + math.exp(log_b) * bracket
-
-    @property
-    def aic(self) -> float | None:
-        """Akaike's information criterion of the fit (``None`` when not fitted)."""
-        return None if self.log_likelihood is None else akaike(self.log_likelihood, 4)
-
-    @property
-    def bic(self) -> float | None:
-        """The Bayesian information criterion of the fit, over the customers fitted on."""
-        if self.log_likelihood is None or not self.customers:
-            return None
-        return bayesian(self.log_likelihood, 4, self.customers)
-
-    def summary(self) -> tuple[Estimate, ...]:
-        """Each parameter with its standard error and 95% interval (``None`` without them).
-
-        Examples:
-            >>> [e.name for e in ParetoNBD(r=1, alpha=1, s=1, beta=1).summary()]
-            ['r', 'alpha', 's', 'beta']
-        """
-        return estimates(_NAMES, self._params, self.standard_errors)
 
 
 def _lifetime_share(s: float, base: float, t: float) -> float:
