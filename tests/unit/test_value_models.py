@@ -341,3 +341,15 @@ def test_a_and_b_adding_up_to_one_leave_the_expectation_finite(t: float) -> None
     if t < 50:
         probabilities = [model.probability_of_purchases(n, t) for n in range(600)]
         assert sum(n * p for n, p in enumerate(probabilities)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_gamma_gamma_reports_its_fit_and_a_penalty_shrinks_it(calibration: list[RfmRow]) -> None:
+    free = GammaGamma.fit(calibration)
+    assert free.standard_errors is not None and free.log_likelihood is not None
+    assert all(e > 0 for e in free.standard_errors)
+    assert free.aic == pytest.approx(6 - 2 * free.log_likelihood)
+    assert [e.name for e in free.summary()] == ["p", "q", "gamma"]
+    assert GammaGamma.model_validate_json(free.model_dump_json()) == free
+    held = GammaGamma.fit(calibration, penalizer=0.001)
+    assert held.p**2 + held.q**2 + held.gamma**2 < free.p**2 + free.q**2 + free.gamma**2
+    assert held.standard_errors is None

@@ -34,6 +34,7 @@ from crmcore.errors import (
 from crmcore.value._optimize import Minimum, bfgs, digamma, nelder_mead
 from crmcore.value.fitting import (
     FitReport,
+    Likelihood,
     check_penalizer,
     four,
     standard_errors,
@@ -141,6 +142,22 @@ def growth(r: float, b: float, a: float, base: float, t: float) -> float:
         return b * math.pow(1.0 - z, r) * _limit_series(r, b, z)
     c = a + b - 1
     return (c - math.pow(base / (base + t), r) * _scaled_hyp2f1(r, b, c, z)) / (a - 1)
+
+
+def _spend_row(params: Sequence[float], row: tuple[float, ...]) -> float:
+    """The Gamma-Gamma log-likelihood of a repeat buyer's frequency and mean spend."""
+    p, q, v = params
+    x, m = row
+    px = p * x
+    return (
+        math.lgamma(px + q)
+        - math.lgamma(px)
+        - math.lgamma(q)
+        + q * math.log(v)
+        + (px - 1) * math.log(m)
+        + px * math.log(x)
+        - (px + q) * math.log(x * m + v)
+    )
 
 
 def _simplex(
@@ -500,7 +517,7 @@ class BetaGeo(FitReport, Value):
         return grown / (1 + odds)
 
 
-class GammaGamma(Value):
+class GammaGamma(FitReport, Value):
     """A fitted Gamma-Gamma model of spend per purchase: parameters p, q and γ.
 
     Examples:
@@ -509,11 +526,22 @@ class GammaGamma(Value):
         30.94
     """
 
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
+
     p: float = _Positive
     q: float = _Positive
     gamma: float = _Positive
-    log_likelihood: float | None = None
-    customers: int | None = None
+    log_likelihood: float | None = Field(
+        default=None, description="The maximised log-likelihood, when fitted."
+    )
+    customers: int | None = Field(default=None, description="Repeat buyers fitted on.")
+    penalizer: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, description="The L2 penalty of the fit."
+    )
+    standard_errors: tuple[float, float, float] | None = Field(
+        default=None,
+        description="The standard errors of p, q, γ (observed information), when they exist.",
+    )
 
     @classmethod
     def fit(
@@ -521,16 +549,32 @@ class GammaGamma(Value):
         frequency: Iterable[Any],
         monetary_value: Sequence[float] | None = None,
         *,
+        penalizer: float = 0.0,
         max_iterations: int = 20_000,
     ) -> GammaGamma:
         """Fit by maximum likelihood on the repeat buyers' frequency and mean spend.
 
         Customers without a repeat purchase carry no spend information and are
-        left out; so are `RfmRow` rows with frequency 0.
+        left out; so are `RfmRow` rows with frequency 0. With a ``penalizer``
+        c, the fit minimises −ln L / n + c (p² + q² + γ²) and reports no
+        standard errors.
 
         Raises:
-            UsageError: No repeat buyer, unequal columns, or a spend of 0 or less.
+            UsageError: No repeat buyer, unequal columns, a spend of 0 or
+                less, or a negative ``penalizer``.
             ModelFitError: The likelihood search did not converge.
+
+        Examples:
+            >>> from datetime import date
+            >>> from crmcore.datasets import load_sample
+            >>> from crmcore.value import rfm_summary
+            >>> rows = rfm_summary(load_sample().transactions, observation_end=date(2025, 1, 1),
+            ...                    unit="weeks")
+            >>> model = GammaGamma.fit(rows)
+            >>> model.customers == sum(1 for row in rows if row.frequency > 0)
+            True
+            >>> [e.name for e in model.summary()]
+            ['p', 'q', 'gamma']
         """
         if monetary_value is None:
             rows, _ = purchase_columns(frequency, (None,), ("frequency", "monetary_value"))
@@ -544,31 +588,18 @@ class GammaGamma(Value):
         for n, (_, m) in enumerate(buyers):
             if m <= 0:
                 raise UsageError(f"Cannot fit Gamma-Gamma: repeat buyer {n} spent {m:g}.")
-        data = list(Counter(buyers).items())
-
-        def negative_log_likelihood(theta: Sequence[float]) -> float:
-            try:
-                p, q, v = (math.exp(t) for t in theta)
-            except OverflowError:
-                return math.inf
-            total = 0.0
-            for (x, m), weight in data:
-                px = p * x
-                total += weight * (
-                    math.lgamma(px + q)
-                    - math.lgamma(px)
-                    - math.lgamma(q)
-                    + q * math.log(v)
-                    + (px - 1) * math.log(m)
-                    + px * math.log(x)
-                    - (px + q) * math.log(x * m + v)
-                )
-            return -total / len(buyers)
-
-        best = _simplex("Gamma-Gamma", negative_log_likelihood, (0.0, 0.0, 0.0), max_iterations)
+        likelihood = Likelihood(_spend_row, list(Counter(buyers).items()), penalizer)
+        best = _simplex("Gamma-Gamma", likelihood.value, (0.0, 0.0, 0.0), max_iterations)
         p, q, gamma = (math.exp(v) for v in best.x)
+        errors = standard_errors(likelihood.gradient, [p, q, gamma]) if not penalizer else None
         return cls(
-            p=p, q=q, gamma=gamma, log_likelihood=-best.value * len(buyers), customers=len(buyers)
+            p=p,
+            q=q,
+            gamma=gamma,
+            log_likelihood=likelihood.total([p, q, gamma]),
+            customers=likelihood.customers,
+            penalizer=penalizer,
+            standard_errors=None if errors is None else (errors[0], errors[1], errors[2]),
         )
 
     def expected_spend(self, *, frequency: float, monetary_value: float) -> float:
