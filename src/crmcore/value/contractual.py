@@ -29,7 +29,7 @@ from pydantic import Field
 from crmcore._model import Value
 from crmcore.errors import ModelFitError, NumericalError, UsageError
 from crmcore.value._optimize import bfgs, digamma, nelder_mead
-from crmcore.value.fitting import FitReport, check_penalizer, standard_errors
+from crmcore.value.fitting import FitReport, check_penalizer, log_beta, standard_errors
 
 __all__ = ["ShiftedBetaGeometric"]
 
@@ -189,7 +189,7 @@ class ShiftedBetaGeometric(FitReport, Value):
             math.lgamma(self.a + 1)
             + math.lgamma(self.b + t - 1)
             - math.lgamma(self.a + self.b + t)
-            - _log_beta(self.a, self.b)
+            - log_beta(self.a, self.b)
         )
 
     def survival(self, period: int) -> float:
@@ -202,7 +202,7 @@ class ShiftedBetaGeometric(FitReport, Value):
             0.25
         """
         t = _period(period, 0)
-        return math.exp(_log_beta(self.a, self.b + t) - _log_beta(self.a, self.b))
+        return math.exp(log_beta(self.a, self.b + t) - log_beta(self.a, self.b))
 
     def retention_rate(self, period: int) -> float:
         """r_t = S(t) / S(t − 1): the share of the customers active in period t who renew.
@@ -309,10 +309,6 @@ class ShiftedBetaGeometric(FitReport, Value):
         )
 
     # -- the fit's accounting --------------------------------------------------------
-
-
-def _log_beta(x: float, y: float) -> float:
-    return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
 
 
 def _period(value: Any, least: int) -> int:

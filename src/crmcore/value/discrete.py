@@ -31,6 +31,7 @@ from crmcore.errors import UsageError
 from crmcore.value.fitting import (
     FitReport,
     Likelihood,
+    log_beta,
     maximize,
 )
 
@@ -38,10 +39,6 @@ __all__ = ["BetaGeoBetaBinom"]
 
 _Positive = Field(gt=0, allow_inf_nan=False)
 _NAMES = ("alpha", "beta", "gamma", "delta")
-
-
-def _log_beta(x: float, y: float) -> float:
-    return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
 
 
 def _log_sum(logs: Sequence[float]) -> float:
@@ -52,13 +49,13 @@ def _log_sum(logs: Sequence[float]) -> float:
 def _log_likelihood(params: Sequence[float], x: int, t_x: int, n: int) -> float:
     """Ln L(α, β, γ, δ | x, t_x, n)."""
     alpha, beta, gamma, delta = params
-    purchase, death = _log_beta(alpha, beta), _log_beta(gamma, delta)
-    terms = [_log_beta(alpha + x, beta + n - x) - purchase + _log_beta(gamma, delta + n) - death]
+    purchase, death = log_beta(alpha, beta), log_beta(gamma, delta)
+    terms = [log_beta(alpha + x, beta + n - x) - purchase + log_beta(gamma, delta + n) - death]
     for i in range(n - t_x):
         terms.append(
-            _log_beta(alpha + x, beta + t_x - x + i)
+            log_beta(alpha + x, beta + t_x - x + i)
             - purchase
-            + _log_beta(gamma + 1, delta + t_x + i)
+            + log_beta(gamma + 1, delta + t_x + i)
             - death
         )
     return _log_sum(terms)
@@ -159,7 +156,7 @@ class BetaGeoBetaBinom(FitReport, Value):
     def _alive_through(self, period: int) -> float:
         """P(alive at opportunity ``period``) for a new customer: B(γ, δ + t) / B(γ, δ)."""
         return math.exp(
-            _log_beta(self.gamma, self.delta + period) - _log_beta(self.gamma, self.delta)
+            log_beta(self.gamma, self.delta + period) - log_beta(self.gamma, self.delta)
         )
 
     def p_alive(self, *, frequency: int, recency: int, n_periods: int) -> float:
@@ -174,10 +171,10 @@ class BetaGeoBetaBinom(FitReport, Value):
         x, t_x, n = _pattern(frequency, recency, n_periods)
         alpha, beta, gamma, delta = self._params
         alive = (
-            _log_beta(alpha + x, beta + n - x)
-            - _log_beta(alpha, beta)
-            + _log_beta(gamma, delta + n + 1)
-            - _log_beta(gamma, delta)
+            log_beta(alpha + x, beta + n - x)
+            - log_beta(alpha, beta)
+            + log_beta(gamma, delta + n + 1)
+            - log_beta(gamma, delta)
         )
         return min(1.0, math.exp(alive - _log_likelihood(self._params, x, t_x, n)))
 
@@ -196,7 +193,7 @@ class BetaGeoBetaBinom(FitReport, Value):
         x, t_x, n = _pattern(frequency, recency, n_periods)
         ahead = _count(future_periods)
         alpha, beta = self.alpha, self.beta
-        buys = _log_beta(alpha + x + 1, beta + n - x) - _log_beta(alpha, beta)
+        buys = log_beta(alpha + x + 1, beta + n - x) - log_beta(alpha, beta)
         weight = math.exp(buys - _log_likelihood(self._params, x, t_x, n))
         return weight * sum(self._alive_through(t) for t in range(n + 1, n + ahead + 1))
 

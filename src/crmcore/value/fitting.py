@@ -22,8 +22,11 @@ __all__ = [
     "akaike",
     "bayesian",
     "check_penalizer",
+    "check_purchase_count",
     "estimates",
     "four",
+    "gamma_poisson",
+    "log_beta",
     "maximize",
     "numeric_gradient",
     "standard_errors",
@@ -171,6 +174,49 @@ class Likelihood:
     def gradient(self, params: Sequence[float]) -> list[float]:
         """The gradient of the total negative log-likelihood in the parameters themselves."""
         return numeric_gradient(lambda p: -self.total(p), params)
+
+
+def log_beta(x: float, y: float) -> float:
+    """Ln B(x, y), the logarithm of the beta function.
+
+    Examples:
+        >>> round(math.exp(log_beta(2.0, 3.0)), 6)
+        0.083333
+    """
+    return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
+
+
+def check_purchase_count(n: int, t: float) -> None:
+    """Refuse a number of purchases that is not a whole number, or a horizon not above 0.
+
+    Raises:
+        UsageError: ``n`` is negative or not an integer, or ``t`` is not above 0.
+
+    Examples:
+        >>> check_purchase_count(3, 52.0)
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise UsageError(f"n must be a whole number of purchases, 0 or more, not {n!r}.")
+    if not t > 0:
+        raise UsageError(f"t must be above 0, not {t!r}.")
+
+
+def gamma_poisson(r: float, alpha: float, t: float, j: int) -> float:
+    """The chance of j purchases in t at a Poisson rate that is gamma(r, α) across customers.
+
+    The negative binomial Γ(r + j) / (Γ(r) j!) (α / (α + t))^r (t / (α + t))^j.
+
+    Examples:
+        >>> round(gamma_poisson(1.0, 1.0, 1.0, 0), 3)
+        0.5
+    """
+    return math.exp(
+        math.lgamma(r + j)
+        - math.lgamma(r)
+        - math.lgamma(j + 1)
+        + r * math.log(alpha / (alpha + t))
+        + j * math.log(t / (alpha + t))
+    )
 
 
 def check_penalizer(penalizer: float) -> None:

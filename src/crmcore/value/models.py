@@ -36,7 +36,10 @@ from crmcore.value.fitting import (
     FitReport,
     Likelihood,
     check_penalizer,
+    check_purchase_count,
     four,
+    gamma_poisson,
+    log_beta,
     standard_errors,
 )
 from crmcore.value.rfm import RfmRow, Unit
@@ -429,21 +432,15 @@ class BetaGeo(FitReport, Value):
             >>> round(model.probability_of_purchases(0, 39), 3)
             0.574
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise UsageError(f"n must be a whole number of purchases, 0 or more, not {n!r}.")
-        if not t > 0:
-            raise UsageError(f"t must be above 0, not {t!r}.")
+        check_purchase_count(n, t)
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
-        stay, share = math.log(alpha / (alpha + t)), math.log(t / (alpha + t))
-        log_b = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+        log_b = log_beta(a, b)
 
         def poisson_gamma(j: int) -> float:
-            return math.exp(
-                math.lgamma(r + j) - math.lgamma(r) - math.lgamma(j + 1) + r * stay + j * share
-            )
+            return gamma_poisson(r, alpha, t, j)
 
         def beta_ratio(x: float, y: float) -> float:
-            return math.exp(math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y) - log_b)
+            return math.exp(log_beta(x, y) - log_b)
 
         alive = beta_ratio(a, b + n) * poisson_gamma(n)
         if n == 0:

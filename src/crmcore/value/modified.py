@@ -25,7 +25,10 @@ from crmcore.errors import UnitMismatch, UsageError
 from crmcore.value.fitting import (
     FitReport,
     Likelihood,
+    check_purchase_count,
     four,
+    gamma_poisson,
+    log_beta,
     maximize,
 )
 from crmcore.value.models import growth, purchase_summaries
@@ -35,10 +38,6 @@ __all__ = ["ModifiedBetaGeo"]
 
 _Positive = Field(gt=0, allow_inf_nan=False)
 _NAMES = ("r", "alpha", "a", "b")
-
-
-def _log_beta(x: float, y: float) -> float:
-    return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
 
 
 def _log_odds_dead(params: Sequence[float], x: float, t_x: float, t: float) -> float:
@@ -59,8 +58,8 @@ def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> 
         math.lgamma(r + x)
         - math.lgamma(r)
         + r * math.log(alpha)
-        + _log_beta(a, b + x + 1)
-        - _log_beta(a, b)
+        + log_beta(a, b + x + 1)
+        - log_beta(a, b)
         - (r + x) * math.log(alpha + t)
         + both
     )
@@ -218,19 +217,13 @@ class ModifiedBetaGeo(FitReport, Value):
             >>> round(model.probability_of_purchases(0, 39), 3)
             0.582
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise UsageError(f"n must be a whole number of purchases, 0 or more, not {n!r}.")
-        if not t > 0:
-            raise UsageError(f"t must be above 0, not {t!r}.")
+        check_purchase_count(n, t)
         r, alpha, a, b = self._params
-        stay, share = math.log(alpha / (alpha + t)), math.log(t / (alpha + t))
 
         def poisson_gamma(j: int) -> float:
-            return math.exp(
-                math.lgamma(r + j) - math.lgamma(r) - math.lgamma(j + 1) + r * stay + j * share
-            )
+            return gamma_poisson(r, alpha, t, j)
 
-        alive = math.exp(_log_beta(a, b + n + 1) - _log_beta(a, b)) * poisson_gamma(n)
+        alive = math.exp(log_beta(a, b + n + 1) - log_beta(a, b)) * poisson_gamma(n)
         below = sum(poisson_gamma(j) for j in range(n))
-        died = math.exp(_log_beta(a + 1, b + n) - _log_beta(a, b)) * (1 - below)
+        died = math.exp(log_beta(a + 1, b + n) - log_beta(a, b)) * (1 - below)
         return alive + died

@@ -19,10 +19,11 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from crmcore._model import Value
-from crmcore.errors import NumericalError, UnitMismatch, UsageError
+from crmcore.errors import NumericalError, UnitMismatch
 from crmcore.value.fitting import (
     FitReport,
     Likelihood,
+    check_purchase_count,
     four,
     maximize,
 )
@@ -278,10 +279,7 @@ class ParetoNBD(FitReport, Value):
             >>> round(model.probability_of_purchases(0, 39), 3)
             0.594
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise UsageError(f"n must be a whole number of purchases, 0 or more, not {n!r}.")
-        if not t > 0:
-            raise UsageError(f"t must be above 0, not {t!r}.")
+        check_purchase_count(n, t)
         r, alpha, s, beta = self._params
         log_first = (
             math.lgamma(r + n)
