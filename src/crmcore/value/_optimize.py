@@ -113,12 +113,15 @@ def bfgs(
     gradient_tolerance: float = 1e-9,
     stall_tolerance: float = 1e-6,
     max_iterations: int = 500,
+    bound: float = math.inf,
 ) -> Minimum:
     """Minimise ``f``, which returns its value and gradient, by BFGS with backtracking.
 
     Converged when every gradient component is below ``gradient_tolerance``,
     or, once rounding stops further progress (no step lowers the value any
-    more), when they are below ``stall_tolerance``.
+    more), when they are below ``stall_tolerance``. With a ``bound`` on the
+    coordinates (``f`` infinite beyond it), the search gives up, not
+    converged, once it stands at the bound and still points outwards.
     """
     n = len(start)
     x = list(start)
@@ -133,6 +136,8 @@ def bfgs(
             inverse = [[float(i == j) for j in range(n)] for i in range(n)]
             direction = [-g for g in gradient]
             slope = -sum(g * g for g in gradient)
+        if any(abs(xi) > bound - 0.1 and xi * di > 0 for xi, di in zip(x, direction, strict=True)):
+            return Minimum(tuple(x), value, iteration, False)
         step = 1.0
         for _ in range(60):
             trial = [xi + step * di for xi, di in zip(x, direction, strict=True)]

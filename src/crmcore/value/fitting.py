@@ -135,6 +135,10 @@ class Likelihood:
     that repeat are counted once with their weight. The optimizer works on
     the parameters' logarithms and minimises the mean negative
     log-likelihood plus ``penalizer`` times the sum of the squared parameters.
+
+    ``exact``, when a model has it, gives the total log-likelihood and its
+    gradient in the parameters in one pass; the search and the standard
+    errors then use that gradient instead of differences.
     """
 
     def __init__(
@@ -144,9 +148,11 @@ class Likelihood:
         penalizer: float = 0.0,
         *,
         bound: float = math.inf,
+        exact: Callable[[Sequence[float]], tuple[float, list[float]]] | None = None,
     ) -> None:
         check_penalizer(penalizer)
         self.row = row
+        self.exact = exact
         self.rows = sorted(rows)  # sums that do not depend on the rows' order
         self.customers = sum(weight for _, weight in rows)
         self.penalizer = penalizer
@@ -168,11 +174,26 @@ class Likelihood:
             return math.inf
 
     def objective(self, theta: Sequence[float]) -> tuple[float, list[float]]:
-        """The value and its gradient (by differences), for BFGS."""
-        return self.value(theta), numeric_gradient(self.value, theta)
+        """The value and its gradient (the model's own, else by differences), for BFGS."""
+        if self.exact is None:
+            return self.value(theta), numeric_gradient(self.value, theta)
+        inf = (math.inf, [0.0] * len(theta))
+        if any(abs(v) > self.bound for v in theta):
+            return inf
+        try:
+            params = [math.exp(v) for v in theta]
+            total, gradient = self.exact(params)
+        except (OverflowError, ValueError, ZeroDivisionError, NumericalError):
+            return inf
+        scale = -1.0 / self.customers
+        return total * scale + self.penalizer * sum(p * p for p in params), [
+            (g * scale + 2 * self.penalizer * p) * p for g, p in zip(gradient, params, strict=True)
+        ]
 
     def gradient(self, params: Sequence[float]) -> list[float]:
         """The gradient of the total negative log-likelihood in the parameters themselves."""
+        if self.exact is not None:
+            return [-g for g in self.exact(params)[1]]
         return numeric_gradient(lambda p: -self.total(p), params)
 
 
@@ -233,12 +254,17 @@ def check_penalizer(penalizer: float) -> None:
 
 
 def maximize(
-    model: str, names: Sequence[str], likelihood: Likelihood, max_iterations: int
+    model: str,
+    names: Sequence[str],
+    likelihood: Likelihood,
+    max_iterations: int,
+    start: Sequence[float] | None = None,
 ) -> tuple[list[float], list[float] | None]:
     """The maximum-likelihood parameters, and their standard errors (unpenalized fits only).
 
-    BFGS from all parameters at 1, then, on a rougher surface, the simplex
-    from where it stopped.
+    BFGS from ``start`` (default: all parameters at 1), then, on a rougher surface, the simplex
+    from where it stopped (not when BFGS ran to the bound of the parameters:
+    the fit is refused at once).
 
     Raises:
         ModelFitError: The search did not converge, or ended at the bound of
@@ -247,15 +273,23 @@ def maximize(
     """
     best = bfgs(
         likelihood.objective,
-        [0.0] * len(names),
+        [0.0] * len(names) if start is None else [math.log(p) for p in start],
         max_iterations=min(500, max_iterations),
         gradient_tolerance=1e-7,
         stall_tolerance=1e-5,
+        bound=likelihood.bound,
     )
-    if not best.converged:
+    if not best.converged and not _at_bound(best.x, likelihood.bound):
         best = nelder_mead(likelihood.value, best.x, max_iterations=max_iterations)
     params = [math.exp(v) for v in best.x]
     held = ", ".join(f"{name} = {p:.6g}" for name, p in zip(names, params, strict=True))
+    if _at_bound(best.x, likelihood.bound):
+        raise ModelFitError(
+            model,
+            best.iterations,
+            f"the likelihood keeps growing towards extreme parameters ({held}): these "
+            "customers do not tell the model's parameters apart (too few, or too alike)",
+        )
     if not best.converged or not math.isfinite(best.value):
         raise ModelFitError(
             model,
@@ -263,15 +297,13 @@ def maximize(
             f"the likelihood search did not converge (it stopped at {held}, mean negative "
             f"log-likelihood {best.value:.6g})",
         )
-    if any(abs(v) > likelihood.bound - 0.1 for v in best.x):
-        raise ModelFitError(
-            model,
-            best.iterations,
-            f"the likelihood keeps growing towards extreme parameters ({held}): these "
-            "customers do not tell the model's parameters apart (too few, or too alike)",
-        )
     errors = standard_errors(likelihood.gradient, params) if not likelihood.penalizer else None
     return params, errors
+
+
+def _at_bound(theta: Sequence[float], bound: float) -> bool:
+    """Whether a search ended at the bound of the parameters' logarithms."""
+    return any(abs(v) > bound - 0.1 for v in theta)
 
 
 def four(values: Sequence[float]) -> tuple[float, float, float, float]:

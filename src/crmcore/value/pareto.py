@@ -20,6 +20,7 @@ from pydantic import Field
 
 from crmcore._model import Value
 from crmcore.errors import NumericalError, UnitMismatch
+from crmcore.value._optimize import digamma
 from crmcore.value.fitting import (
     FitReport,
     Likelihood,
@@ -74,14 +75,7 @@ def log_hyp2f1_tail(
 
 def _log_a0_parts(r: float, alpha: float, s: float, beta: float, x: float, t: float) -> float:
     """Ln of one of the two terms of A0 at time t (t_x or T), FHL's note eq. (22)."""
-    total = r + s + x
-    if alpha >= beta:
-        return log_hyp2f1(total, s + 1, total + 1, (alpha - beta) / (alpha + t)) - total * math.log(
-            alpha + t
-        )
-    return log_hyp2f1(total, r + x, total + 1, (beta - alpha) / (beta + t)) - total * math.log(
-        beta + t
-    )
+    return _log_a0_part_slopes(r, alpha, s, beta, x, t)[0]
 
 
 def _log_terms(params: Sequence[float], x: float, t_x: float, t: float) -> tuple[float, float]:
@@ -180,8 +174,17 @@ class ParetoNBD(FitReport, Value):
             (400, 0.76, 0.8)
         """
         rows, unit_found = purchase_summaries("Pareto/NBD", frequency, recency, T, unit)
-        likelihood = Likelihood(_row, list(Counter(rows).items()), penalizer, bound=_LOG_BOUND)
-        params, errors = maximize("Pareto/NBD", _NAMES, likelihood, max_iterations)
+        weighted = list(Counter(rows).items())
+        likelihood = Likelihood(
+            _row, weighted, penalizer, bound=_LOG_BOUND, exact=_ParetoLikelihood(weighted)
+        )
+        # the time scales start where a rate of one purchase per mean lifetime puts them
+        scale = sum(t * n for (_, _, t), n in weighted) / (
+            likelihood.customers + sum(x * n for (x, _, _), n in weighted)
+        )
+        scale = min(max(scale, 1e-3), 1e3)  # well inside the parameters' bound
+        start = [1.0, scale, 1.0, scale]
+        params, errors = maximize("Pareto/NBD", _NAMES, likelihood, max_iterations, start)
         r, alpha, s, beta = params
         return cls(
             r=r,
@@ -332,3 +335,132 @@ def _lifetime_share(s: float, base: float, t: float) -> float:
     if abs(s - 1.0) < 1e-10:
         return base * math.log((base + t) / base)
     return base / (s - 1) * (1 - math.pow(base / (base + t), s - 1))
+
+
+def _log_hyp2f1_slopes(a: float, b: float, z: float) -> tuple[float, float, float, float]:
+    """Ln 2F1(a, b; a + 1; z) and its derivatives in a (c = a + 1 moving with it), b and z.
+
+    By Euler's transformation 2F1(a, b; a + 1; z) = (1 − z)^(1 − b) G, with
+    G = 2F1(1, a + 1 − b; a + 1; z), whose terms fall at every step (each is
+    the one before times (a + 1 − b + k) / (a + 1 + k) · z, below z): the
+    series stops when even a geometric tail at ratio z would not change the
+    sum. Each term's derivatives are summed beside it.
+    """
+    if z == 0.0:
+        return 0.0, 0.0, 0.0, a * b / (a + 1)
+    low, high = a + 1.0 - b, a + 1.0  # G's upper and lower parameters
+    term = total = 1.0
+    by_a = by_b = 0.0  # the running sums of a term's logarithmic derivatives
+    slope_a = slope_b = slope_z = 0.0
+    enough = 1e-16 * (1.0 - z) / z
+    for k in range(_MOST_TERMS):
+        lk = low + k
+        by_a += b / (lk * (high + k))
+        by_b -= 1.0 / lk
+        term *= lk / (high + k) * z
+        total += term
+        slope_a += term * by_a
+        slope_b += term * by_b
+        slope_z += term * (k + 1)
+        if term <= enough * total:
+            log_rest = math.log1p(-z)
+            return (
+                (1.0 - b) * log_rest + math.log(total),
+                slope_a / total,
+                slope_b / total - log_rest,
+                slope_z / (z * total) - (1.0 - b) / (1.0 - z),
+            )
+    raise NumericalError(f"2F1({a:g}, {b:g}; {a + 1:g}; {z:g}) did not converge")
+
+
+class _ParetoLikelihood:
+    """The Pareto/NBD log-likelihood of weighted rows with its gradient, in one pass.
+
+    The two 2F1 terms of A0 depend on a row's frequency and one of its times
+    only, so each distinct (frequency, time) pair is summed once per call;
+    the terms of a frequency, or of a time, once per distinct one.
+    """
+
+    def __init__(self, rows: Sequence[tuple[tuple[float, ...], int]]) -> None:
+        self.rows = sorted(rows)
+        self.pairs = sorted({(x, t) for (x, t_x, t), _ in self.rows for t in (t_x, t)})
+        weights: Counter[float] = Counter()
+        for (x, _, _), weight in self.rows:
+            weights[x] += weight
+        self.by_x = sorted(weights.items())
+        self.times = sorted({t for (_, _, t), _ in self.rows})
+        self.customers = sum(weights.values())
+
+    def __call__(self, params: Sequence[float]) -> tuple[float, list[float]]:
+        r, alpha, s, beta = params
+        parts = {pair: _log_a0_part_slopes(r, alpha, s, beta, *pair) for pair in self.pairs}
+        lgamma_r, digamma_r = math.lgamma(r), digamma(r)
+        log_alpha, log_beta_ = math.log(alpha), math.log(beta)
+        n = self.customers
+        total = n * (r * log_alpha + s * log_beta_ - lgamma_r)
+        g_r = n * (log_alpha - digamma_r)
+        g_alpha, g_s, g_beta = n * r / alpha, n * log_beta_, n * s / beta
+        for x, weight in self.by_x:
+            total += weight * math.lgamma(r + x)
+            g_r += weight * digamma(r + x)
+        ends = {t: (math.log(alpha + t), math.log(beta + t)) for t in self.times}
+        for (x, t_x, t), weight in self.rows:
+            log_at, log_bt = ends[t]
+            rx = r + x
+            alive = -rx * log_at - s * log_bt
+            a_r, a_alpha, a_s, a_beta = -log_at, -rx / (alpha + t), -log_bt, -s / (beta + t)
+            first, (f_r, f_alpha, f_s, f_beta) = parts[(x, t_x)]
+            second, (h_r, h_alpha, h_s, h_beta) = parts[(x, t)]
+            if t_x >= t or second >= first:
+                total += weight * alive
+                g_r += weight * a_r
+                g_alpha += weight * a_alpha
+                g_s += weight * a_s
+                g_beta += weight * a_beta
+                continue
+            w = math.exp(second - first)
+            keep = 1.0 / (1.0 - w)
+            inverse = 1.0 / (rx + s)
+            died = math.log(s * inverse) + first + math.log1p(-w)
+            # the weight of dying in (t_x, T] in the bracket, and the bracket's logarithm
+            if died > alive:
+                share = 1.0 / (1.0 + math.exp(alive - died))
+                bracket = died - math.log(share)
+            else:
+                rest = math.exp(died - alive)
+                share = rest / (1.0 + rest)
+                bracket = alive + math.log1p(rest)
+            total += weight * bracket
+            stay = weight * (1.0 - share)
+            go = weight * share
+            g_r += stay * a_r + go * ((f_r - w * h_r) * keep - inverse)
+            g_alpha += stay * a_alpha + go * (f_alpha - w * h_alpha) * keep
+            g_s += stay * a_s + go * ((f_s - w * h_s) * keep + 1.0 / s - inverse)
+            g_beta += stay * a_beta + go * (f_beta - w * h_beta) * keep
+        return total, [g_r, g_alpha, g_s, g_beta]
+
+
+def _log_a0_part_slopes(
+    r: float, alpha: float, s: float, beta: float, x: float, t: float
+) -> tuple[float, tuple[float, float, float, float]]:
+    """`_log_a0_parts` and its gradient in (r, α, s, β)."""
+    total = r + s + x
+    if alpha >= beta:
+        z = (alpha - beta) / (alpha + t)
+        value, f_a, f_b, f_z = _log_hyp2f1_slopes(total, s + 1, z)
+        log_m = math.log(alpha + t)
+        return value - total * log_m, (
+            f_a - log_m,
+            f_z * (beta + t) / (alpha + t) ** 2 - total / (alpha + t),
+            f_a + f_b - log_m,
+            -f_z / (alpha + t),
+        )
+    z = (beta - alpha) / (beta + t)
+    value, f_a, f_b, f_z = _log_hyp2f1_slopes(total, r + x, z)
+    log_m = math.log(beta + t)
+    return value - total * log_m, (
+        f_a + f_b - log_m,
+        -f_z / (beta + t),
+        f_a - log_m,
+        f_z * (alpha + t) / (beta + t) ** 2 - total / (beta + t),
+    )
