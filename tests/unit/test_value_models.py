@@ -134,6 +134,22 @@ def test_a_search_that_does_not_converge_raises_instead_of_returning_parameters(
         BetaGeo.fit(calibration, max_iterations=5)
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(2, 582.0, 722.0), (2, 43.0, 225.0)],
+        [(1, 262.0, 289.0), (0, 0.0, 478.0), (0, 0.0, 214.0), (0, 0.0, 727.0)],
+    ],
+)
+def test_customers_too_few_to_tell_the_parameters_apart_are_refused_at_once(
+    rows: list[tuple[float, float, float]],
+) -> None:
+    # once the simplex wandered the flat far end of the likelihood for seconds
+    with pytest.raises(ModelFitError, match="BG/NBD: .* extreme parameters") as info:
+        BetaGeo.fit(*zip(*rows, strict=True))
+    assert "after 20000" not in str(info.value)
+
+
 def test_gamma_gamma_needs_repeat_buyers_with_spend() -> None:
     with pytest.raises(ValueError, match="no customer has a repeat purchase"):
         GammaGamma.fit([0, 0], [0.0, 0.0])

@@ -284,12 +284,7 @@ def maximize(
     params = [math.exp(v) for v in best.x]
     held = ", ".join(f"{name} = {p:.6g}" for name, p in zip(names, params, strict=True))
     if _at_bound(best.x, likelihood.bound):
-        raise ModelFitError(
-            model,
-            best.iterations,
-            f"the likelihood keeps growing towards extreme parameters ({held}): these "
-            "customers do not tell the model's parameters apart (too few, or too alike)",
-        )
+        raise extreme(model, best.iterations, names, params)
     if not best.converged or not math.isfinite(best.value):
         raise ModelFitError(
             model,
@@ -304,6 +299,24 @@ def maximize(
 def _at_bound(theta: Sequence[float], bound: float) -> bool:
     """Whether a search ended at the bound of the parameters' logarithms."""
     return any(abs(v) > bound - 0.1 for v in theta)
+
+
+def extreme(
+    model: str, iterations: int, names: Sequence[str], params: Sequence[float]
+) -> ModelFitError:
+    """The refusal of a fit whose search ran to the bound of the parameters.
+
+    Examples:
+        >>> str(extreme("BG/NBD", 12, ["r", "alpha"], [0.5, 1e6]))  # doctest: +ELLIPSIS
+        'Cannot fit BG/NBD: the likelihood keeps growing towards extreme parameters (r = 0.5, ...'
+    """
+    held = ", ".join(f"{name} = {p:.6g}" for name, p in zip(names, params, strict=True))
+    return ModelFitError(
+        model,
+        iterations,
+        f"the likelihood keeps growing towards extreme parameters ({held}): these "
+        "customers do not tell the model's parameters apart (too few, or too alike)",
+    )
 
 
 def four(values: Sequence[float]) -> tuple[float, float, float, float]:

@@ -37,6 +37,7 @@ from crmcore.value.fitting import (
     Likelihood,
     check_penalizer,
     check_purchase_count,
+    extreme,
     four,
     gamma_poisson,
     log_beta,
@@ -47,6 +48,9 @@ from crmcore.value.rfm import RfmRow, Unit
 __all__ = ["MONTH", "BetaGeo", "GammaGamma", "lifetime_value"]
 
 _Positive = Field(gt=0, allow_inf_nan=False)
+#: BG/NBD's search keeps every parameter within e^±_LOG_BOUND (1e-6 to 1e6); a search
+#: that runs there is refused instead of wandering the flat far end of the likelihood.
+_LOG_BOUND = 13.8
 
 #: A month in each unit, as lifetimes counts it (30 days, 4.345 weeks).
 MONTH: dict[str, float] = {"days": 30.0, "weeks": 4.345, "months": 1.0}
@@ -383,6 +387,8 @@ class BetaGeo(FitReport, Value):
         likelihood = _BetaGeoLikelihood(rows)
 
         def objective(theta: Sequence[float]) -> tuple[float, list[float]]:
+            if any(abs(v) > _LOG_BOUND for v in theta):
+                return math.inf, [0.0] * len(theta)
             value, gradient = likelihood.value_and_gradient(theta)
             if not penalizer:
                 return value, gradient
@@ -395,10 +401,15 @@ class BetaGeo(FitReport, Value):
             value = likelihood.value(theta)
             return value + penalizer * sum(math.exp(2 * v) for v in theta)
 
-        best = bfgs(objective, [0.0, 0.0, 0.0, 0.0], max_iterations=max_iterations)
+        best = bfgs(
+            objective, [0.0, 0.0, 0.0, 0.0], max_iterations=max_iterations, bound=_LOG_BOUND
+        )
+        params = [math.exp(v) for v in best.x]
+        if not best.converged and any(abs(v) > _LOG_BOUND - 0.1 for v in best.x):
+            raise extreme("BG/NBD", best.iterations, BetaGeo.PARAMETERS, params)
         if not best.converged:  # a rougher surface: fall back on the simplex, from there
             best = _simplex("BG/NBD", penalized, best.x, max_iterations)
-        params = [math.exp(v) for v in best.x]
+            params = [math.exp(v) for v in best.x]
         errors = None
         if not penalizer:
 
