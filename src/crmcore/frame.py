@@ -850,7 +850,7 @@ def analyze(
     The customers are split into ``partitions`` by a hash of their id, each
     with its records; the first pass digests each partition, the
     portfolio-wide quantities (currency groups, pyramids, RFM quintiles, the
-    BG/NBD model) are worked out from all the digests, and the second pass
+    purchase model) are worked out from all the digests, and the second pass
     makes each partition's customer lines (see the how-to on engines).
     Local tables are analysed in this process, or in ``workers`` processes
     (one partition each); Dask tables as Dask tasks on the active scheduler

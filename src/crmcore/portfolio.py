@@ -8,7 +8,7 @@ purchase time and the day's total. Memory therefore grows with customers and
 their purchase days, never with the records themselves. Everything is then
 computed by the same functions the rest of crmcore offers (the lifecycle
 replay, the indices, the quadrants, historical value and profitability, the
-pyramid, RFM, BG/NBD, the churn ranking and the care plan), customer by
+pyramid, RFM, BG/NBD or Pareto/NBD, the churn ranking and the care plan), customer by
 customer.
 
 Nothing is dropped silently. Per kind of record, ``records`` counts what
@@ -101,6 +101,7 @@ from crmcore.scoring.indices import (
 from crmcore.scoring.matrix import Quadrant, QuadrantThresholds, quadrant
 from crmcore.scoring.surveys import csat, nps
 from crmcore.value.models import BetaGeo
+from crmcore.value.pareto import ParetoNBD
 from crmcore.value.profit import Ledger, ProfitabilityPolicy, ledger_profitability, ledger_value
 from crmcore.value.pyramid import Pyramid, Tier, TierGroup, pyramid
 from crmcore.value.rfm import RfmRow, rfm_summary
@@ -129,6 +130,9 @@ _R = TypeVar("_R", Transaction, CareTouchpoint, Complaint)
 _T = TypeVar("_T")
 #: The currency group of customers with no amount when the portfolio has no single currency.
 NO_CURRENCY = "XXX"
+
+
+_MODELS: dict[str, type[BetaGeo] | type[ParetoNBD]] = {"BG/NBD": BetaGeo, "Pareto/NBD": ParetoNBD}
 
 
 class ValueSettings(BaseModel):
@@ -160,7 +164,13 @@ class ValueSettings(BaseModel):
         description="What the RFM M score ranks: spend per purchase period, or total spend.",
     )
     fit_model: bool = Field(
-        default=True, description="Fit BG/NBD on the portfolio's RFM summary to get P(alive)."
+        default=True,
+        description="Fit a purchase model on the portfolio's RFM summary to get P(alive).",
+    )
+    transaction_model: Literal["auto", "BG/NBD", "Pareto/NBD"] = Field(
+        default="auto",
+        description="The purchase model behind P(alive): 'BG/NBD', 'Pareto/NBD', or 'auto' "
+        "(both fitted, the one with the lower AIC kept; the report says which and why).",
     )
     min_model_customers: int = Field(
         default=30, ge=1, description="Fewer buying customers than this: no model is fitted."
@@ -274,7 +284,9 @@ class CustomerReport(Value):
         description="The R, F and M scores, as '545'; None if no purchase."
     )
     rfm_segment: RfmSegment | None
-    p_alive: float | None = Field(description="From the fitted BG/NBD model; None without one.")
+    p_alive: float | None = Field(
+        description="From the fitted purchase model (`PortfolioReport.model`); None without one."
+    )
     value_at_risk: float | None = Field(
         description="Net value × churn risk, for customers still buying."
     )
@@ -297,10 +309,21 @@ class CurrencyReport(Value):
 
 
 class ModelReport(Value):
-    """The BG/NBD model behind P(alive): fitted, or why not."""
+    """The purchase model behind P(alive): which was fitted and why, or why none was."""
 
-    fitted: BetaGeo | None
+    fitted: BetaGeo | ParetoNBD | None
     reason: str | None = Field(description="Why no model was fitted; None when one was.")
+    name: Literal["BG/NBD", "Pareto/NBD"] | None = Field(
+        default=None, description="The model fitted; None without one."
+    )
+    choice: str | None = Field(
+        default=None,
+        description="Why this model: named by transaction_model, or the lower AIC of the two "
+        "(both figures given), or the only one that could be fitted.",
+    )
+    aic: dict[str, float] = Field(
+        default_factory=dict, description="The AIC of each model fitted, by name (lower is better)."
+    )
 
 
 class PortfolioReport(BaseModel):
@@ -601,7 +624,8 @@ def analyze(
     when, the satisfaction and loyalty indices with their coverage, the
     quadrant, the gross value, the profit contribution and the net value to
     date (see `CustomerReport`), the pyramid tier, the RFM scores
-    and segment, P(alive) from a BG/NBD model fitted on the portfolio (when
+    and segment, P(alive) from a purchase model fitted on the portfolio —
+    BG/NBD or Pareto/NBD, by default the one with the lower AIC (when
     ``config.value.fit_model`` and there are enough buyers), the value at
     risk, and the next care task. For the portfolio: counts per stage; per
     currency the value totals, the tier table with value shares and the
@@ -948,10 +972,28 @@ def _fit(rows: list[RfmRow], settings: ValueSettings) -> ModelReport:
             reason=f"{len(rows)} buying customers, fewer than min_model_customers "
             f"({settings.min_model_customers})",
         )
-    try:
-        return ModelReport(fitted=BetaGeo.fit(rows), reason=None)
-    except (ModelFitError, ValueError) as exc:
-        return ModelReport(fitted=None, reason=f"BG/NBD could not be fitted: {exc}")
+    auto = settings.transaction_model == "auto"
+    names = list(_MODELS) if auto else [settings.transaction_model]
+    fitted: dict[str, BetaGeo | ParetoNBD] = {}
+    failed: dict[str, str] = {}
+    for name in names:
+        try:
+            fitted[name] = _MODELS[name].fit(rows)
+        except (ModelFitError, ValueError) as exc:
+            failed[name] = f"{name} could not be fitted: {exc}"
+    if not fitted:
+        return ModelReport(fitted=None, reason="; ".join(failed.values()))
+    aic = {name: model.aic for name, model in fitted.items() if model.aic is not None}
+    name = min(fitted, key=lambda n: aic.get(n, math.inf))  # a tie keeps BG/NBD, listed first
+    if not auto:
+        choice = "named by transaction_model"
+    elif failed:
+        choice = f"the only model fitted ({'; '.join(failed.values())})"
+    else:
+        figures = " and ".join(f"{n} {aic[n]:,.1f}" for n in names)
+        choice = f"the lower AIC of {figures}"
+    chosen: Literal["BG/NBD", "Pareto/NBD"] = "BG/NBD" if name == "BG/NBD" else "Pareto/NBD"
+    return ModelReport(fitted=fitted[name], reason=None, name=chosen, choice=choice, aic=aic)
 
 
 class Digest(NamedTuple):

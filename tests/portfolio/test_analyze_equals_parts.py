@@ -14,13 +14,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore import Money, build_histories
+from crmcore import Customer, Money, Transaction, build_histories
 from crmcore.datasets import Dataset, generate, load_sample
 from crmcore.lifecycle import replay
 from crmcore.portfolio import PortfolioConfig, PortfolioReport, ValueSettings, analyze
 from crmcore.retention import at_risk, plan_care
 from crmcore.scoring import loyalty, quadrant, satisfaction
-from crmcore.value import historical_value, profitability, pyramid, rfm_scores, rfm_summary
+from crmcore.value import (
+    BetaGeo,
+    ParetoNBD,
+    historical_value,
+    profitability,
+    pyramid,
+    rfm_scores,
+    rfm_summary,
+)
 
 
 def _shuffled(records: tuple[Any, ...], seed: int) -> list[Any]:
@@ -132,6 +140,92 @@ def test_the_model_report_says_why_no_model_was_fitted(fit: bool) -> None:
     assert report.model.fitted is None
     assert report.model.reason is not None
     assert ("min_model_customers" in report.model.reason) is fit
+
+
+@pytest.fixture(scope="module")
+def sample_end() -> tuple[Dataset, datetime]:
+    data = load_sample()
+    assert data.end is not None
+    return data, datetime.combine(data.end, datetime.min.time()).astimezone()
+
+
+def test_by_default_the_purchase_model_with_the_lower_aic_gives_p_alive(
+    sample_end: tuple[Dataset, datetime],
+) -> None:
+    data, as_of = sample_end
+    report = analyze(data.customers, data.transactions, as_of=as_of)
+    rows = rfm_summary(data.transactions, observation_end=as_of)
+    fits = {"BG/NBD": BetaGeo.fit(rows), "Pareto/NBD": ParetoNBD.fit(rows)}
+    aic = {name: model.aic for name, model in fits.items()}
+    better = min(aic, key=lambda name: aic[name] or 0.0)
+    assert report.model.aic == aic
+    assert (report.model.name, report.model.fitted) == (better, fits[better])
+    assert report.model.choice is not None
+    assert report.model.choice.startswith("the lower AIC of BG/NBD")
+    # the report reads back with the model it chose
+    assert PortfolioReport.model_validate_json(report.model_dump_json()) == report
+
+
+@pytest.mark.parametrize(("name", "kind"), [("BG/NBD", BetaGeo), ("Pareto/NBD", ParetoNBD)])
+def test_the_configuration_can_name_the_purchase_model(
+    sample_end: tuple[Dataset, datetime], name: str, kind: type[Any]
+) -> None:
+    data, as_of = sample_end
+    config = PortfolioConfig.model_validate({"value": {"transaction_model": name}})
+    report = analyze(data.customers, data.transactions, as_of=as_of, config=config)
+    assert report.model.name == name
+    assert isinstance(report.model.fitted, kind)
+    assert list(report.model.aic) == [name]
+    assert report.model.choice == "named by transaction_model"
+    line = next(c for c in report.customers if c.p_alive is not None)
+    row = next(
+        r for r in rfm_summary(data.transactions, observation_end=as_of)
+        if r.customer_id == line.customer_id
+    )  # fmt: skip
+    alive = report.model.fitted.p_alive(frequency=row.frequency, recency=row.recency, T=row.T)
+    assert line.p_alive == alive
+
+
+def _buyers(rows: list[tuple[int, int, int]], as_of: datetime) -> tuple[list[Any], list[Any]]:
+    """Customers whose day summaries are ``rows`` (frequency, recency, T) at ``as_of``."""
+    people, sales = [], []
+    for n, (x, t_x, t) in enumerate(rows):
+        first = as_of - timedelta(days=t)
+        people.append(Customer(id=f"C-{n}"))
+        for k in range(x + 1):
+            day = first + timedelta(days=t_x * k // max(x, 1))
+            sales.append(
+                Transaction(id=f"T-{n}-{k}", customer_id=f"C-{n}", occurred_at=day,
+                            amount=Money("10", "CNY"))
+            )  # fmt: skip
+    return people, sales
+
+
+def test_a_model_that_cannot_be_fitted_leaves_the_other_and_says_why() -> None:
+    as_of = datetime(2025, 6, 1).astimezone()
+    config = PortfolioConfig(value=ValueSettings(min_model_customers=2))
+    report = analyze(*_buyers([(1, 31, 137), (0, 0, 410), (0, 0, 389)], as_of), as_of=as_of,
+                     config=config)  # fmt: skip
+    assert report.model.name == "BG/NBD"
+    assert list(report.model.aic) == ["BG/NBD"]
+    assert report.model.choice is not None
+    assert report.model.choice.startswith("the only model fitted (Pareto/NBD could not be fitted")
+
+
+def test_when_neither_model_can_be_fitted_the_report_gives_both_reasons() -> None:
+    as_of = datetime(2025, 6, 1).astimezone()
+    config = PortfolioConfig(value=ValueSettings(min_model_customers=2))
+    report = analyze(*_buyers([(2, 582, 722), (2, 43, 225)], as_of), as_of=as_of, config=config)
+    assert report.model.fitted is None and report.model.name is None
+    assert report.model.reason is not None
+    assert "BG/NBD could not be fitted" in report.model.reason
+    assert "Pareto/NBD could not be fitted" in report.model.reason
+
+
+def test_an_unknown_purchase_model_is_refused_naming_the_choices() -> None:
+    with pytest.raises(ValueError, match="transaction_model") as info:
+        PortfolioConfig.model_validate({"value": {"transaction_model": "ParetoNBD"}})
+    assert "'Pareto/NBD'" in str(info.value)
 
 
 def _renamed(record: Any, prefix: str, currency: str) -> Any:

@@ -28,7 +28,7 @@ def test_without_arguments_it_prints_the_sample_portfolio_report() -> None:
         "Customer pyramid",
         "Satisfaction x loyalty",
         "Complaint SLAs",
-        "BG/NBD model",
+        "Purchase model",
         "customers at risk",
         "Care plan",
     ):

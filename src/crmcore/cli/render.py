@@ -225,15 +225,17 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         [(clock, *counts.values()) for clock, counts in report.sla.items()],
         (False, *[True] * len(statuses)),
     )
-    out += ["", "BG/NBD model"]
+    out += ["", "Purchase model"]
     model = report.model.fitted
     if model is None:
         out.append(f"not fitted: {report.model.reason}")
     else:
+        figures = ", ".join(f"{e.name} {e.value:.3f}" for e in model.summary())
         out.append(
-            f"r {model.r:.3f}, alpha {model.alpha:.3f}, a {model.a:.3f}, b {model.b:.3f} "
-            f"on {model.customers:,} customers; time in {model.unit or 'an unstated unit'}"
+            f"{report.model.name}: {figures} on {model.customers:,} customers; "
+            f"time in {model.unit or 'an unstated unit'}"
         )
+        out.append(f"chosen as {report.model.choice}")
     for part in report.currencies:
         code = part.currency
         out += ["", f"Top {len(part.at_risk)} customers at risk, {code}"]

@@ -5,7 +5,7 @@ split into partitions by a stable hash of their id, each with its records
 (a record goes where its customer goes). Pass 1 takes each partition's
 records in and digests each customer (value, currency, purchase summary,
 yearly spend); the digests of all partitions make the portfolio-wide
-quantities (currency groups, pyramids, RFM quintiles, the BG/NBD model).
+quantities (currency groups, pyramids, RFM quintiles, the purchase model).
 Pass 2 makes each customer's line from its own records and those
 quantities. The partitions' results then merge into the report of the
 whole, equal to the one `crmcore.portfolio.analyze` makes of the same

@@ -100,7 +100,7 @@ def at_risk(
 
     Two signals measure the risk: the hiatus — the time since the last
     purchase over the lifecycle's hiatus threshold, at most 1 — and, when
-    ``p_alive`` gives one for the customer (from a fitted `BetaGeo`),
+    ``p_alive`` gives one for the customer (from a fitted `BetaGeo` or `ParetoNBD`),
     1 − P(alive). The risk is the higher of the two, and ``ranked_by`` says
     which: a model alone would never rank a one-time buyer (BG/NBD holds
     them alive until a repeat purchase), however long the silence. Stages
