@@ -3,6 +3,8 @@
 * [`rfm_summary`][crmcore.value.rfm.rfm_summary] and
   [`calibration_holdout`][crmcore.value.rfm.calibration_holdout]: the
   frequency / recency / T / monetary table of the customer-base literature;
+* [`compare_holdout`][crmcore.value.holdout.compare_holdout]: a fitted model's
+  expected holdout purchases against the actual ones, by calibration frequency;
 * [`historical_value`][crmcore.value.profit.historical_value] and
   [`profitability`][crmcore.value.profit.profitability]: what a customer has
   brought and cost, component by component;
@@ -36,6 +38,7 @@ from __future__ import annotations
 from crmcore.value.contractual import ShiftedBetaGeometric
 from crmcore.value.discrete import BetaGeoBetaBinom
 from crmcore.value.fitting import Estimate
+from crmcore.value.holdout import HoldoutComparison, HoldoutGroup, PurchaseModel, compare_holdout
 from crmcore.value.models import BetaGeo, GammaGamma, lifetime_value
 from crmcore.value.modified import ModifiedBetaGeo
 from crmcore.value.pareto import ParetoNBD
@@ -73,11 +76,14 @@ __all__ = [
     "Estimate",
     "GammaGamma",
     "HistoricalValue",
+    "HoldoutComparison",
+    "HoldoutGroup",
     "HoldoutRow",
     "ModifiedBetaGeo",
     "ParetoNBD",
     "Profitability",
     "ProfitabilityPolicy",
+    "PurchaseModel",
     "Pyramid",
     "RfmRow",
     "RfmScore",
@@ -86,6 +92,7 @@ __all__ = [
     "Signal",
     "Tier",
     "calibration_holdout",
+    "compare_holdout",
     "criterion",
     "historical_value",
     "lifetime_value",
