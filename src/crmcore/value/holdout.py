@@ -29,7 +29,7 @@ __all__ = ["HoldoutComparison", "HoldoutGroup", "PurchaseModel", "compare_holdou
 
 
 class PurchaseModel(Protocol):
-    """A fitted model that expects a customer's purchases: `BetaGeo`, `ParetoNBD`, `ModifiedBetaGeo`."""
+    """A fitted model that expects purchases: `BetaGeo`, `ParetoNBD` or `ModifiedBetaGeo`."""
 
     def expected_purchases(
         self,
