@@ -22,6 +22,7 @@ from pydantic import Field
 
 from crmcore._model import Value
 from crmcore.errors import UnitMismatch, UsageError
+from crmcore.value._optimize import digamma
 from crmcore.value.fitting import (
     FitReport,
     Likelihood,
@@ -38,6 +39,8 @@ __all__ = ["ModifiedBetaGeo"]
 
 _Positive = Field(gt=0, allow_inf_nan=False)
 _NAMES = ("r", "alpha", "a", "b")
+#: The search keeps every parameter within e^±_LOG_BOUND (1e-6 to 1e6), as BG/NBD's.
+_LOG_BOUND = 13.8
 
 
 def _log_odds_dead(params: Sequence[float], x: float, t_x: float, t: float) -> float:
@@ -63,6 +66,59 @@ def _log_likelihood(params: Sequence[float], x: float, t_x: float, t: float) -> 
         - (r + x) * math.log(alpha + t)
         + both
     )
+
+
+class _ModifiedLikelihood:
+    """The MBG/NBD log-likelihood of weighted rows and its gradient, in one pass.
+
+    The terms of a frequency (the gamma and beta functions) are computed once
+    per distinct frequency, the logarithms of α + t once per distinct time.
+    """
+
+    def __init__(self, rows: Sequence[tuple[tuple[float, ...], int]]) -> None:
+        self.rows = sorted(rows)
+        weights: Counter[float] = Counter()
+        for (x, _, _), weight in self.rows:
+            weights[x] += weight
+        self.by_x = sorted(weights.items())
+        self.times = sorted({t for (_, t_x, t), _ in self.rows for t in (t_x, t)})
+        self.customers = sum(weights.values())
+
+    def __call__(self, params: Sequence[float]) -> tuple[float, list[float]]:
+        r, alpha, a, b = params
+        n = self.customers
+        total = n * (r * math.log(alpha) - math.lgamma(r) - log_beta(a, b))
+        ab = digamma(a + b)
+        g_r = n * (math.log(alpha) - digamma(r))
+        g_alpha = n * r / alpha
+        g_a = n * (ab - digamma(a))
+        g_b = n * (ab - digamma(b))
+        for x, weight in self.by_x:
+            total += weight * (math.lgamma(r + x) + log_beta(a, b + x + 1))
+            g_r += weight * digamma(r + x)
+            last = digamma(a + b + x + 1)
+            g_a += weight * (digamma(a) - last)
+            g_b += weight * (digamma(b + x + 1) - last)
+        logs = {t: math.log(alpha + t) for t in self.times}
+        log_a = math.log(a)
+        for (x, t_x, t), weight in self.rows:
+            rx = r + x
+            log_t, log_tx = logs[t], logs[t_x]
+            alive = -rx * log_t
+            dead = log_a - math.log(b + x) - rx * log_tx
+            if dead > alive:
+                share = 1.0 / (1.0 + math.exp(alive - dead))  # of dying after the last purchase
+                total += weight * (dead - math.log(share))
+            else:
+                rest = math.exp(dead - alive)
+                share = rest / (1.0 + rest)
+                total += weight * (alive + math.log1p(rest))
+            stay = 1.0 - share
+            g_r -= weight * (stay * log_t + share * log_tx)
+            g_alpha -= weight * rx * (stay / (alpha + t) + share / (alpha + t_x))
+            g_a += weight * share / a
+            g_b -= weight * share / (b + x)
+        return total, [g_r, g_alpha, g_a, g_b]
 
 
 class ModifiedBetaGeo(FitReport, Value):
@@ -128,7 +184,10 @@ class ModifiedBetaGeo(FitReport, Value):
             ('weeks', True)
         """
         rows, unit_found = purchase_summaries("MBG/NBD", frequency, recency, T, unit)
-        likelihood = Likelihood(_row, list(Counter(rows).items()), penalizer)
+        weighted = list(Counter(rows).items())
+        likelihood = Likelihood(
+            _row, weighted, penalizer, bound=_LOG_BOUND, exact=_ModifiedLikelihood(weighted)
+        )
         params, errors = maximize("MBG/NBD", _NAMES, likelihood, max_iterations)
         r, alpha, a, b = params
         return cls(
