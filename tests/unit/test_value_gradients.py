@@ -44,8 +44,8 @@ def test_the_likelihood_gradient_agrees_with_differences_of_the_likelihood(
     params = [math.exp(v) for v in logs]
     likelihood = Likelihood(module._row, rows, exact=exact(rows))
     total, gradient = exact(rows)(params)
-    assert total == pytest.approx(likelihood.total(params), rel=1e-9, abs=1e-9)
-    by_differences = numeric_gradient(likelihood.total, params, relative_step=1e-7)
+    assert total == pytest.approx(likelihood.by_rows(params), rel=1e-9, abs=1e-9)
+    by_differences = numeric_gradient(likelihood.by_rows, params, relative_step=1e-7)
     for found, approximate, p in zip(gradient, by_differences, params, strict=True):
         # compared on the logarithmic scale the search uses
         assert found * p == pytest.approx(approximate * p, rel=1e-4, abs=1e-4 * len(rows))

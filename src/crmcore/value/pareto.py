@@ -337,40 +337,65 @@ def _lifetime_share(s: float, base: float, t: float) -> float:
     return base / (s - 1) * (1 - math.pow(base / (base + t), s - 1))
 
 
-def _log_hyp2f1_slopes(a: float, b: float, z: float) -> tuple[float, float, float, float]:
-    """Ln 2F1(a, b; a + 1; z) and its derivatives in a (c = a + 1 moving with it), b and z.
+class _Series:
+    """2F1(a, b; a + 1; z) at one (a, b) for any z in [0, 1), with its derivatives.
 
     By Euler's transformation 2F1(a, b; a + 1; z) = (1 − z)^(1 − b) G, with
-    G = 2F1(1, a + 1 − b; a + 1; z), whose terms fall at every step (each is
-    the one before times (a + 1 − b + k) / (a + 1 + k) · z, below z): the
-    series stops when even a geometric tail at ratio z would not change the
-    sum. Each term's derivatives are summed beside it.
+    G = 2F1(1, a + 1 − b; a + 1; z) = Σ c_k z^k, whose coefficients fall at
+    every step (c_k = c_(k−1) (a + k − b) / (a + k), below 1): the sum stops
+    when even a geometric tail at ratio z would not change it. The
+    coefficients, and those of G's derivatives in a and b, do not depend on
+    z: they are worked out once, as far as the largest z needs them.
     """
-    if z == 0.0:
-        return 0.0, 0.0, 0.0, a * b / (a + 1)
-    low, high = a + 1.0 - b, a + 1.0  # G's upper and lower parameters
-    term = total = 1.0
-    by_a = by_b = 0.0  # the running sums of a term's logarithmic derivatives
-    slope_a = slope_b = slope_z = 0.0
-    enough = 1e-16 * (1.0 - z) / z
-    for k in range(_MOST_TERMS):
-        lk = low + k
-        by_a += b / (lk * (high + k))
-        by_b -= 1.0 / lk
-        term *= lk / (high + k) * z
-        total += term
-        slope_a += term * by_a
-        slope_b += term * by_b
-        slope_z += term * (k + 1)
-        if term <= enough * total:
-            log_rest = math.log1p(-z)
-            return (
-                (1.0 - b) * log_rest + math.log(total),
-                slope_a / total,
-                slope_b / total - log_rest,
-                slope_z / (z * total) - (1.0 - b) / (1.0 - z),
-            )
-    raise NumericalError(f"2F1({a:g}, {b:g}; {a + 1:g}; {z:g}) did not converge")
+
+    def __init__(self, a: float, b: float) -> None:
+        self.a, self.b = a, b
+        # per k from 1: (c_k, d c_k / da, d c_k / db), with c = a + 1 moving with a
+        self.terms: list[tuple[float, float, float]] = []
+        self._last = (1.0, 0.0, 0.0)  # c_0 and its logarithmic derivatives' sums
+
+    def _extend(self) -> None:
+        k = len(self.terms)
+        if k >= _MOST_TERMS:
+            a, b = self.a, self.b
+            raise NumericalError(f"2F1({a:g}, {b:g}; {a + 1:g}; z) did not converge")
+        low = self.a + 1.0 - self.b + k
+        high = self.a + 1.0 + k
+        c, by_a, by_b = self._last
+        by_a += self.b / (low * high)
+        by_b -= 1.0 / low
+        c *= low / high
+        self._last = (c, by_a, by_b)
+        self.terms.append((c, c * by_a, c * by_b))
+
+    def at(self, z: float) -> tuple[float, float, float, float]:
+        """Ln 2F1(a, b; a + 1; z) and its derivatives in a, b and z."""
+        a, b = self.a, self.b
+        if z == 0.0:
+            return 0.0, 0.0, 0.0, a * b / (a + 1)
+        enough = 1e-16 * (1.0 - z) / z
+        total, slope_a, slope_b, slope_z = 1.0, 0.0, 0.0, 0.0
+        power, k, terms = 1.0, 0, self.terms
+        while True:
+            if k == len(terms):
+                self._extend()
+            c, c_a, c_b = terms[k]
+            power *= z
+            term = c * power
+            total += term
+            slope_a += c_a * power
+            slope_b += c_b * power
+            k += 1
+            slope_z += k * term
+            if term <= enough * total:
+                break
+        log_rest = math.log1p(-z)
+        return (
+            (1.0 - b) * log_rest + math.log(total),
+            slope_a / total,
+            slope_b / total - log_rest,
+            slope_z / (z * total) - (1.0 - b) / (1.0 - z),
+        )
 
 
 class _ParetoLikelihood:
@@ -393,7 +418,10 @@ class _ParetoLikelihood:
 
     def __call__(self, params: Sequence[float]) -> tuple[float, list[float]]:
         r, alpha, s, beta = params
-        parts = {pair: _log_a0_part_slopes(r, alpha, s, beta, *pair) for pair in self.pairs}
+        sums = {x: _series(r, alpha, s, beta, x) for x, _ in self.by_x}
+        parts = {
+            (x, t): _log_a0_part_slopes(r, alpha, s, beta, x, t, sums[x]) for x, t in self.pairs
+        }
         lgamma_r, digamma_r = math.lgamma(r), digamma(r)
         log_alpha, log_beta_ = math.log(alpha), math.log(beta)
         n = self.customers
@@ -440,14 +468,26 @@ class _ParetoLikelihood:
         return total, [g_r, g_alpha, g_s, g_beta]
 
 
+def _series(r: float, alpha: float, s: float, beta: float, x: float) -> _Series:
+    """The 2F1 of A0 at a frequency: b = s + 1 when α ≥ β, else r + x."""
+    return _Series(r + s + x, s + 1 if alpha >= beta else r + x)
+
+
 def _log_a0_part_slopes(
-    r: float, alpha: float, s: float, beta: float, x: float, t: float
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    x: float,
+    t: float,
+    series: _Series | None = None,
 ) -> tuple[float, tuple[float, float, float, float]]:
-    """`_log_a0_parts` and its gradient in (r, α, s, β)."""
+    """`_log_a0_parts` and its gradient in (r, α, s, β); ``series``: `_series` of x."""
     total = r + s + x
+    sums = series or _series(r, alpha, s, beta, x)
     if alpha >= beta:
         z = (alpha - beta) / (alpha + t)
-        value, f_a, f_b, f_z = _log_hyp2f1_slopes(total, s + 1, z)
+        value, f_a, f_b, f_z = sums.at(z)
         log_m = math.log(alpha + t)
         return value - total * log_m, (
             f_a - log_m,
@@ -456,7 +496,7 @@ def _log_a0_part_slopes(
             -f_z / (alpha + t),
         )
     z = (beta - alpha) / (beta + t)
-    value, f_a, f_b, f_z = _log_hyp2f1_slopes(total, r + x, z)
+    value, f_a, f_b, f_z = sums.at(z)
     log_m = math.log(beta + t)
     return value - total * log_m, (
         f_a + f_b - log_m,
