@@ -7,6 +7,13 @@ purchase). The likelihood, P(alive), the expectations and the probability
 of n purchases follow Fader, Hardie & Lee's note on deriving the model
 (2005), with the Gauss hypergeometric function summed as a series in its
 argument, which is in [0, 1) wherever the model uses it.
+
+The fit follows the likelihood's own gradient (BFGS), summing the series
+once per distinct (frequency, time) pair. Its reach: the argument is
+(α − β) / (α + t) (or β and α swapped), so at t = 0 it nears 1 as α and β
+grow apart; beyond a ratio of about 5,000 between them the series needs more
+terms than it may sum, and the likelihood is refused there (the search turns
+back; a prediction raises `NumericalError`) rather than guessed.
 """
 
 from __future__ import annotations
