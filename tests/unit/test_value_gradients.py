@@ -32,8 +32,8 @@ EXACT: dict[str, tuple[ModuleType, Callable[[Rows], Callable[..., tuple[float, l
         min_size=1,
         max_size=6,
     ),
-    # parameters from e^-3 to e^4: beyond α / β ≈ 5,000, Pareto/NBD's 2F1 series at
-    # t = 0 needs more terms than it may sum, and the likelihood is refused there
+    # parameters from e^-3 to e^4: beyond α / β ≈ 5,000, with r + x or s + 1 near a
+    # whole number, Pareto/NBD's 2F1 at t = 0 cannot be summed and is refused
     st.tuples(*[st.floats(-3, 4)] * 4),
 )
 def test_the_likelihood_gradient_agrees_with_differences_of_the_likelihood(

@@ -7,7 +7,7 @@ import random
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from crmcore.errors import ModelFitError, NumericalError, UnitMismatch, UsageError
@@ -153,13 +153,37 @@ def test_customers_without_repeat_purchases_are_fitted_as_hardly_buying() -> Non
 
 
 def test_where_the_2f1_series_cannot_be_summed_the_likelihood_is_refused_not_guessed() -> None:
-    rows = [((0, 0.0, 30.0), 1)]
+    # b = r + x within 0.02 of a whole number and z = 1 − 1.2e-4: neither form can sum it
+    rows = [((1, 0.0, 30.0), 1)]
     likelihood = Likelihood(pareto._row, rows, exact=pareto._ParetoLikelihood(rows))
-    # β / α = e^9: at t = 0 the series needs more terms than it may sum
     theta = [-4.0, -4.0, 0.3, 5.0]
     assert likelihood.value(theta) == math.inf
     assert likelihood.objective(theta)[0] == math.inf
     with pytest.raises(NumericalError, match="did not converge"):
         ParetoNBD(r=math.exp(-4), alpha=math.exp(-4), s=1.35, beta=math.exp(5)).p_alive(
-            frequency=0, recency=0, T=30
+            frequency=1, recency=0, T=30
         )
+
+
+def test_near_z_equal_one_a_customer_without_repeats_is_still_computed() -> None:
+    # once the series needed 300,000 terms here; now summed in 1 − z
+    model = ParetoNBD(r=math.exp(-4), alpha=math.exp(-4), s=1.35, beta=math.exp(5))
+    assert 0 < model.p_alive(frequency=0, recency=0, T=30) < 1
+
+
+@settings(max_examples=60, deadline=None)  # ~0.01 s each
+@given(
+    st.floats(0.02, 150),
+    st.floats(0.02, 50).filter(lambda b: b < 0.5 or abs(b - round(b)) > 0.05),
+    st.floats(0.951, 0.999),
+)
+def test_the_form_in_1_minus_z_agrees_with_the_series_where_both_are_summed(
+    a: float, b: float, z: float
+) -> None:
+    assume(b < a + 1)  # the model's 2F1 always has a + 1 − b above 0
+    near = pareto._log_hyp2f1_near_one(a, b, z)
+    assume(near is not None)  # the two terms cancelled: the series is used instead
+    assert near is not None
+    in_z = pareto._Series(a, b).at(z, near_one=False)
+    for found, expected in zip(near, in_z, strict=True):
+        assert found == pytest.approx(expected, rel=1e-6, abs=1e-6)

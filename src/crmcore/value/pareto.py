@@ -9,11 +9,14 @@ of n purchases follow Fader, Hardie & Lee's note on deriving the model
 argument, which is in [0, 1) wherever the model uses it.
 
 The fit follows the likelihood's own gradient (BFGS), summing the series
-once per distinct (frequency, time) pair. Its reach: the argument is
-(α − β) / (α + t) (or β and α swapped), so at t = 0 it nears 1 as α and β
-grow apart; beyond a ratio of about 5,000 between them the series needs more
-terms than it may sum, and the likelihood is refused there (the search turns
-back; a prediction raises `NumericalError`) rather than guessed.
+once per distinct (frequency, time) pair. The argument is (α − β) / (α + t)
+(or β and α swapped), so at t = 0 it nears 1 as α and β grow apart; above
+0.95 the function is summed in 1 − z instead (the connection formula of
+Abramowitz & Stegun 15.3.6), except where its second parameter (s + 1, or
+r + x) is within 0.05 of a whole number and that formula's two terms cancel.
+There, with α and β about 5,000 times apart, the series needs more terms than
+it may sum and the likelihood is refused (the search turns back; a
+prediction raises `NumericalError`) rather than guessed.
 """
 
 from __future__ import annotations
@@ -375,11 +378,15 @@ class _Series:
         self._last = (c, by_a, by_b)
         self.terms.append((c, c * by_a, c * by_b))
 
-    def at(self, z: float) -> tuple[float, float, float, float]:
-        """Ln 2F1(a, b; a + 1; z) and its derivatives in a, b and z."""
+    def at(self, z: float, *, near_one: bool = True) -> tuple[float, float, float, float]:
+        """Ln 2F1(a, b; a + 1; z) and its derivatives in a, b, z (``near_one``: may use 1 − z)."""
         a, b = self.a, self.b
         if z == 0.0:
             return 0.0, 0.0, 0.0, a * b / (a + 1)
+        if near_one and z > _NEAR_ONE and (b < 0.5 or abs(b - round(b)) > _NEAR_WHOLE):
+            near = _log_hyp2f1_near_one(a, b, z)
+            if near is not None:
+                return near
         enough = 1e-16 * (1.0 - z) / z
         total, slope_a, slope_b, slope_z = 1.0, 0.0, 0.0, 0.0
         power, k, terms = 1.0, 0, self.terms
@@ -403,6 +410,72 @@ class _Series:
             slope_b / total - log_rest,
             slope_z / (z * total) - (1.0 - b) / (1.0 - z),
         )
+
+
+#: Above this z, `_Series` sums 2F1 in 1 − z (`_log_hyp2f1_near_one`), unless b is
+#: within _NEAR_WHOLE of a whole number from 1, where that form's two terms nearly cancel.
+_NEAR_ONE = 0.95
+_NEAR_WHOLE = 0.05
+
+
+def _log_hyp2f1_near_one(a: float, b: float, z: float) -> tuple[float, float, float, float] | None:
+    """Ln 2F1(a, b; a + 1; z) near z = 1, and its derivatives in a, b and z.
+
+    2F1(a, b; a + 1; z) = a z^−a B_z(a, 1 − b), and splitting the incomplete
+    beta function at 1 (Abramowitz & Stegun 15.3.6 for this case) gives
+
+        Γ(a + 1) Γ(1 − b) / Γ(a + 1 − b) · z^−a  +  a / (b − 1) · w^(1 − b) S(w),
+
+    with w = 1 − z and S(w) = 2F1(1, a + 1 − b; 2 − b; w), a series in the
+    small w. None when the two terms cancel more than four digits, or S
+    does not settle: the caller then sums the series in z.
+    """
+    w = 1.0 - z
+    low, base = a + 1.0 - b, 2.0 - b  # S's upper and lower parameters
+    # S and its derivatives, each term's logarithmic derivatives summed beside it
+    term = total = 1.0
+    by_a = by_b = 0.0
+    s_a = s_b = s_w = 0.0
+    for k in range(_MOST_TERMS):
+        by_a += 1.0 / (low + k)
+        by_b += 1.0 / (base + k) - 1.0 / (low + k)
+        term *= (low + k) / (base + k) * w
+        total += term
+        s_a += term * by_a
+        s_b += term * by_b
+        s_w += term * (k + 1)
+        if abs(term) <= 1e-17 * abs(total):
+            break
+    else:
+        return None
+    if total == 0.0:
+        return None
+    gamma_sign = 1.0 if b < 1.0 or math.floor(1.0 - b) % 2 == 0 else -1.0
+    log_first = math.lgamma(a + 1.0) + math.lgamma(1.0 - b) - math.lgamma(low) - a * math.log(z)
+    log_second = math.log(a / abs(b - 1.0)) + (1.0 - b) * math.log(w) + math.log(abs(total))
+    second_sign = math.copysign(1.0, (b - 1.0) * total)
+    psi_rest = digamma(1.0 - b) if b < 1.0 else digamma(b) + math.pi / math.tan(math.pi * b)
+    first_slopes = (
+        digamma(a + 1.0) - digamma(low) - math.log(z),
+        digamma(low) - psi_rest,
+        -a / z,
+    )
+    second_slopes = (
+        1.0 / a + s_a / total,
+        -1.0 / (b - 1.0) - math.log(w) + s_b / total,
+        (b - 1.0) / w - s_w / (w * total),
+    )
+    top = max(log_first, log_second)
+    first = gamma_sign * math.exp(log_first - top)
+    second = second_sign * math.exp(log_second - top)
+    value = first + second
+    if not value > 1e-4 * (abs(first) + abs(second)):
+        return None
+    f_a, f_b, f_z = (
+        (first * one + second * two) / value
+        for one, two in zip(first_slopes, second_slopes, strict=True)
+    )
+    return top + math.log(value), f_a, f_b, f_z
 
 
 class _ParetoLikelihood:
