@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Generic, TypeVar
 
-from crmcore.errors import ConfigurationError, InvalidTransition
+from crmcore.errors import ConfigurationError, InvalidTransition, UsageError
 
 S = TypeVar("S", bound=Enum)
 E = TypeVar("E", bound=Enum)
@@ -94,6 +94,21 @@ class StateTable(Generic[S, E]):
     def events(self) -> tuple[E, ...]:
         """Every event, in definition order."""
         return self._events
+
+    def event(self, value: E | str) -> E:
+        """The event named ``value`` (or ``value`` itself, when an event).
+
+        Raises:
+            UsageError: No event has that name; the message lists the events.
+        """
+        kind = type(self._events[0])
+        try:
+            return kind(value)
+        except ValueError:
+            names = ", ".join(str(e.value) for e in self._events)
+            raise UsageError(
+                f"Unknown {self.entity} event {value!r}: the events are {names}."
+            ) from None
 
     def target(self, state: S, event: E, entity_id: str) -> S:
         """The state ``event`` moves an entity in ``state`` to.

@@ -236,6 +236,7 @@ def apply(
     Raises:
         InvalidTransition: The move is not allowed from the current status.
         OutOfOrder: ``at`` is earlier than the latest status change.
+        UsageError: An unknown event (the message lists the events).
 
     Examples:
         >>> from crmcore import Complaint
@@ -249,7 +250,7 @@ def apply(
         ...
         crmcore.errors.InvalidTransition: Cannot resolve complaint 'K-1': status is 'acknowledged' (not yet assessed).
     """  # noqa: E501
-    kind = ComplaintEvent(event)
+    kind = _TABLE.event(event)
     moment = to_moment(at)
     _in_order(complaint, kind.value, moment)
     status = complaint.status

@@ -37,6 +37,7 @@ amounts in different currencies raises
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import (
     MAX_EMAX,
     MAX_PREC,
@@ -428,10 +429,24 @@ class Money:
         ) -> Any:
             if isinstance(value, cls):
                 return value
+            return require_parts(value, handler)
+
+        def require_parts(value: object, handler: core_schema.ValidatorFunctionWrapHandler) -> Any:
+            if not isinstance(value, Mapping):
+                number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+                raise PydanticCustomError(
+                    "money_parts",
+                    "money needs an amount and a currency, such as Money('12.50', 'CNY') or "
+                    "{example}, not {given}",
+                    {
+                        "example": "{'amount': '12.50', 'currency': 'CNY'}",
+                        "given": f"a bare number ({value!r})" if number else repr(value)[:40],
+                    },
+                )
             return handler(value)
 
         return core_schema.json_or_python_schema(
-            json_schema=from_parts,
+            json_schema=core_schema.no_info_wrap_validator_function(require_parts, from_parts),
             python_schema=core_schema.no_info_wrap_validator_function(accept_instances, from_parts),
             serialization=core_schema.plain_serializer_function_ser_schema(
                 _serialize, info_arg=True

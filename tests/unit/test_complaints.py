@@ -26,7 +26,7 @@ from crmcore.complaints import (
     to_mermaid,
 )
 from crmcore.datasets import load_sample
-from crmcore.errors import InvalidTransition, OutOfOrder
+from crmcore.errors import InvalidTransition, OutOfOrder, UsageError
 
 RECEIVED = datetime(2024, 5, 2, 9, tzinfo=timezone.utc)
 
@@ -190,8 +190,8 @@ def test_a_change_before_the_latest_one_is_refused() -> None:
         apply(k, "assess", at=RECEIVED + timedelta(hours=1))
 
 
-def test_an_unknown_event_is_refused() -> None:
-    with pytest.raises(ValueError, match="'approve' is not a valid ComplaintEvent"):
+def test_an_unknown_event_is_refused_with_the_list_of_events() -> None:
+    with pytest.raises(UsageError, match="Unknown complaint event 'approve': the events are "):
         apply(complaint(), "approve", at=RECEIVED)
 
 

@@ -167,7 +167,8 @@ class LifecycleState(BaseModel):
         Raises:
             InvalidTransition: The current stage has no move for the event.
             OutOfOrder: ``at`` is earlier than the latest event applied.
-            UsageError: A reason was given for an event other than churn.
+            UsageError: An unknown event (the message lists the events), or a
+                reason given for an event other than churn.
 
         Examples:
             >>> state = LifecycleState.new("C-1").apply("purchase", at="2024-01-05")
@@ -175,7 +176,7 @@ class LifecycleState(BaseModel):
             >>> print(churned.stage, churned.transitions[-1].reason)
             churned relocation
         """
-        kind = LifecycleEvent(event)
+        kind = TABLE.event(event)
         moment = to_moment(at)
         why = None if reason is None else ChurnReason(reason)
         if why is not None and kind is not Event.CHURN:

@@ -28,7 +28,7 @@ from crmcore._cache import ByIdentity
 from crmcore._model import Value, trusted, tuple_record_schema
 from crmcore._types import Timestamp, to_moment
 from crmcore.entities.enums import CompetitorAttitude
-from crmcore.errors import UsageError
+from crmcore.errors import UnsupportedType, UsageError
 from crmcore.history import YEAR, CustomerHistory, CustomerSummary, LoyaltyTrail, summarize
 from crmcore.period import Period
 from crmcore.scoring.metrics import (
@@ -232,11 +232,17 @@ class IndexResult(Value):
 
 
 def _summary_for(
-    subject: CustomerHistory | CustomerSummary, as_of: datetime | str, window: Period
+    index: str, subject: CustomerHistory | CustomerSummary, as_of: datetime | str, window: Period
 ) -> CustomerSummary:
     moment = as_of if isinstance(as_of, datetime) else to_moment(as_of)
     if isinstance(subject, CustomerHistory):
         return summarize(subject, as_of=moment, window=window)
+    if not isinstance(subject, CustomerSummary):
+        raise UnsupportedType(
+            f"Cannot compute the {index} index of a {type(subject).__name__}: it takes the "
+            "customer's CustomerHistory (the customer with its records, as build_histories "
+            "makes them) or a CustomerSummary made by summarize()."
+        )
     if subject.as_of != moment or subject.window != window:
         raise UsageError(
             f"Cannot score customer {subject.customer_id!r} as of {moment.isoformat()} over "
@@ -323,6 +329,7 @@ def satisfaction(
 
     Raises:
         UsageError: A summary was made for another moment or window.
+        UnsupportedType: Neither a history nor a summary (a bare `Customer`, say).
 
     Examples:
         >>> from crmcore.datasets import load_sample
@@ -334,7 +341,7 @@ def satisfaction(
         True
     """  # noqa: E501
     config = config or _SATISFACTION
-    summary = _summary_for(history_or_summary, as_of, config.window)
+    summary = _summary_for("satisfaction", history_or_summary, as_of, config.window)
     return _evaluate("satisfaction", summary, config)
 
 
@@ -354,6 +361,7 @@ def loyalty(
 
     Raises:
         UsageError: A summary was made for another moment or window.
+        UnsupportedType: Neither a history nor a summary (a bare `Customer`, say).
 
     Examples:
         >>> from crmcore.datasets import load_sample
@@ -363,7 +371,7 @@ def loyalty(
         ['repeat_purchases', 'selection_time', 'price_sensitivity', 'competitor_attitude', 'quality_tolerance', 'share_of_wallet']
     """  # noqa: E501
     config = config or _LOYALTY
-    summary = _summary_for(history_or_summary, as_of, config.window)
+    summary = _summary_for("loyalty", history_or_summary, as_of, config.window)
     return _evaluate("loyalty", summary, config)
 
 
