@@ -223,13 +223,26 @@ Timestamp = Annotated[AwareDatetime, BeforeValidator(to_timestamp)]
 _MOMENT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 
 
-def to_moment(value: object) -> datetime:
-    """A moment given to a function (``as_of``, ``start``...), by the rules of `Timestamp`.
+def to_moment(value: object, name: str = "as_of") -> datetime:
+    """A moment given to a function (``as_of``, ``at``...), by the rules of `Timestamp`.
 
     A bare date is 00:00 UTC that day; naive datetimes and numbers are refused
-    with pydantic's ``ValidationError``.
+    with pydantic's ``ValidationError``, titled with the parameter's ``name``.
     """
-    return _MOMENT.validate_python(value)
+    try:
+        return _MOMENT.validate_python(value)
+    except ValidationError as exc:
+        raise ValidationError.from_exception_data(
+            name,
+            [
+                {
+                    "type": PydanticCustomError(str(error["type"]), error["msg"]),
+                    "loc": error["loc"],
+                    "input": error["input"],
+                }
+                for error in exc.errors()
+            ],
+        ) from None
 
 
 #: A timezone-aware instant that crmcore derived (a window's start, an SLA

@@ -251,7 +251,7 @@ def apply(
         crmcore.errors.InvalidTransition: Cannot resolve complaint 'K-1': status is 'acknowledged' (not yet assessed).
     """  # noqa: E501
     kind = _TABLE.event(event)
-    moment = to_moment(at)
+    moment = to_moment(at, "at")
     _in_order(complaint, kind.value, moment)
     status = complaint.status
     target = _TABLE.target(status, kind, complaint.id)
@@ -283,7 +283,7 @@ def escalate(complaint: Complaint, *, at: datetime | str) -> Complaint:
         >>> up.escalated_at.hour, up.recovery_actions
         (1, (<RecoveryAction.ESCALATE_TO_MANAGER: 'escalate_to_manager'>,))
     """
-    moment = to_moment(at)
+    moment = to_moment(at, "at")
     _in_order(complaint, "escalate", moment)
     why = None
     if not complaint.is_open:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from crmcore import Customer, Transaction
+from crmcore import Customer, CustomerHistory, Transaction
 from crmcore.errors import UnsupportedType, UsageError
 from crmcore.lifecycle import LifecycleState
 from crmcore.scoring import loyalty, satisfaction
@@ -36,3 +36,17 @@ def test_an_unknown_lifecycle_event_lists_the_events() -> None:
     with pytest.raises(UsageError, match="Unknown customer event 'buy': the events are") as info:
         LifecycleState.new("C-1").apply("buy", at="2024-01-05")
     assert "purchase" in str(info.value)
+
+
+def test_a_naive_as_of_is_refused_under_the_parameter_s_name() -> None:
+    history = CustomerHistory(customer=Customer(id="C-1"))
+    with pytest.raises(ValidationError, match="timezone-aware") as info:
+        satisfaction(history, as_of="2025-01-01T00:00")
+    assert info.value.title == "as_of"
+    assert "function-before" not in str(info.value)
+
+
+def test_a_naive_moment_of_an_event_is_refused_under_at() -> None:
+    with pytest.raises(ValidationError, match="timezone-aware") as info:
+        LifecycleState.new("C-1").apply("purchase", at="2024-01-05T10:00")
+    assert info.value.title == "at"

@@ -177,7 +177,7 @@ class LifecycleState(BaseModel):
             churned relocation
         """
         kind = TABLE.event(event)
-        moment = to_moment(at)
+        moment = to_moment(at, "at")
         why = None if reason is None else ChurnReason(reason)
         if why is not None and kind is not Event.CHURN:
             raise UsageError(f"Cannot apply {kind} with a churn reason: only churn takes one.")
