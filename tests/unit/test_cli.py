@@ -326,3 +326,19 @@ def test_a_customer_s_amount_in_a_second_currency_is_a_bad_row_named_by_file_and
         f"transactions.csv, line {later + 1}: field 'amount.currency': is USD, but "
         f"customer '{customer}' has amounts in CNY" in err
     )
+
+
+def test_the_text_report_counts_in_the_singular_and_shows_instants_to_the_second(
+    tmp_path: Path,
+) -> None:
+    generate(customers=40, seed=4).write(tmp_path, format="csv")
+    config = tmp_path / "config.json"
+    config.write_text('{"top_at_risk": 1, "care_days": 1}', "utf-8")
+    code, text = run("report", str(tmp_path), "--as-of", "2025-06-30", "--config", str(config))
+    assert code == 0
+    assert "as of 2025-06-30T23:59:59+00:00" in text  # not .999999
+    assert "Top 1 customer at risk" in text
+    plan = next(line for line in text.splitlines() if line.startswith("Care plan"))
+    tasks = int(plan.split(": ")[1].split(" task")[0].replace(",", ""))
+    assert (" 1 task " in plan) is (tasks == 1)
+    assert ("tasks" in plan) is (tasks != 1)

@@ -138,7 +138,7 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         >>> print(format_report("tiny", report).splitlines()[0])
         tiny
     """
-    out = [title, "=" * len(title), f"as of {report.as_of.isoformat()}", ""]
+    out = [title, "=" * len(title), f"as of {_instant(report.as_of)}", ""]
     out.append("Records")
     out += _table(
         ("kind", "read", "analysed", "after as_of", "unknown customer", "rejected", "repeated id"),
@@ -238,7 +238,7 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         out.append(f"chosen as {report.model.choice}")
     for part in report.currencies:
         code = part.currency
-        out += ["", f"Top {len(part.at_risk)} customers at risk, {code}"]
+        out += ["", f"Top {_count(len(part.at_risk), 'customer')} at risk, {code}"]
         out += _table(
             ("customer", "stage", f"value {code}", "risk", "risk from", f"value at risk {code}"),
             [
@@ -255,7 +255,7 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
             (False, False, True, True, False, True),
         )
     plan = report.care_plan
-    out += ["", f"Care plan {plan.start} to {plan.end}: {len(plan.tasks):,} tasks "
+    out += ["", f"Care plan {plan.start} to {plan.end}: {_count(len(plan.tasks), 'task')} "
             f"({len(plan.throttled):,} held back by the weekly limit)"]  # fmt: skip
     out += _table(
         ("due", "customer", "channel", "purpose"),
@@ -265,6 +265,16 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
     if len(plan.tasks) > lines:
         out.append(f"... and {len(plan.tasks) - lines:,} more (see --format json or csv)")
     return printable("\n".join(out))
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, in the plural unless n is 1: "1 task", "2,000 tasks"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _instant(moment: datetime) -> str:
+    """An instant to the second: the end of a day given as a date reads 23:59:59, not .999999."""
+    return moment.replace(microsecond=0).isoformat()
 
 
 def _in_group(line: CustomerReport, code: str, report: PortfolioReport) -> bool:
