@@ -53,6 +53,7 @@ from crmcore.entities.enums import (
 )
 from crmcore.errors import CurrencyMismatch, InvalidTransition, OutOfOrder, UsageError
 from crmcore.period import Period, day_of
+from crmcore.tabular import Table, Tabular, figures_table
 
 __all__ = [
     "HANDLING_STEPS",
@@ -613,7 +614,7 @@ class ActionEffect(Value):
     complete: bool = Field(description="Whether the horizon after the action has passed.")
 
 
-class ComplaintManagementKpis(Value):
+class ComplaintManagementKpis(Value, Tabular):
     """Complaint management in numbers for a period: the system, the training, the prevention."""
 
     start: date
@@ -635,6 +636,21 @@ class ComplaintManagementKpis(Value):
     effects: tuple[ActionEffect, ...] = Field(
         description="For each action in the period, its kind of complaints before and after."
     )
+
+    def table(self) -> Table:
+        """The KPIs as a long table, one row per figure and category (`figures_table`).
+
+        The ``effects`` are records of their own: ``Table.of("effects", kpis.effects)``.
+
+        Examples:
+            >>> from datetime import date
+            >>> kpis = complaint_management_kpis(
+            ...     [], [], start=date(2025, 1, 1), end=date(2025, 3, 31)
+            ... )
+            >>> kpis.table().column("figure")[:4]
+            ['complaints', 'by_category', 'first_response_met', 'resolution_met']
+        """
+        return figures_table("complaint_kpis", self)
 
 
 def complaint_management_kpis(

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import MAX_PREC, Context, Decimal
 from itertools import pairwise
 from operator import attrgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -42,9 +42,10 @@ from crmcore._types import (
 )
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.entities.enums import CompetitorAttitude, ComplaintCategory, TransactionKind
-from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer
+from crmcore.errors import CurrencyMismatch, DuplicateId, UnknownCustomer, UsageError
 from crmcore.money import Money
 from crmcore.period import Period
+from crmcore.tabular import Table
 
 __all__ = [
     "PASSIVE_MIN",
@@ -77,6 +78,15 @@ def _when(record: Transaction | CareTouchpoint | Complaint) -> datetime:
 
 def _in_time_order(records: tuple[_Record, ...]) -> tuple[_Record, ...]:
     return tuple(sorted(records, key=lambda r: (_when(r), r.id)))
+
+
+HistoryRecords = Literal["transactions", "touchpoints", "complaints"]
+
+_RECORD_TYPES: dict[str, type[BaseModel]] = {
+    "transactions": Transaction,
+    "touchpoints": CareTouchpoint,
+    "complaints": Complaint,
+}
 
 
 class CustomerHistory(BaseModel):
@@ -137,6 +147,42 @@ class CustomerHistory(BaseModel):
                     )
                 seen.add(record.id)
         return self
+
+    def table(self, records: HistoryRecords = "transactions") -> Table:
+        """One kind of the customer's records as a `Table` (see `crmcore.tabular`).
+
+        Money splits into an amount and a currency column; a complaint's
+        status changes and a touchpoint's nested feedback follow the module's
+        convention (the feedback's fields become ``feedback_...`` columns).
+
+        Args:
+            records: ``"transactions"``, ``"touchpoints"`` or ``"complaints"``.
+
+        Raises:
+            UsageError: ``records`` names no kind of record.
+
+        Examples:
+            >>> from crmcore import Customer, Money, Transaction
+            >>> sale = Transaction(id="T-1", customer_id="C-1", occurred_at="2025-01-02",
+            ...                    amount=Money("30", "CNY"))
+            >>> history = CustomerHistory(customer=Customer(id="C-1"), transactions=[sale])
+            >>> history.table().column("amount")
+            [Decimal('30')]
+        """
+        kind = _RECORD_TYPES.get(records)
+        if kind is None:
+            raise UsageError(
+                f"A customer history has no {records!r} records; it has {', '.join(_RECORD_TYPES)}."
+            )
+        return Table.of_type(records, kind, getattr(self, records))
+
+    def to_pandas(self, records: HistoryRecords = "transactions") -> Any:
+        """One kind of the customer's records as a pandas DataFrame (see `table`)."""
+        return self.table(records).to_pandas()
+
+    def to_polars(self, records: HistoryRecords = "transactions") -> Any:
+        """One kind of the customer's records as a polars DataFrame (see `table`)."""
+        return self.table(records).to_polars()
 
     @property
     def customer_id(self) -> str:

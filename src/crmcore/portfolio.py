@@ -100,6 +100,7 @@ from crmcore.scoring.indices import (
 )
 from crmcore.scoring.matrix import Quadrant, QuadrantThresholds, quadrant
 from crmcore.scoring.surveys import csat, nps
+from crmcore.tabular import Column, Table
 from crmcore.value.models import BetaGeo
 from crmcore.value.pareto import ParetoNBD
 from crmcore.value.profit import Ledger, ProfitabilityPolicy, ledger_profitability, ledger_value
@@ -370,23 +371,260 @@ class PortfolioReport(BaseModel):
         """
         return [_plain(line) for line in self.customers]
 
-    def to_pandas(self) -> Any:
-        """The customer lines as a pandas DataFrame (amounts as floats).
+    def table(self, section: ReportSection = "customers") -> Table:
+        """One section of the report as a `Table` (see `crmcore.tabular`).
+
+        Sections: ``customers`` (one line each), ``records`` (per kind: read,
+        analysed, left out), ``rejected``, ``stages``, ``currencies`` (value
+        totals and the Pareto share), ``tiers``, ``pareto`` (the Pareto curve:
+        customers by net value, largest first, with the cumulative shares),
+        ``quadrants``, ``feedback`` (NPS and CSAT), ``sla``, ``at_risk``,
+        ``care_plan`` and ``model`` (the purchase model's parameters and AICs).
+        Sections kept per currency have a ``currency`` column.
 
         Raises:
-            ImportError: pandas is not installed (``pip install 'crmcore[pandas]'``).
-        """
-        pandas = _optional("pandas", "to_pandas")
-        return pandas.DataFrame(_columns(self.to_dicts()))
+            UsageError: There is no such section.
 
-    def to_polars(self) -> Any:
-        """The customer lines as a polars DataFrame (amounts as floats).
+        Examples:
+            >>> from crmcore.datasets import generate
+            >>> data = generate(customers=20, seed=3)
+            >>> report = analyze(data.customers, data.transactions, as_of=data.end)
+            >>> report.table("stages").names
+            ('stage', 'customers', 'share')
+            >>> sum(report.table("stages").column("customers"))
+            20
+        """
+        build = _SECTIONS.get(section)
+        if build is None:
+            raise UsageError(
+                f"A portfolio report has no section {section!r}; its sections: "
+                f"{', '.join(_SECTIONS)}."
+            )
+        return build(self)
+
+    def tables(self) -> dict[str, Table]:
+        """Every section as a `Table`, by section name (see `table`).
+
+        Examples:
+            >>> from crmcore.datasets import generate
+            >>> data = generate(customers=20, seed=3)
+            >>> report = analyze(data.customers, data.transactions, as_of=data.end)
+            >>> list(report.tables())[:4]
+            ['customers', 'records', 'rejected', 'stages']
+        """
+        return {name: build(self) for name, build in _SECTIONS.items()}
+
+    def to_pandas(self, section: ReportSection = "customers") -> Any:
+        """A section (the customer lines by default) as a pandas DataFrame.
+
+        Money is a decimal amount with a currency column, timestamps are UTC,
+        dates dates, enumerations strings (see `crmcore.tabular`).
+
+        Raises:
+            ImportError: pandas or pyarrow is not installed (``pip install 'crmcore[pandas]'``).
+            UsageError: There is no such section.
+
+        Examples:
+            >>> from crmcore.datasets import generate
+            >>> data = generate(customers=20, seed=3)
+            >>> report = analyze(data.customers, data.transactions, as_of=data.end)
+            >>> str(report.to_pandas()["stage_since"].dtype)
+            'datetime64[us, UTC]'
+        """
+        return self.table(section).to_pandas()
+
+    def to_polars(self, section: ReportSection = "customers") -> Any:
+        """A section (the customer lines by default) as a polars DataFrame.
 
         Raises:
             ImportError: polars is not installed (``pip install 'crmcore[polars]'``).
+            UsageError: There is no such section.
+
+        Examples:
+            >>> from crmcore.datasets import generate
+            >>> data = generate(customers=20, seed=3)
+            >>> report = analyze(data.customers, data.transactions, as_of=data.end)
+            >>> report.to_polars("care_plan").columns[:3]
+            ['customer_id', 'due', 'purpose']
         """
-        polars = _optional("polars", "to_polars")
-        return polars.DataFrame(_columns(self.to_dicts()))
+        return self.table(section).to_polars()
+
+    def _repr_html_(self) -> str:
+        shown: tuple[ReportSection, ...] = (
+            "records",
+            "stages",
+            "currencies",
+            "tiers",
+            "quadrants",
+            "feedback",
+            "sla",
+        )
+        parts = [
+            f"<h4>Portfolio report as of {self.as_of.isoformat(timespec='seconds')}: "
+            f"{len(self.customers):,} customers</h4>"
+        ]
+        parts.extend(self.table(name)._repr_html_() for name in shown)
+        parts.append(
+            "<p>More: <code>report.table(section)</code> for "
+            + ", ".join(f"<code>{name}</code>" for name in _SECTIONS if name not in shown)
+            + ".</p>"
+        )
+        return "".join(parts)
+
+
+ReportSection = Literal[
+    "customers",
+    "records",
+    "rejected",
+    "stages",
+    "currencies",
+    "tiers",
+    "pareto",
+    "quadrants",
+    "feedback",
+    "sla",
+    "at_risk",
+    "care_plan",
+    "model",
+]
+
+
+def _shares(name: str, key: Column, counts: Mapping[Any, int]) -> Table:
+    total = sum(counts.values())
+    return Table(
+        name,
+        (key, Column("customers", "integer"), Column("share", "number", "Of all customers.")),
+        ((k, n, n / total if total else None) for k, n in counts.items()),
+    )
+
+
+def _records_table(report: PortfolioReport) -> Table:
+    head = Table.of_type("records", RecordCount, report.records.values())
+    kind = Column("kind", "text", "The record kind.")
+    return head.extended([kind], ((k,) for k in report.records), front=True)
+
+
+_CURRENCY = Column("currency", "text", "ISO 4217 code; XXX for customers with no amount.")
+
+
+def _per_currency(name: str, kind: type[Any], report: PortfolioReport, attr: str) -> Table:
+    items = [(c.currency, item) for c in report.currencies for item in getattr(c, attr)]
+    head = Table.of_type(name, kind, (item for _, item in items))
+    return head.extended([_CURRENCY], ((c,) for c, _ in items), front=True)
+
+
+def _currencies_table(report: PortfolioReport) -> Table:
+    kept = ("currency", "customers", "gross_value", "contribution", "net_value", "pareto")
+    head = Table.of_type("currencies", CurrencyReport, report.currencies)
+    index = [head.names.index(n) for n in kept]
+    return Table(
+        "currencies",
+        [head.columns[i] for i in index],
+        ([row[i] for i in index] for row in head.rows),
+    )
+
+
+def _pareto_table(report: PortfolioReport) -> Table:
+    rows: list[tuple[Any, ...]] = []
+    for group in report.currencies:
+        code = None if group.currency == "XXX" else group.currency
+        values = sorted(
+            (line.net_value for line in report.customers if line.currency == code), reverse=True
+        )
+        total = sum(values, Decimal(0))
+        running = Decimal(0)
+        for rank, value in enumerate(values, start=1):
+            running += value
+            rows.append(
+                (
+                    group.currency,
+                    rank,
+                    value,
+                    rank / len(values),
+                    float(running / total) if total else None,
+                )
+            )
+    return Table(
+        "pareto",
+        (
+            _CURRENCY,
+            Column("rank", "integer", "1 for the customer of the largest net value."),
+            Column("net_value", "decimal", "The customer's net value to date."),
+            Column("customer_share", "number", "Share of the currency's customers up to this one."),
+            Column(
+                "value_share", "number", "Share of the total net value they hold; None at total 0."
+            ),
+        ),
+        rows,
+    )
+
+
+def _feedback_table(report: PortfolioReport) -> Table:
+    return Table(
+        "feedback",
+        (
+            Column("measure", "text"),
+            Column("score", "number", "NPS from -100 to 100; CSAT in % of ratings 4 or 5."),
+            Column("ratings", "integer", "Ratings in the satisfaction window."),
+        ),
+        (("NPS", report.nps, report.nps_ratings), ("CSAT", report.csat, report.csat_ratings)),
+    )
+
+
+def _sla_table(report: PortfolioReport) -> Table:
+    return Table(
+        "sla",
+        (Column("clock", "text"), Column("status", "text"), Column("complaints", "integer")),
+        (
+            (clock, status, count)
+            for clock, counts in report.sla.items()
+            for status, count in counts.items()
+        ),
+    )
+
+
+def _model_table(report: PortfolioReport) -> Table:
+    model = report.model
+    rows: list[tuple[Any, ...]] = []
+    if model.fitted is not None:
+        names = (
+            ("r", "alpha", "a", "b")
+            if isinstance(model.fitted, BetaGeo)
+            else ("r", "alpha", "s", "beta")
+        )
+        rows.extend((model.name, True, n, getattr(model.fitted, n)) for n in names)
+    rows.extend((name, name == model.name, "AIC", aic) for name, aic in model.aic.items())
+    return Table(
+        "model",
+        (
+            Column("model", "text", "BG/NBD or Pareto/NBD."),
+            Column("chosen", "boolean", "Whether the analysis used this model."),
+            Column("parameter", "text", "A parameter of the model, or its AIC."),
+            Column("estimate", "number", "alpha and beta in the unit of time of the fit."),
+        ),
+        rows,
+    )
+
+
+def _care_plan_table(report: PortfolioReport) -> Table:
+    return report.care_plan.table()
+
+
+_SECTIONS: dict[str, Callable[[PortfolioReport], Table]] = {
+    "customers": lambda r: Table.of_type("customers", CustomerReport, r.customers),
+    "records": _records_table,
+    "rejected": lambda r: Table.of_type("rejected", RejectedRecord, r.rejected),
+    "stages": lambda r: _shares("stages", Column("stage", "text"), r.stages),
+    "currencies": _currencies_table,
+    "tiers": lambda r: _per_currency("tiers", Tier, r, "tiers"),
+    "pareto": _pareto_table,
+    "quadrants": lambda r: _shares("quadrants", Column("quadrant", "text"), r.quadrants),
+    "feedback": _feedback_table,
+    "sla": _sla_table,
+    "at_risk": lambda r: _per_currency("at_risk", AtRisk, r, "at_risk"),
+    "care_plan": _care_plan_table,
+    "model": _model_table,
+}
 
 
 _FIELDS = tuple(CustomerReport.model_fields)
@@ -408,22 +646,6 @@ def _plain(line: CustomerReport) -> dict[str, Any]:
         name: value.value if isinstance(value, str) and hasattr(value, "value") else value
         for name, value in ((name, getattr(line, name)) for name in _FIELDS)
     }
-
-
-def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    return {
-        name: [float(r[name]) if isinstance(r[name], Decimal) else r[name] for r in rows]
-        for name in _FIELDS
-    }
-
-
-def _optional(module: str, method: str) -> Any:
-    try:
-        return __import__(module)
-    except ImportError as exc:
-        raise ImportError(
-            f"PortfolioReport.{method}() needs {module}: pip install 'crmcore[{module}]'."
-        ) from exc
 
 
 @cache

@@ -9,6 +9,7 @@ import csv
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TextIO
 
 from crmcore.datasets import Overview
@@ -112,7 +113,7 @@ def _cell(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def _amount(value: float, currency: str) -> str:
+def _amount(value: float | Decimal, currency: str) -> str:
     places = minor_units(currency)  # None for XXX and the metals: two places
     return f"{value:,.{2 if places is None else places}f}"
 

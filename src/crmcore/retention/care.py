@@ -53,6 +53,7 @@ from crmcore.lifecycle import (
 from crmcore.period import day_of
 from crmcore.retention._inputs import Records, events_by_customer, tiers_of, values_of
 from crmcore.retention.churn import known_state, win_back_plan
+from crmcore.tabular import Column, Table, Tabular, figures_table
 
 __all__ = ["CareKpis", "CarePlan", "CarePolicy", "CareRule", "CareTask", "care_kpis", "plan_care"]
 
@@ -111,7 +112,7 @@ class CareTask(Value):
         return self.rule.purchase_stage
 
 
-class CarePlan(Value):
+class CarePlan(Value, Tabular):
     """The tasks due in a period, and those throttling held back."""
 
     start: date
@@ -120,6 +121,27 @@ class CarePlan(Value):
     throttled: tuple[CareTask, ...] = Field(
         description="Tasks over the weekly limit of their customer, kept out of the plan."
     )
+
+    def table(self) -> Table:
+        """The tasks, then those held back, with their purchase stage and a ``held_back`` flag.
+
+        Examples:
+            >>> from datetime import date
+            >>> plan = CarePlan(
+            ...     start=date(2025, 1, 1), end=date(2025, 1, 31), tasks=(), throttled=()
+            ... )
+            >>> plan.table().names[-2:]
+            ('purchase_stage', 'held_back')
+        """
+        head = Table.of_type("care_plan", CareTask, (*self.tasks, *self.throttled))
+        return head.extended(
+            [
+                Column("purchase_stage", "text", "Before, during or after the purchase."),
+                Column("held_back", "boolean", "Kept out of the plan by the weekly limit."),
+            ],
+            [(t.purchase_stage, False) for t in self.tasks]
+            + [(t.purchase_stage, True) for t in self.throttled],
+        )
 
 
 class CarePolicy(BaseModel):
@@ -394,7 +416,7 @@ def _throttle(tasks: list[CareTask], limit: int | None) -> tuple[list[CareTask],
     return [t for t in tasks if id(t) not in held], [t for t in tasks if id(t) in held]
 
 
-class CareKpis(Value):
+class CareKpis(Value, Tabular):
     """The quantified evaluation of care in a period (the third step of a care system).
 
     Shares are 0 to 1 and means are ``None`` without data; breakdowns count
@@ -435,6 +457,17 @@ class CareKpis(Value):
     cost_per_contact: Decimal | None = Field(description="Per contact with a recorded cost.")
     retained: int = Field(description="Customers buying at the start and still at the end.")
     cost_per_retained: Decimal | None
+
+    def table(self) -> Table:
+        """The KPIs as a long table: one row per figure and breakdown key (`figures_table`).
+
+        Examples:
+            >>> from datetime import date
+            >>> kpis = care_kpis({}, start=date(2025, 1, 1), end=date(2025, 1, 31))
+            >>> kpis.table().column("figure")[:3]
+            ['customers', 'contacts', 'coverage']
+        """
+        return figures_table("care_kpis", self)
 
 
 def care_kpis(

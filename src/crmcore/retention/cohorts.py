@@ -31,6 +31,7 @@ from crmcore._types import Timestamp, to_moment
 from crmcore.entities.enums import TransactionKind
 from crmcore.errors import UsageError
 from crmcore.history import CustomerHistory
+from crmcore.tabular import Column, Table, Tabular
 
 __all__ = ["Cohort", "CohortTable", "cohorts"]
 
@@ -58,7 +59,7 @@ class Cohort(Value):
         return tuple(n / self.size for n in self.surviving)
 
 
-class CohortTable(Value):
+class CohortTable(Value, Tabular):
     """Every cohort, oldest first, and the pooled period-to-period retention rate."""
 
     period: PeriodName
@@ -67,6 +68,37 @@ class CohortTable(Value):
     retention_rate: float | None = Field(
         description="Pooled retention between consecutive complete periods; None without any."
     )
+
+    def table(self) -> Table:
+        """One row per cohort and period since acquisition (0 = the acquisition period).
+
+        Examples:
+            >>> from datetime import date
+            >>> one = Cohort(start=date(2025, 1, 1), size=4, active=(4, 2), surviving=(4, 2))
+            >>> table = CohortTable(period="month", as_of="2025-02-28T23:59:59Z", cohorts=(one,),
+            ...                     retention_rate=0.5).table()
+            >>> table.names
+            ('cohort', 'size', 'period', 'active', 'surviving', 'active_share', 'surviving_share')
+            >>> table.rows[1][2:]
+            (1, 2, 2, 0.5, 0.5)
+        """
+        return Table(
+            "cohorts",
+            (
+                Column("cohort", "date", "The first day of the acquisition period."),
+                Column("size", "integer", "Customers whose first purchase fell in the period."),
+                Column("period", "integer", f"{self.period.capitalize()}s since acquisition."),
+                Column("active", "integer", "Members who bought in the period."),
+                Column("surviving", "integer", "Members who bought in it or later."),
+                Column("active_share", "number", "active / size."),
+                Column("surviving_share", "number", "surviving / size."),
+            ),
+            (
+                (c.start, c.size, k, active, surviving, active / c.size, surviving / c.size)
+                for c in self.cohorts
+                for k, (active, surviving) in enumerate(zip(c.active, c.surviving, strict=True))
+            ),
+        )
 
 
 def _index(day: date, period: PeriodName) -> int:

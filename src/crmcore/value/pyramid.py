@@ -23,6 +23,7 @@ from pydantic import Field
 from crmcore._model import Value
 from crmcore.errors import ConfigurationError, CurrencyMismatch, UsageError
 from crmcore.money import Money
+from crmcore.tabular import Table, Tabular
 
 __all__ = ["KEY_SHARE", "TIER_NAMES", "Pyramid", "Tier", "TierGroup", "pyramid", "tier_counts"]
 
@@ -45,13 +46,13 @@ class Tier(Value):
     )
     share: float = Field(description="The share of customers the tier is meant to hold.")
     count: int
-    value: float = Field(description="The tier's total value.")
+    value: Decimal = Field(description="The tier's total value, exact (JSON: a decimal string).")
     value_share: float | None = Field(
         description="The tier's share of the total value; None when the total is 0."
     )
 
 
-class Pyramid(Value):
+class Pyramid(Value, Tabular):
     """Customers tiered by value, with each tier's count and value share, and the Pareto share."""
 
     tiers: dict[str, int] = Field(description="Customer id → tier number (1 for the top).")
@@ -59,6 +60,15 @@ class Pyramid(Value):
     pareto: float | None = Field(
         description="The share of total value held by the top 20 % of customers."
     )
+
+    def table(self) -> Table:
+        """The tiers, top first: number, name, group, share, count, value and value share.
+
+        Examples:
+            >>> pyramid({f"C-{n}": n for n in range(10)}).table().column("count")
+            [0, 2, 3, 5]
+        """
+        return Table.of_type("pyramid", Tier, self.levels)
 
     def group_of(self, customer_id: str) -> TierGroup | None:
         """Whether a customer is a key or an ordinary customer (None if not tiered).
@@ -180,7 +190,7 @@ def pyramid(
                 group=group,
                 share=share,
                 count=count,
-                value=float(value),
+                value=value,
                 value_share=float(value / total) if total else None,
             )
         )
