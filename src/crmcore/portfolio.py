@@ -80,6 +80,7 @@ from crmcore.errors import (
 )
 from crmcore.history import (
     CustomerActivity,
+    CustomerHistory,
     LoyaltyTrail,
     Occasion,
     Occasions,
@@ -123,6 +124,7 @@ __all__ = [
     "UnknownRecord",
     "ValueSettings",
     "analyze",
+    "lifecycle_states",
 ]
 
 _ZERO = Decimal(0)
@@ -927,6 +929,69 @@ _ENTITIES: dict[RecordKind, type[Any]] = {
     "touchpoints": CareTouchpoint,
     "complaints": Complaint,
 }
+
+
+def lifecycle_states(
+    histories: Mapping[str, CustomerHistory] | Iterable[CustomerHistory],
+    report: PortfolioReport,
+    *,
+    config: PortfolioConfig | None = None,
+) -> dict[str, LifecycleState]:
+    """The lifecycle states behind a report's stages, with each customer's transition log.
+
+    Replays each customer's history as `analyze` did, as of the report's
+    moment with the configuration's lifecycle policy, the customer's P(alive)
+    from the report, and the loyalty index when the policy asks for it; so
+    each state's stage is the report's. The logs give the moves between
+    stages over any period (`crmcore.plot.lifecycle_flows`).
+
+    Args:
+        histories: The customers' histories, by id or as a list.
+        report: The report of `analyze` over the same records.
+        config: The configuration of that analysis (the defaults when ``None``).
+
+    Raises:
+        UsageError: A history is of a customer the report does not hold.
+
+    Examples:
+        >>> from crmcore import build_histories
+        >>> from crmcore.datasets import generate
+        >>> data = generate(customers=20, seed=3)
+        >>> report = analyze(data.customers, data.transactions, as_of=data.end)
+        >>> states = lifecycle_states(build_histories(data.customers, data.transactions), report)
+        >>> all(states[line.customer_id].stage is line.stage for line in report.customers)
+        True
+    """
+    settings = config or PortfolioConfig()
+    policy = settings.lifecycle
+    moment = report.as_of
+    lines = {line.customer_id: line for line in report.customers}
+    items = histories.values() if isinstance(histories, Mapping) else histories
+    states: dict[str, LifecycleState] = {}
+    for history in items:
+        line = lines.get(history.customer_id)
+        if line is None:
+            raise UsageError(
+                f"Cannot replay customer {history.customer_id!r}: the report has no line "
+                "of that customer (give the histories of the customers analysed)."
+            )
+        loyalty_at: Callable[[datetime], float | None] | None = None
+        if policy.loyal_min_loyalty is not None:
+            trail = LoyaltyTrail(history.customer, settings.loyalty.window)
+            for sale in history.transactions:
+                if sale.occurred_at <= moment:
+                    trail.sale(sale)
+            for contact in history.touchpoints:
+                if contact.occurred_at <= moment:
+                    trail.contact(contact)
+            for complaint in history.complaints:
+                if complaint.received_at <= moment:
+                    trail.complaint(complaint)
+            loyalty_at = loyalty_source(trail, config=settings.loyalty)
+        states[history.customer_id] = replay(
+            history, as_of=moment, policy=policy, p_alive=line.p_alive, loyalty=loyalty_at
+        )
+    return states
 
 
 class Taken:

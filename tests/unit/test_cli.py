@@ -36,7 +36,8 @@ def test_without_arguments_it_prints_the_sample_portfolio_report() -> None:
     assert any(line.split()[:3] == ["customers", "500", "500"] for line in text.splitlines())
     assert "Customer pyramid in CNY (net value to date)" in text
     assert "paid less refunds" in text and "less acquisition and retention costs" in text
-    assert "time in days" in text  # the unit of the BG/NBD parameters
+    assert "in days (scales of time)" in text  # the unit of the purchase model's parameters
+    assert "value at risk = value x risk" in text  # what risk is and how the list is ranked
     assert "risk from" in text
     # the tier table carries a text histogram of the value shares
     assert any(line.startswith("1 top") and " key " in line and "#" in line
@@ -98,6 +99,64 @@ def test_report_as_csv_gives_one_line_per_customer(portfolio: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 30
     assert {"customer_id", "stage", "satisfaction", "tier", "rfm_segment"} <= set(rows[0])
+
+
+def test_csv_writes_booleans_as_the_input_files_do_and_rounds_floats() -> None:
+    code, text = run("--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 500
+    assert {row["profitable"] for row in rows} <= {"true", "false"}
+    assert {row["upgrade_potential"] for row in rows} <= {"true", "false", ""}
+    for row in rows:
+        for field in ("satisfaction", "p_alive", "value_at_risk"):
+            places = row[field].partition(".")[2]
+            assert len(places) <= 4, (field, row[field])
+        assert "E" not in row["net_value"] and len(row["net_value"].partition(".")[2]) <= 2
+
+
+def test_the_top_level_command_takes_a_format() -> None:
+    code, text = run("--format", "json")
+    assert code == 0
+    report = PortfolioReport.model_validate_json(text)
+    assert len(report.customers) == 500
+    tiers = json.loads(text)["currencies"][0]["tiers"]
+    assert all(isinstance(tier["value"], str) for tier in tiers)  # money as decimal strings
+
+
+def test_report_without_a_path_analyses_the_embedded_sample() -> None:
+    code, text = run("report", "--as-of", "2025-06-30", "--format", "json")
+    assert code == 0
+    report = PortfolioReport.model_validate_json(text)
+    assert report.as_of.isoformat().startswith("2025-06-30T23:59:59")
+    assert report.records["customers"].read == 500
+    assert sum(report.stages.values()) == len(report.customers)
+
+
+def test_report_of_a_folder_needs_as_of(portfolio: Path) -> None:
+    code, _ = run("report", str(portfolio))
+    assert code == 2
+
+
+def test_plots_are_written_as_png_and_svg_files(portfolio: Path, tmp_path: Path) -> None:
+    target = tmp_path / "plots"
+    code, _ = run("report", str(portfolio), "--as-of", "2030-01-01", "--plots", str(target))
+    assert code == 0
+    written = sorted(p.name for p in target.iterdir())
+    names = {name.rsplit(".", 1)[0] for name in written}
+    assert {
+        "lifecycle-stages",
+        "lifecycle-flows",
+        "cohort-retention",
+        "satisfaction-loyalty",
+        "pyramid-CNY",
+        "pareto-CNY",
+    } <= names
+    assert any(name.startswith("sla-") for name in names)
+    for name in names:
+        png, svg = target / f"{name}.png", target / f"{name}.svg"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in svg.read_bytes()[:2000]
 
 
 def test_report_as_json_is_the_whole_report_and_can_go_to_a_file(

@@ -28,6 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
         "3 bad data (each bad row reported with file, line and field, and counted).",
     )
     parser.add_argument("--version", action="version", version=f"crmcore {__version__}")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="the sample's report as table (default), json (the whole report) or csv "
+        "(one line per customer)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     report = commands.add_parser(
         "report",
@@ -40,17 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
         "customers may be missing. Bad rows are reported on stderr (file, line, field), "
         "counted, and left out; the exit code is then 3. Records dated after --as-of, of "
         "customers not in the customer list, or with an id seen before are counted in the "
-        "report. Progress goes to stderr when it is a terminal.",
+        "report. Progress goes to stderr when it is a terminal. Without PATH, the embedded "
+        "sample portfolio is analysed (as of its last day unless --as-of says otherwise).",
         epilog="Exit codes: 0 success, 1 unexpected failure, 2 bad usage or configuration, "
         "3 bad data.",
     )
-    report.add_argument("path", type=Path, help="folder of the portfolio files")
+    report.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="folder of the portfolio files (the embedded sample when omitted)",
+    )
     report.add_argument(
         "--as-of",
-        required=True,
         metavar="DATE",
         help="the moment of the analysis: an ISO date (meaning the end of that day, UTC) "
-        "or date-time with offset; later records are left out",
+        "or date-time with offset; later records are left out. Needed with PATH",
     )
     report.add_argument(
         "--config",
@@ -98,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
         "per worker",
     )
     report.add_argument("--output", type=Path, metavar="FILE", help="write there, not to stdout")
+    report.add_argument(
+        "--plots",
+        type=Path,
+        metavar="DIR",
+        help="also draw the report's plots into DIR, as PNG and SVG files: the pyramid, the "
+        "Pareto curve, the lifecycle stages and flows, cohort retention, the satisfaction x "
+        "loyalty matrix, the purchase model's matrices and holdout check, the most valuable "
+        "customer at risk's P(alive) and indices, and the latest complaint's SLA clocks "
+        "(needs matplotlib: pip install 'crmcore[plot]'; the files are read a second time, "
+        "with --engine pure's readers, for the plots that need every record)",
+    )
     report.add_argument(
         "--check-ids",
         action="store_true",

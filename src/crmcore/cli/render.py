@@ -232,9 +232,11 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         out.append(f"not fitted: {report.model.reason}")
     else:
         figures = ", ".join(f"{e.name} {e.value:.3f}" for e in model.summary())
+        scales = "alpha and beta are" if report.model.name == "Pareto/NBD" else "alpha is"
+        out.append(f"{report.model.name}: {figures} on {model.customers:,} customers")
         out.append(
-            f"{report.model.name}: {figures} on {model.customers:,} customers; "
-            f"time in {model.unit or 'an unstated unit'}"
+            f"{scales} in {model.unit or 'an unstated unit'} (scales of time); "
+            "the other parameters are shapes, without unit"
         )
         out.append(f"chosen as {report.model.choice}")
     for part in report.currencies:
@@ -255,6 +257,13 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
             ],
             (False, False, True, True, False, True),
         )
+        if part.at_risk:
+            out += [
+                "value: net value to date; risk: the churn risk, 0 to 1, the larger of",
+                '1 - P(alive) ("probability alive") and the time since the last purchase over',
+                'the lifecycle\'s churn threshold ("hiatus"); value at risk = value x risk,',
+                "the ranking, largest first",
+            ]
     plan = report.care_plan
     out += ["", f"Care plan {plan.start} to {plan.end}: {_count(len(plan.tasks), 'task')} "
             f"({len(plan.throttled):,} held back by the weekly limit)"]  # fmt: skip
@@ -264,7 +273,10 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
         (False, False, False, False),
     )
     if len(plan.tasks) > lines:
-        out.append(f"... and {len(plan.tasks) - lines:,} more (see --format json or csv)")
+        out.append(
+            f"... and {len(plan.tasks) - lines:,} more (the whole plan: --format json; "
+            "each customer's next task: --format csv)"
+        )
     return printable("\n".join(out))
 
 
@@ -285,8 +297,17 @@ def _in_group(line: CustomerReport, code: str, report: PortfolioReport) -> bool:
     return len(report.currencies) == 1 or code == NO_CURRENCY
 
 
+#: Decimal places of a float (an index, a share, a probability) in CSV output.
+CSV_PLACES = 4
+
+
 def write_csv(report: PortfolioReport, stream: TextIO) -> None:
-    """Write the report's customer lines as CSV, one row per customer."""
+    """Write the report's customer lines as CSV, one row per customer.
+
+    Booleans are written ``true``/``false`` as in the input files, amounts as
+    exact decimals, floats (indices, shares, probabilities, value at risk)
+    rounded to `CSV_PLACES` decimal places, and a missing value as an empty cell.
+    """
     rows = report.to_dicts()
     writer = csv.writer(stream, lineterminator="\n")
     fields = list(type(report.customers[0]).model_fields) if rows else []
@@ -296,6 +317,14 @@ def write_csv(report: PortfolioReport, stream: TextIO) -> None:
 
 
 def _csv_value(value: Any) -> str:
+    """A cell as the input files write it: ``true``/``false``, exact decimals, short floats."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        text = f"{value:.{CSV_PLACES}f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

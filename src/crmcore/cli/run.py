@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,7 @@ from crmcore.engines.processes import analyze_files
 from crmcore.engines.tables import NEEDS, Engine, find, missing, open_table
 from crmcore.entities import CareTouchpoint, Complaint, Customer, Transaction
 from crmcore.errors import CrmError, DuplicateIdWarning
+from crmcore.history import CustomerHistory, build_histories
 from crmcore.io import RecordReader, read_csv, read_jsonl
 from crmcore.portfolio import (
     PortfolioConfig,
@@ -123,12 +125,17 @@ def _progress(stream: TextIO) -> Callable[[str, int], None] | None:
 
 
 def _report(args: argparse.Namespace, stream: TextIO) -> int:
+    if args.path is None:
+        return _sample(args, stream)
     folder: Path = args.path
     if not folder.is_dir():
         raise Usage(f"{folder} is not a folder")
+    if args.as_of is None:
+        raise Usage("--as-of is needed with PATH: the moment of the analysis, such as 2025-12-31")
     moment = as_of_moment(args.as_of)
     config = config_from(args.config)
     check_output(args.output)
+    _check_plots(args.plots)
     files = _files(folder)
     engine = _engine(args.engine, files)
     if args.workers < 1:
@@ -186,6 +193,18 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
             )
         readers = dict.fromkeys((kind for kind, _ in _KINDS), None)
         report = _frame_report(engine, files, config, readers, moment, args.workers)
+    _write(report, args, stream, f"portfolio in {folder}")
+    if args.plots is not None:
+        histories = None
+        if all(p is None or p.suffix != ".parquet" for p in files.values()):
+            histories = _histories(_readers(files, config), moment)
+        else:
+            say("crmcore: the plots of every record need CSV or JSON Lines files", sys.stderr)
+        _plots(report, args.plots, histories, config)
+    return _bad_rows(readers, report, args.check_ids, engine)
+
+
+def _write(report: PortfolioReport, args: argparse.Namespace, stream: TextIO, title: str) -> None:
     try:
         target = args.output.open("w", encoding="utf-8", newline="") if args.output else stream
     except OSError as exc:
@@ -196,11 +215,89 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
         elif args.format == "csv":
             write_csv(report, target)
         else:
-            print(format_report(f"portfolio in {folder}", report), file=target)
+            print(format_report(title, report), file=target)
     finally:
         if args.output:
             target.close()
-    return _bad_rows(readers, report, args.check_ids, engine)
+
+
+def _sample(args: argparse.Namespace, stream: TextIO) -> int:
+    """``report`` without PATH: the embedded sample, in memory."""
+    if args.engine not in (None, "pure") or args.workers != 1 or args.partitions is not None:
+        raise Usage("--engine, --workers and --partitions need PATH, a folder of files")
+    sample = load_sample()
+    assert sample.end is not None
+    moment = (
+        datetime.combine(sample.end, time.max, tzinfo=timezone.utc)
+        if args.as_of is None
+        else as_of_moment(args.as_of)
+    )
+    config = config_from(args.config)
+    check_output(args.output)
+    _check_plots(args.plots)
+    report = analyze(
+        sample.customers,
+        sample.transactions,
+        sample.touchpoints,
+        sample.complaints,
+        as_of=moment,
+        config=config,
+        check_ids=args.check_ids,
+    )
+    _write(report, args, stream, "crmcore sample portfolio")
+    if args.plots is not None:
+        histories = build_histories(
+            sample.customers, sample.transactions, sample.touchpoints, sample.complaints
+        )
+        _plots(report, args.plots, histories, config)
+    return EXIT_OK
+
+
+def _check_plots(folder: Path | None) -> None:
+    if folder is None:
+        return
+    if importlib.util.find_spec("matplotlib") is None:
+        raise Usage("--plots needs matplotlib: python -m pip install 'crmcore[plot]'")
+    if folder.exists() and not folder.is_dir():
+        raise Usage(f"--plots {folder} is a file, not a folder")
+
+
+def _histories(
+    readers: dict[RecordKind, RecordReader[Any] | None], moment: datetime
+) -> dict[str, CustomerHistory]:
+    """Every customer's records, read again for the plots (bad rows were reported already)."""
+    customers: dict[str, Customer] = {}
+    for customer in readers["customers"] or ():
+        customers.setdefault(customer.id, customer)
+    kept: dict[RecordKind, dict[str, dict[str, Any]]] = {}
+    for kind in ("transactions", "touchpoints", "complaints"):
+        per_customer: dict[str, dict[str, Any]] = {}
+        for record in readers[kind] or ():
+            if record.customer_id in customers:  # the first of a repeated id is kept
+                per_customer.setdefault(record.customer_id, {}).setdefault(record.id, record)
+        kept[kind] = per_customer
+    return {
+        cid: CustomerHistory(
+            customer=customer,
+            **{
+                kind: tuple(kept[kind].get(cid, {}).values())
+                for kind in ("transactions", "touchpoints", "complaints")
+            },
+        )
+        for cid, customer in customers.items()
+    }
+
+
+def _plots(
+    report: PortfolioReport,
+    folder: Path,
+    histories: dict[str, CustomerHistory] | None,
+    config: PortfolioConfig,
+) -> None:
+    from crmcore.plot import write_plots
+
+    written = write_plots(report, folder, histories=histories, config=config)
+    say(f"crmcore: {len(written)} plot files written to {folder}", sys.stderr)
 
 
 def _frame_report(
@@ -330,8 +427,13 @@ def _run(args: argparse.Namespace, stream: TextIO) -> int:
         sample.complaints,
         as_of=datetime.combine(sample.end, time.max, tzinfo=timezone.utc),
     )
-    print(format_report("crmcore sample portfolio", report), file=stream)
-    print("\nsee `python -m crmcore --help` for your own data.", file=stream)
+    if args.format == "json":
+        write_json(report, stream)
+    elif args.format == "csv":
+        write_csv(report, stream)
+    else:
+        print(format_report("crmcore sample portfolio", report), file=stream)
+        print("\nsee `python -m crmcore --help` for your own data.", file=stream)
     return EXIT_OK
 
 
