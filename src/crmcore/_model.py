@@ -9,11 +9,29 @@ paths: `trusted` (build a model from values crmcore computed itself) and
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Iterator
 from enum import Enum
-from typing import Any, ClassVar, TypeVar, get_type_hints
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, create_model
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    create_model,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -56,6 +74,13 @@ class Value(BaseModel):
         json_schema["description"] = " ".join(summary.split())
         return json_schema
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # help() and IDEs show the fields with their plain types, not pydantic's
+        # validators (a Customer's generated signature runs to 3,000 characters)
+        type.__setattr__(cls, "__signature__", readable_signature(cls))
+
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
             if name in self.personal_fields and value not in (None, ()):
@@ -65,6 +90,76 @@ class Value(BaseModel):
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
+
+
+def readable_signature(cls: type[BaseModel]) -> inspect.Signature:
+    """A model's keyword-only signature with each field's plain type and default.
+
+    Examples:
+        >>> class Point(Value):
+        ...     x: Annotated[int, "a constraint"]
+        ...     label: str | None = None
+        >>> str(readable_signature(Point))
+        '(*, x: int, label: str | None = None)'
+    """
+    parameters = []
+    for name, field in cls.model_fields.items():
+        if field.is_required():
+            default: Any = inspect.Parameter.empty
+        elif field.default_factory is not None:
+            try:
+                default = _Shown(repr(field.default_factory()))  # type: ignore[call-arg]
+            except TypeError:  # a factory that takes the other fields
+                default = _Shown("<factory>")
+        elif isinstance(field.default, Enum):
+            default = _Shown(f"{type(field.default).__name__}.{field.default.name}")
+        else:
+            default = field.default
+        parameters.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=_Shown(type_name(field.annotation)),
+            )
+        )
+    return inspect.Signature(parameters)
+
+
+class _Shown(str):
+    """Text that a signature shows as it is, without quotes."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def type_name(annotation: Any) -> str:
+    """An annotation as a reader writes it: no ``Annotated`` metadata, unions with ``|``.
+
+    Examples:
+        >>> from typing import Optional
+        >>> type_name(Optional[Annotated[tuple[int, ...], "meta"]])
+        'tuple[int, ...] | None'
+    """
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    if origin is Annotated:
+        return type_name(args[0])
+    if origin in (Union, types.UnionType):
+        return " | ".join(type_name(a) for a in args)
+    if origin is Literal:
+        return f"Literal[{', '.join(repr(a) for a in args)}]"
+    if origin is not None:
+        inner = ", ".join("..." if a is Ellipsis else type_name(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    if annotation is type(None):
+        return "None"
+    if annotation is AwareDatetime:
+        return "datetime"
+    name = getattr(annotation, "__name__", None)
+    return name if isinstance(name, str) else repr(annotation)
 
 
 def trusted(cls: type[_Model], values: dict[str, Any]) -> _Model:

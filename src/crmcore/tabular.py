@@ -337,8 +337,6 @@ class Tabular:
     HTML view follow from it.
     """
 
-    __slots__ = ()
-
     def table(self) -> Table:
         """The result as a `Table`."""
         raise NotImplementedError  # pragma: no cover - every subclass defines it

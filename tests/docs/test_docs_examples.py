@@ -78,4 +78,10 @@ def test_the_state_diagram_on_the_concept_page_is_the_one_the_table_draws(
     page: str, machine: ModuleType
 ) -> None:
     text = (ROOT / "docs" / "concepts" / page).read_text("utf-8")
-    assert f"```mermaid\n{machine.to_mermaid()}```" in text
+    assert f"```text\n{machine.to_mermaid()}```" in text
+    assert f"../images/diagrams/{page.removesuffix('.md')}.svg" in text
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_page_needs_a_diagram_script_from_the_internet(page: Path) -> None:
+    assert "```mermaid" not in page.read_text("utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from crmcore._model import Value
 from crmcore._types import Id
 
@@ -14,7 +16,7 @@ class Entity(Value):
     can still be put in sets and used as keys.
     """
 
-    id: Id
+    id: Id = Field(description="The record's id, unique among records of its kind.")
 
     def __hash__(self) -> int:
         return hash((type(self).__qualname__, self.id))

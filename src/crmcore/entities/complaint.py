@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -48,12 +49,14 @@ class StatusChange(Value):
         <ComplaintStatus.ACKNOWLEDGED: 'acknowledged'>
     """
 
-    status: ComplaintStatus
-    at: Timestamp
-    actor: Label | None = None
-    note: Text | None = None
+    status: ComplaintStatus = Field(description="The status entered.")
+    at: Timestamp = Field(description="When the status was entered (timezone-aware).")
+    actor: Label | None = Field(default=None, description="Who made the change.")
+    note: Text | None = Field(
+        default=None, description="Free text about the change (personal data: masked in reprs)."
+    )
 
-    personal_fields = ("note",)
+    personal_fields: ClassVar[tuple[str, ...]] = ("note",)
 
 
 class Complaint(Entity):
@@ -78,30 +81,49 @@ class Complaint(Entity):
         '2024-05-02T10:00:00+08:00'
     """
 
-    customer_id: Id
+    customer_id: Id = Field(description="The id of the customer who complained.")
     transaction_id: Id | None = Field(
         default=None, description="The transaction complained about, if any."
     )
-    received_at: Timestamp
-    category: ComplaintCategory
-    severity: Severity
-    status: ComplaintStatus = ComplaintStatus.RECEIVED
-    description: Text | None = None
+    received_at: Timestamp = Field(
+        description="When the complaint was received (timezone-aware); the SLA clocks start here."
+    )
+    category: ComplaintCategory = Field(
+        description="What the complaint is about (product quality, service, price...)."
+    )
+    severity: Severity = Field(description="How serious it is; it sets the SLA targets.")
+    status: ComplaintStatus = Field(
+        default=ComplaintStatus.RECEIVED, description="Where the complaint stands in its workflow."
+    )
+    description: Text | None = Field(
+        default=None, description="What the customer said (personal data: masked in reprs)."
+    )
     valid: bool | None = Field(default=None, description="Whether the complaint was judged valid.")
-    resolution: Text | None = None
-    recovery_actions: tuple[RecoveryAction, ...] = ()
-    compensation: NonNegativeMoney | None = None
-    handling_cost: NonNegativeMoney | None = None
+    resolution: Text | None = Field(
+        default=None, description="How it was resolved (personal data: masked in reprs)."
+    )
+    recovery_actions: tuple[RecoveryAction, ...] = Field(
+        default=(),
+        description="What was done to win the customer back (apology, refund, replacement...).",
+    )
+    compensation: NonNegativeMoney | None = Field(
+        default=None, description="What the customer was given in money."
+    )
+    handling_cost: NonNegativeMoney | None = Field(
+        default=None, description="What handling the complaint cost the firm."
+    )
     accepted: bool | None = Field(
         default=None, description="Whether the customer accepted the outcome."
     )
     escalated_at: Timestamp | None = Field(
         default=None, description="When the complaint was escalated to a manager."
     )
-    status_changes: tuple[StatusChange, ...] = ()
+    status_changes: tuple[StatusChange, ...] = Field(
+        default=(), description="Every status change, in time order: the workflow's log."
+    )
 
     #: Free text that may tell of the customer: masked in ``repr()``, erased by `anonymized`.
-    personal_fields = ("description", "resolution")
+    personal_fields: ClassVar[tuple[str, ...]] = ("description", "resolution")
 
     def anonymized(self) -> Complaint:
         """A copy with the free text erased: description, resolution and the notes of changes.

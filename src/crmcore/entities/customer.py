@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
@@ -60,8 +60,8 @@ class ImportantDate(Value):
         10
     """
 
-    label: Label
-    date: CalendarDate
+    label: Label = Field(description="What the date is (wedding anniversary, company founding...).")
+    date: CalendarDate = Field(description="The day it falls on; it recurs every year.")
 
 
 class Customer(Entity):
@@ -87,13 +87,28 @@ class Customer(Entity):
         '2024-03-01T00:00:00+00:00'
     """
 
-    kind: CustomerKind = CustomerKind.INDIVIDUAL
-    name: Label | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    birthday: CalendarDate | None = None
-    important_dates: tuple[ImportantDate, ...] = ()
-    region: Label | None = None
+    kind: CustomerKind = Field(
+        default=CustomerKind.INDIVIDUAL,
+        description="An individual (a consumer) or an organization (a business customer).",
+    )
+    name: Label | None = Field(
+        default=None,
+        description="The customer's name (personal data: masked in reprs, erased by anonymized()).",
+    )
+    email: Email | None = Field(default=None, description="E-mail address (personal data).")
+    phone: Phone | None = Field(
+        default=None, description="Phone number, digits with an optional leading + (personal data)."
+    )
+    birthday: CalendarDate | None = Field(
+        default=None, description="Date of birth, for birthday care (personal data)."
+    )
+    important_dates: tuple[ImportantDate, ...] = Field(
+        default=(),
+        description="Other dates the customer cares about, each with a label (personal data).",
+    )
+    region: Label | None = Field(
+        default=None, description="Where the customer is, as the firm labels regions."
+    )
     segment: Annotated[dict[Label, SegmentValue], masked_keys("segment")] = Field(
         default_factory=dict,
         description="Segmentation attributes: age band, gender, income, occupation, "
@@ -102,17 +117,24 @@ class Customer(Entity):
     acquired_at: Timestamp | None = Field(
         default=None, description="When the firm first captured this contact."
     )
-    acquisition_channel: Label | None = None
+    acquisition_channel: Label | None = Field(
+        default=None, description="The channel through which the customer was acquired."
+    )
     information_source: InformationSource | None = Field(
         default=None,
         description="Where the firm got the customer's information (a direct or indirect channel).",
     )
-    acquisition_cost: NonNegativeMoney | None = None
+    acquisition_cost: NonNegativeMoney | None = Field(
+        default=None, description="What acquiring the customer cost (net value deducts it)."
+    )
     wallet: NonNegativeMoney | None = Field(
         default=None,
         description="Estimated yearly spend on this product category with all suppliers.",
     )
-    relationship_level: RelationshipLevel = RelationshipLevel.PASSERBY
+    relationship_level: RelationshipLevel = Field(
+        default=RelationshipLevel.PASSERBY,
+        description="The depth of the relationship, from passer-by to partner.",
+    )
     attributes: Annotated[dict[str, JsonValue], masked_keys("attributes")] = Field(
         default_factory=dict,
         description="JSON-compatible extras; do not keep personal data here.",
@@ -121,7 +143,7 @@ class Customer(Entity):
         default=False, description="True once personal data has been erased by `anonymized()`."
     )
 
-    personal_fields = PERSONAL_FIELDS
+    personal_fields: ClassVar[tuple[str, ...]] = PERSONAL_FIELDS
 
     @model_validator(mode="after")
     def _erased_means_erased(self) -> Customer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -35,10 +37,14 @@ class Feedback(Value):
     )
     praise: bool | None = Field(default=None, description="The customer praised us.")
     referral: bool | None = Field(default=None, description="The customer referred someone.")
-    competitor_attitude: CompetitorAttitude | None = None
-    note: Text | None = None
+    competitor_attitude: CompetitorAttitude | None = Field(
+        default=None, description="The customer's stance towards competing brands, when stated."
+    )
+    note: Text | None = Field(
+        default=None, description="Free text about the contact (personal data: masked in reprs)."
+    )
 
-    personal_fields = ("note",)
+    personal_fields: ClassVar[tuple[str, ...]] = ("note",)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Feedback:
@@ -69,18 +75,24 @@ class CareTouchpoint(Entity):
         5
     """
 
-    customer_id: Id
-    occurred_at: Timestamp
-    stage: PurchaseStage
-    channel: Channel
-    function: ContactFunction
-    direction: Direction
+    customer_id: Id = Field(description="The id of the customer contacted.")
+    occurred_at: Timestamp = Field(description="When the contact happened (timezone-aware).")
+    stage: PurchaseStage = Field(description="Before, during or after the purchase.")
+    channel: Channel = Field(description="How the contact was made (phone, e-mail, visit...).")
+    function: ContactFunction = Field(
+        description="What the contact was for (care, service, sales, win-back...)."
+    )
+    direction: Direction = Field(
+        description="Inbound (the customer reached out) or outbound (the firm did)."
+    )
     purpose: Label | None = Field(default=None, description="Why the contact was made.")
     responded: bool | None = Field(
         default=None, description="For an outbound contact: whether the customer responded."
     )
-    cost: NonNegativeMoney | None = None
-    feedback: Feedback | None = None
+    cost: NonNegativeMoney | None = Field(default=None, description="What the contact cost.")
+    feedback: Feedback | None = Field(
+        default=None, description="What the customer said: ratings, praise, referral, attitude."
+    )
 
     def anonymized(self) -> CareTouchpoint:
         """A copy with the feedback's free text erased (and the feedback, if nothing is left).

@@ -41,18 +41,26 @@ class Transaction(Entity):
         Money('80.00', 'CNY')
     """
 
-    customer_id: Id
-    occurred_at: Timestamp
-    kind: TransactionKind = TransactionKind.PURCHASE
-    amount: NonNegativeMoney
+    customer_id: Id = Field(description="The id of the customer who bought (or was refunded).")
+    occurred_at: Timestamp = Field(
+        description="When the purchase or refund happened (timezone-aware)."
+    )
+    kind: TransactionKind = Field(
+        default=TransactionKind.PURCHASE, description="A purchase or a refund."
+    )
+    amount: NonNegativeMoney = Field(
+        description="What was paid, or paid back for a refund; 0 or more, with its currency."
+    )
     list_amount: NonNegativeMoney | None = Field(
         default=None, description="Price before discount; at least `amount`."
     )
     cost: NonNegativeMoney | None = Field(default=None, description="Cost of goods sold.")
-    quantity: int = Field(default=1, ge=1)
-    product: Label | None = None
-    category: Label | None = None
-    channel: Label | None = None
+    quantity: int = Field(default=1, ge=1, description="How many units were bought, 1 or more.")
+    product: Label | None = Field(default=None, description="The product bought.")
+    category: Label | None = Field(default=None, description="The product category.")
+    channel: Label | None = Field(
+        default=None, description="Where it was bought (store, web shop, phone...)."
+    )
     designated: bool | None = Field(
         default=None, description="The customer asked for our brand by name."
     )

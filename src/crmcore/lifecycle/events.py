@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import (
     Field,
     model_validator,
@@ -38,7 +40,7 @@ class RecordedEvent(Value):
     actor: Label | None = None
     note: Text | None = None
 
-    personal_fields = ("note",)
+    personal_fields: ClassVar[tuple[str, ...]] = ("note",)
 
     @model_validator(mode="after")
     def _fits_the_event(self) -> RecordedEvent:
