@@ -8,6 +8,7 @@ namespace, in page order.
 from __future__ import annotations
 
 import doctest
+import json
 import re
 from pathlib import Path
 from types import ModuleType
@@ -85,3 +86,22 @@ def test_the_state_diagram_on_the_concept_page_is_the_one_the_table_draws(
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_page_needs_a_diagram_script_from_the_internet(page: Path) -> None:
     assert "```mermaid" not in page.read_text("utf-8")
+
+
+NOTEBOOKS = sorted((ROOT / "docs").rglob("*.ipynb"))
+
+
+def test_the_docs_hold_a_notebook() -> None:
+    assert [p.name for p in NOTEBOOKS] == ["sample-portfolio.ipynb"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_notebook_runs_top_to_bottom_and_is_stored_without_outputs(notebook: Path) -> None:
+    cells = json.loads(notebook.read_text("utf-8"))["cells"]
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    assert code and all(not cell.get("outputs") for cell in code)  # outputs come from the build
+    namespace: dict[str, object] = {"__name__": f"notebook_{notebook.stem}"}
+    for number, cell in enumerate(code, start=1):
+        source = "".join(cell["source"])
+        exec(compile(source, f"{notebook.name}, cell {number}", "exec"), namespace)
+    assert namespace["report"] is not None
