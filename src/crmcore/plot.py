@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from crmcore._types import to_moment
 from crmcore.complaints import SlaClock, SlaReport, SlaStatus, sla_status
@@ -41,7 +41,7 @@ from crmcore.portfolio import (
 from crmcore.retention.cohorts import CohortTable, cohorts
 from crmcore.scoring.indices import IndexResult, loyalty, satisfaction
 from crmcore.scoring.matrix import QuadrantThresholds
-from crmcore.value.holdout import HoldoutComparison, compare_holdout
+from crmcore.value.holdout import HoldoutComparison, PurchaseModel, compare_holdout
 from crmcore.value.models import MONTH, BetaGeo
 from crmcore.value.pareto import ParetoNBD
 from crmcore.value.pyramid import Pyramid, Tier
@@ -74,35 +74,6 @@ __all__ = [
 
 _DARK, _MID, _LIGHT = "0.2", "0.55", "0.85"
 _STAGES = tuple(LifecycleStage)
-
-
-class PurchaseModel(Protocol):
-    """A fitted purchase model: `BetaGeo`, `ParetoNBD` or `ModifiedBetaGeo`."""
-
-    @property
-    def unit(self) -> Unit | None:
-        """The unit of time of the fit."""
-
-    def expected_purchases(
-        self,
-        t: float,
-        *,
-        frequency: float,
-        recency: float,
-        T: float,  # noqa: N803 - the literature's name
-        unit: Unit | None = None,
-    ) -> float:
-        """Expected purchases in the next ``t`` units."""
-
-    def p_alive(
-        self,
-        *,
-        frequency: float,
-        recency: float,
-        T: float,  # noqa: N803
-        unit: Unit | None = None,
-    ) -> float:
-        """The probability that the customer is still alive."""
 
 
 def _axes(ax: Axes | None) -> Axes:

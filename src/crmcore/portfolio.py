@@ -290,8 +290,9 @@ class CustomerReport(Value):
     p_alive: float | None = Field(
         description="From the fitted purchase model (`PortfolioReport.model`); None without one."
     )
-    value_at_risk: float | None = Field(
-        description="Net value × churn risk, for customers still buying."
+    value_at_risk: Decimal | None = Field(
+        description="Net value × churn risk, for customers still buying (to the cent; JSON: a "
+        "decimal string)."
     )
     next_care_due: date | None
     next_care_purpose: str | None
@@ -1403,7 +1404,7 @@ class Part:
         self.held: list[CareTask] = []
 
 
-def _by_risk(r: AtRisk) -> tuple[float, str]:
+def _by_risk(r: AtRisk) -> tuple[Decimal, str]:
     return (-r.value_at_risk, r.customer_id)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from crmcore import (
@@ -76,7 +78,7 @@ def test_customers_still_buying_are_ranked_by_value_at_risk() -> None:
     )  # fmt: skip
     assert [r.customer_id for r in ranked] == ["big", "small"]
     assert ranked[0].risk == ranked[1].risk == pytest.approx(121 / 180)
-    assert ranked[0].value_at_risk == pytest.approx(2000 * 121 / 180)
+    assert ranked[0].value_at_risk == Decimal("1344.44")  # 2,000 x 121/180, to the cent
 
 
 def test_a_probability_alive_above_the_hiatus_risk_ranks_and_values_can_be_given() -> None:
@@ -85,7 +87,7 @@ def test_a_probability_alive_above_the_hiatus_risk_ranks_and_values_can_be_given
     )
     assert (ranked.risk, ranked.value_at_risk, ranked.ranked_by, ranked.signals[:2]) == (
         0.25,
-        10.0,
+        Decimal("10.00"),
         RiskSignal.PROBABILITY_ALIVE,
         ("probability alive 0.75", "no purchase for 31 days of 180"),
     )

@@ -28,13 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         "3 bad data (each bad row reported with file, line and field, and counted).",
     )
     parser.add_argument("--version", action="version", version=f"crmcore {__version__}")
-    parser.add_argument(
-        "--format",
-        choices=("table", "json", "csv"),
-        default="table",
-        help="the sample's report as table (default), json (the whole report) or csv "
-        "(one line per customer)",
-    )
+    _format_option(parser, "the sample's report")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     report = commands.add_parser(
         "report",
@@ -73,13 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "names mapped to crmcore's) and reading (the limits of lines, cells, JSON and kept "
         "errors)",
     )
-    report.add_argument(
-        "--format",
-        choices=("table", "json", "csv"),
-        default="table",
-        help="table: the terminal report (default); json: the whole report; "
-        "csv: one line per customer",
-    )
+    _format_option(report, "the report")
     report.add_argument(
         "--engine",
         choices=ENGINES,
@@ -136,6 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     overview.add_argument("path", nargs="?", type=Path, help="folder of the portfolio files")
     return parser
+
+
+def _format_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help=f"{what} as table (the terminal report, default), json (the whole report) or "
+        "csv (one line per customer)",
+    )
 
 
 class Usage(Exception):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,9 +78,14 @@ class AtRisk(Value):
 
     customer_id: str
     stage: LifecycleStage
-    value: float
+    value: Decimal = Field(
+        description="The value that rides on the customer (the historical or a given value)."
+    )
     risk: float = Field(description="The churn risk, 0 to 1.")
-    value_at_risk: float = Field(description="value × risk.")
+    value_at_risk: Decimal = Field(
+        description="value × risk, to the cent or to the value's finer places "
+        "(JSON: a decimal string)."
+    )
     ranked_by: RiskSignal = Field(description="The signal the risk comes from.")
     signals: tuple[str, ...] = Field(
         description="What makes the customer look at risk, the ranking signal first."
@@ -163,14 +169,16 @@ def at_risk(
         attitude = _latest_attitude(history, moment)
         if attitude in (CompetitorAttitude.INTERESTED, CompetitorAttitude.SWITCHING):
             signals.append(f"attitude to competing brands: {attitude.value}")
-        value = worth[history.customer_id]
+        value = Decimal(repr(worth[history.customer_id]))
+        exponent = value.as_tuple().exponent
+        places = min(exponent, -2) if isinstance(exponent, int) else -2  # cents at least
         ranked.append(
             AtRisk(
                 customer_id=history.customer_id,
                 stage=state.stage,
                 value=value,
                 risk=risk,
-                value_at_risk=value * risk,
+                value_at_risk=(value * Decimal(repr(risk))).quantize(Decimal(1).scaleb(places)),
                 ranked_by=ranked_by,
                 signals=tuple(signals),
             )

@@ -42,6 +42,20 @@ class PurchaseModel(Protocol):
     ) -> float:
         """The expected purchases in the next ``t`` units of a customer with this history."""
 
+    def p_alive(
+        self,
+        *,
+        frequency: float,
+        recency: float,
+        T: float,  # noqa: N803
+        unit: Unit | None = None,
+    ) -> float:
+        """The probability that a customer with this history is still alive."""
+
+    @property
+    def unit(self) -> Unit | None:
+        """The unit of time of the fit."""
+
 
 class HoldoutGroup(Value):
     """The customers of one calibration frequency: their mean actual and expected purchases."""
