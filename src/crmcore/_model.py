@@ -106,11 +106,10 @@ def readable_signature(cls: type[BaseModel]) -> inspect.Signature:
     for name, field in cls.model_fields.items():
         if field.is_required():
             default: Any = inspect.Parameter.empty
-        elif field.default_factory is not None:
-            try:
-                default = _Shown(repr(field.default_factory()))  # type: ignore[call-arg]
-            except TypeError:  # a factory that takes the other fields
-                default = _Shown("<factory>")
+        elif field.default_factory in (dict, list, tuple, set, frozenset):
+            default = _Shown(repr(field.default_factory()))
+        elif field.default_factory is not None:  # never called here: it may have effects
+            default = _Shown("<factory>")
         elif isinstance(field.default, Enum):
             default = _Shown(f"{type(field.default).__name__}.{field.default.name}")
         else:

@@ -18,6 +18,7 @@ metric (`index_breakdown`) and a complaint's SLA clocks (`sla_clocks`).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -44,7 +45,7 @@ from crmcore.scoring.matrix import QuadrantThresholds
 from crmcore.value.holdout import HoldoutComparison, PurchaseModel, compare_holdout
 from crmcore.value.models import MONTH, BetaGeo
 from crmcore.value.pareto import ParetoNBD
-from crmcore.value.pyramid import Pyramid, Tier
+from crmcore.value.pyramid import Pyramid, Tier, tier_counts
 from crmcore.value.rfm import RfmRow, Unit, rfm_summary
 from crmcore.value.rfm import calibration_holdout as split_holdout
 
@@ -197,7 +198,8 @@ def pareto_curve(
     ax = _axes(ax)
     ax.plot(xs, ys, color=_DARK, linewidth=1.8, label="cumulative net value")
     ax.plot([0, 1], [0, 1], color=_MID, linestyle=":", label="even spread")
-    top = next((r for r in rows if r["customer_share"] >= 0.2), None)
+    count = tier_counts(len(rows), (0.2, 0.8))[0]  # the report's top 20 %
+    top = rows[count - 1] if count else None
     if top is not None and top["value_share"] is not None:
         ax.plot([top["customer_share"]], [top["value_share"]], "o", color=_DARK)
         ax.annotate(
@@ -638,7 +640,8 @@ def p_alive_over_time(
     if first is None:
         raise UsageError("P(alive) over time needs a purchase by the end; there is none.")
     day = first.astimezone(timezone.utc).date()
-    while day <= moment.date():
+    last = moment.astimezone(timezone.utc).date()
+    while day <= last:
         close = min(datetime.combine(day, datetime.max.time(), timezone.utc), moment)
         (row,) = rfm_summary(sales, observation_end=close, unit=unit, periods=periods) or (None,)
         if row is not None:
@@ -758,8 +761,9 @@ def write_plots(
     ) -> None:
         figure = Figure(figsize=size, layout="constrained")
         draw(figure.add_subplot())
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # ids become file names
         for suffix in formats:
-            path = target / f"{name}.{suffix}"
+            path = target / f"{safe}.{suffix}"
             figure.savefig(path, dpi=110)
             written.append(path)
 
@@ -843,9 +847,10 @@ def _history_plots(
 
 
 def _most_at_risk(report: PortfolioReport) -> str | None:
-    ranked = [r for group in report.currencies for r in group.at_risk]
-    if ranked:
-        return max(ranked, key=lambda r: (r.value_at_risk, r.customer_id)).customer_id
+    """The first customer at risk of the largest currency section (lists are ranked already)."""
+    for group in sorted(report.currencies, key=lambda g: -g.customers):
+        if group.at_risk:
+            return group.at_risk[0].customer_id
     buyers = [c.customer_id for c in report.customers if c.rfm_code is not None]
     return buyers[0] if buyers else None
 

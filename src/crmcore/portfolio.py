@@ -374,6 +374,27 @@ class PortfolioReport(BaseModel):
         """
         return [_plain(line) for line in self.customers]
 
+    def lines_in(self, currency: str) -> list[CustomerReport]:
+        """The customer lines of one currency section, as `analyze` groups them.
+
+        A customer with no amount belongs to the portfolio's one currency, or
+        to ``XXX`` when there are none or several.
+
+        Examples:
+            >>> from crmcore.datasets import generate
+            >>> data = generate(customers=20, seed=3)
+            >>> report = analyze(data.customers, data.transactions, as_of=data.end)
+            >>> len(report.lines_in("CNY")) == report.currencies[0].customers
+            True
+        """
+        alone = len(self.currencies) == 1
+        return [
+            line
+            for line in self.customers
+            if line.currency == currency
+            or (line.currency is None and (alone or currency == NO_CURRENCY))
+        ]
+
     def table(self, section: ReportSection = "customers") -> Table:
         """One section of the report as a `Table` (see `crmcore.tabular`).
 
@@ -530,10 +551,7 @@ def _currencies_table(report: PortfolioReport) -> Table:
 def _pareto_table(report: PortfolioReport) -> Table:
     rows: list[tuple[Any, ...]] = []
     for group in report.currencies:
-        code = None if group.currency == "XXX" else group.currency
-        values = sorted(
-            (line.net_value for line in report.customers if line.currency == code), reverse=True
-        )
+        values = sorted((line.net_value for line in report.lines_in(group.currency)), reverse=True)
         total = sum(values, Decimal(0))
         running = Decimal(0)
         for rank, value in enumerate(values, start=1):

@@ -10,6 +10,8 @@ with one convention:
 * timestamps are timezone-aware, in UTC; dates are dates; durations durations;
 * enumerations are their values, as strings; a tuple of them is one string,
   the values joined by ``"; "``;
+* a float that is not a number (NaN) is a missing value, null in both
+  libraries; a decimal needs at most 38 whole digits;
 * every column has its type from the result's definition, never from the
   first rows, so a column of nulls keeps its type, and an empty table keeps
   its columns.
@@ -48,6 +50,7 @@ __all__ = ["Column", "ColumnType", "Table", "Tabular", "figures_table", "mapping
 ColumnType = Literal[
     "text", "integer", "number", "boolean", "decimal", "timestamp", "date", "duration"
 ]
+_TYPES: tuple[str, ...] = get_args(ColumnType)
 
 _HTML_ROWS = 20  # rows a notebook shows before "… more rows"
 _PRECISION = 38  # digits of a decimal column, pyarrow's and polars' largest
@@ -97,6 +100,16 @@ class Table:
     ) -> None:
         self.name = name
         self.columns = tuple(columns)
+        names = [column.name for column in self.columns]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise UsageError(f"Table {name!r} names a column twice: {', '.join(repeated)}.")
+        unknown = [c.name for c in self.columns if c.type not in _TYPES]
+        if unknown:
+            raise UsageError(
+                f"Table {name!r}: column {unknown[0]!r} has no known type; the types: "
+                f"{', '.join(_TYPES)}."
+            )
         width = len(self.columns)
         checked = []
         for number, row in enumerate(rows, start=1):
@@ -482,11 +495,18 @@ def _cell(value: Any, column: Column, row: int, table: str) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif kind == "number":
         ok = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
-        value = float(value) if ok else value
+        if ok:
+            try:
+                value = float(value)
+            except OverflowError:
+                ok = False
+            else:
+                if value != value:  # NaN: missing, as pandas takes it
+                    return None
     elif kind == "decimal":
         ok = isinstance(value, (int, Decimal)) and not isinstance(value, bool)
         value = Decimal(value) if ok else value
-        ok = ok and value.is_finite()
+        ok = ok and value.is_finite() and value.adjusted() < _PRECISION
     elif kind == "timestamp":
         ok = isinstance(value, datetime) and value.utcoffset() is not None
         value = value.astimezone(timezone.utc) if ok else value
@@ -506,7 +526,7 @@ def _shown(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:,.2f}" if abs(value) >= 10_000 else f"{value:.4g}"
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     return str(value)

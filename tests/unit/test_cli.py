@@ -124,6 +124,27 @@ def test_the_top_level_command_takes_a_format() -> None:
     assert all(isinstance(tier["value"], str) for tier in tiers)  # money as decimal strings
 
 
+def test_a_format_given_before_the_command_holds() -> None:
+    code, text = run("--format", "json", "report", "--as-of", "2025-06-30")
+    assert code == 0
+    assert json.loads(text)["as_of"].startswith("2025-06-30T23:59:59")
+
+
+def test_plots_leave_out_the_records_the_analysis_rejected(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_text("id\nC-0\n", "utf-8")
+    (tmp_path / "transactions.csv").write_text(
+        "id,customer_id,occurred_at,amount,amount.currency\n"
+        "T-1,C-0,2025-01-02T10:00:00Z,10.00,CNY\n"
+        "T-2,C-0,2025-02-02T10:00:00Z,12.00,USD\n",
+        "utf-8",
+    )
+    target = tmp_path / "plots"
+    code, _ = run("report", str(tmp_path), "--as-of", "2025-06-30", "--plots", str(target))
+    assert code == 3  # the USD row is bad data: reported and left out
+    names = {p.stem for p in target.iterdir()}
+    assert {"lifecycle-flows", "cohort-retention", "pyramid-CNY"} <= names
+
+
 def test_report_without_a_path_analyses_the_embedded_sample() -> None:
     code, text = run("report", "--as-of", "2025-06-30", "--format", "json")
     assert code == 0

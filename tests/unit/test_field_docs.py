@@ -47,3 +47,21 @@ def test_the_signature_shows_each_fields_real_default() -> None:
     person = inspect.signature(Customer).parameters
     assert repr(person["segment"].default) == repr(Customer(id="C-1").segment) == "{}"
     assert repr(person["important_dates"].default) == "()"
+
+
+def test_the_signature_never_calls_a_factory_with_effects() -> None:
+    from pydantic import Field
+
+    from crmcore._model import Value
+
+    calls: list[int] = []
+
+    def counted() -> int:
+        calls.append(1)
+        return len(calls)
+
+    class Counted(Value):
+        n: int = Field(default_factory=counted)
+
+    assert calls == []
+    assert str(inspect.signature(Counted)) == "(*, n: int = <factory>)"

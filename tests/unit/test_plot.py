@@ -246,3 +246,30 @@ def test_every_plot_of_a_report_is_written_as_each_format(
     assert all(path.stat().st_size > 1000 for path in written)
     with pytest.raises(UsageError, match="not 'pdf'"):
         write_plots(report, tmp_path, formats=["pdf"])  # type: ignore[list-item]
+
+
+def test_p_alive_runs_to_the_last_utc_day_whatever_the_offset_of_the_end() -> None:
+    from crmcore import Money, Transaction
+
+    model = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    sales = [
+        Transaction(id="T-1", customer_id="C-1", occurred_at="2025-01-01T10:00:00Z",
+                    amount=Money("10", "CNY"))
+    ]  # fmt: skip
+    east = p_alive_over_time(model, sales, end="2025-01-10T02:00:00+08:00")  # 9 Jan in UTC
+    west = p_alive_over_time(model, sales, end="2025-01-10T20:00:00-05:00")  # 11 Jan in UTC
+    assert str(east.lines[0].get_xdata()[-1]) == "2025-01-09"
+    assert str(west.lines[0].get_xdata()[-1]) == "2025-01-11"
+
+
+def test_ids_that_are_no_file_names_are_made_safe(tmp_path: Path) -> None:
+    from crmcore import Complaint, Customer
+
+    customer = Customer(id="../esc/C-0")
+    complaint = Complaint(id="K/1", customer_id=customer.id, received_at="2025-01-02",
+                          category="price", severity="low")  # fmt: skip
+    report = analyze([customer], [], [], [complaint], as_of="2025-02-01")
+    histories = build_histories([customer], [], [], [complaint])
+    written = write_plots(report, tmp_path, histories=histories, formats=["svg"])
+    assert all(path.parent == tmp_path for path in written)
+    assert "sla-K_1.svg" in {path.name for path in written}

@@ -293,3 +293,30 @@ def test_both_libraries_hold_the_tables_values(data: st.DataObject) -> None:
             else:
                 assert polars_value == value
                 assert pandas_value == value
+
+
+def test_not_a_number_is_a_missing_value_in_both_libraries() -> None:
+    table = Table("t", [Column("x", "number")], [(float("nan"),), (1.5,)])
+    assert table.column("x") == [None, 1.5]
+    assert table.to_polars()["x"].null_count() == 1
+    assert table.to_pandas()["x"].isna().tolist() == [True, False]
+
+
+def test_a_table_refuses_what_a_dataframe_would_lose() -> None:
+    with pytest.raises(UsageError, match="names a column twice: a"):
+        Table("t", [Column("a", "integer"), Column("a", "text")])
+    with pytest.raises(UsageError, match="no known type"):
+        Table("t", [Column("a", "float")])  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="takes a decimal value"):
+        Table("t", [Column("a", "decimal")], [(Decimal("1e40"),)])
+    with pytest.raises(UsageError, match="takes a number value"):
+        Table("t", [Column("a", "number")], [(10**400,)])
+
+
+def test_the_pareto_section_holds_the_customers_without_an_amount_too() -> None:
+    data = generate(customers=12, seed=8)
+    buyers = {t.customer_id for t in data.transactions}
+    report = analyze(data.customers, data.transactions, as_of=data.end)
+    (group,) = report.currencies
+    assert len(buyers) < group.customers  # some customers have no amount
+    assert len(report.table("pareto")) == group.customers == len(report.lines_in(group.currency))

@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         "3 bad data (each bad row reported with file, line and field, and counted).",
     )
     parser.add_argument("--version", action="version", version=f"crmcore {__version__}")
-    _format_option(parser, "the sample's report")
+    _format_option(parser, "the sample's report (or the command's)", top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     report = commands.add_parser(
         "report",
@@ -126,11 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _format_option(parser: argparse.ArgumentParser, what: str) -> None:
+def _format_option(parser: argparse.ArgumentParser, what: str, *, top: bool = False) -> None:
     parser.add_argument(
         "--format",
         choices=("table", "json", "csv"),
-        default="table",
+        # a command's own default would undo a --format given before the command
+        default="table" if top else argparse.SUPPRESS,
         help=f"{what} as table (the terminal report, default), json (the whole report) or "
         "csv (one line per customer)",
     )

@@ -15,8 +15,6 @@ from typing import Any, TextIO
 from crmcore.datasets import Overview
 from crmcore.money import minor_units
 from crmcore.portfolio import (
-    NO_CURRENCY,
-    CustomerReport,
     PortfolioReport,
 )
 from crmcore.retention.churn import AtRisk
@@ -200,8 +198,8 @@ def format_report(title: str, report: PortfolioReport, *, lines: int = 10) -> st
             out.append(f"the top 20 % of customers hold {part.pareto:.1%} of the value")
         judged = [
             line.upgrade_potential
-            for line in report.customers
-            if line.upgrade_potential is not None and _in_group(line, code, report)
+            for line in report.lines_in(code)
+            if line.upgrade_potential is not None
         ]
         if judged:
             out.append(
@@ -290,13 +288,6 @@ def _instant(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
-def _in_group(line: CustomerReport, code: str, report: PortfolioReport) -> bool:
-    """Whether a customer line belongs to the currency section ``code`` (see `analyze`)."""
-    if line.currency is not None:
-        return line.currency == code
-    return len(report.currencies) == 1 or code == NO_CURRENCY
-
-
 #: Decimal places of a float (an index, a share, a probability) in CSV output.
 CSV_PLACES = 4
 
@@ -304,9 +295,10 @@ CSV_PLACES = 4
 def write_csv(report: PortfolioReport, stream: TextIO) -> None:
     """Write the report's customer lines as CSV, one row per customer.
 
-    Booleans are written ``true``/``false`` as in the input files, amounts as
-    exact decimals, floats (indices, shares, probabilities, value at risk)
-    rounded to `CSV_PLACES` decimal places, and a missing value as an empty cell.
+    Booleans are written ``true``/``false`` as in the input files, amounts
+    (value at risk among them) as exact decimals, floats (indices, shares,
+    probabilities, the wallet left) rounded to `CSV_PLACES` decimal places,
+    and a missing value as an empty cell.
     """
     rows = report.to_dicts()
     writer = csv.writer(stream, lineterminator="\n")

@@ -194,14 +194,15 @@ def _report(args: argparse.Namespace, stream: TextIO) -> int:
         readers = dict.fromkeys((kind for kind, _ in _KINDS), None)
         report = _frame_report(engine, files, config, readers, moment, args.workers)
     _write(report, args, stream, f"portfolio in {folder}")
+    code = _bad_rows(readers, report, args.check_ids, engine)
     if args.plots is not None:
         histories = None
         if all(p is None or p.suffix != ".parquet" for p in files.values()):
-            histories = _histories(_readers(files, config), moment)
+            histories = _histories(_readers(files, config), report)
         else:
             say("crmcore: the plots of every record need CSV or JSON Lines files", sys.stderr)
-        _plots(report, args.plots, histories, config)
-    return _bad_rows(readers, report, args.check_ids, engine)
+        code = max(code, _plots(report, args.plots, histories, config))
+    return code
 
 
 def _write(report: PortfolioReport, args: argparse.Namespace, stream: TextIO, title: str) -> None:
@@ -249,7 +250,7 @@ def _sample(args: argparse.Namespace, stream: TextIO) -> int:
         histories = build_histories(
             sample.customers, sample.transactions, sample.touchpoints, sample.complaints
         )
-        _plots(report, args.plots, histories, config)
+        return _plots(report, args.plots, histories, config)
     return EXIT_OK
 
 
@@ -263,29 +264,56 @@ def _check_plots(folder: Path | None) -> None:
 
 
 def _histories(
-    readers: dict[RecordKind, RecordReader[Any] | None], moment: datetime
+    readers: dict[RecordKind, RecordReader[Any] | None], report: PortfolioReport
 ) -> dict[str, CustomerHistory]:
-    """Every customer's records, read again for the plots (bad rows were reported already)."""
+    """The customers' records as the analysis took them, read again for the plots.
+
+    Bad rows were reported already and are not read; left out too are the
+    records the analysis rejected (listed in the report, or in another
+    currency than their customer's) and those of customers it did not know.
+    Of records sharing an id, each customer keeps the first.
+    """
+    lines = {line.customer_id: line for line in report.customers}
     customers: dict[str, Customer] = {}
     for customer in readers["customers"] or ():
-        customers.setdefault(customer.id, customer)
-    kept: dict[RecordKind, dict[str, dict[str, Any]]] = {}
-    for kind in ("transactions", "touchpoints", "complaints"):
+        if customer.id in lines:
+            customers.setdefault(customer.id, customer)
+    rejected = {(r.kind, r.record_id) for r in report.rejected}
+    kept: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind, singular in (
+        ("transactions", "transaction"),
+        ("touchpoints", "touchpoint"),
+        ("complaints", "complaint"),
+    ):
         per_customer: dict[str, dict[str, Any]] = {}
-        for record in readers[kind] or ():
-            if record.customer_id in customers:  # the first of a repeated id is kept
-                per_customer.setdefault(record.customer_id, {}).setdefault(record.id, record)
+        for record in readers[kind] or ():  # type: ignore[index]
+            owner = record.customer_id
+            if owner not in customers or (singular, record.id) in rejected:
+                continue
+            if _foreign(record, lines[owner].currency):
+                continue
+            per_customer.setdefault(owner, {}).setdefault(record.id, record)
         kept[kind] = per_customer
     return {
         cid: CustomerHistory(
             customer=customer,
-            **{
-                kind: tuple(kept[kind].get(cid, {}).values())
-                for kind in ("transactions", "touchpoints", "complaints")
-            },
+            transactions=tuple(kept["transactions"].get(cid, {}).values()),
+            touchpoints=tuple(kept["touchpoints"].get(cid, {}).values()),
+            complaints=tuple(kept["complaints"].get(cid, {}).values()),
         )
         for cid, customer in customers.items()
     }
+
+
+def _foreign(record: Any, currency: str | None) -> bool:
+    """Whether a record carries money in another currency than its customer's."""
+    if currency is None:
+        return False
+    for name in ("amount", "list_amount", "cost", "compensation", "handling_cost"):
+        money = getattr(record, name, None)
+        if money is not None and money.currency != currency:
+            return True
+    return False
 
 
 def _plots(
@@ -293,11 +321,17 @@ def _plots(
     folder: Path,
     histories: dict[str, CustomerHistory] | None,
     config: PortfolioConfig,
-) -> None:
+) -> int:
+    """Draw the plots; the exit code: bad data when the records could not be drawn."""
     from crmcore.plot import write_plots
 
-    written = write_plots(report, folder, histories=histories, config=config)
+    try:
+        written = write_plots(report, folder, histories=histories, config=config)
+    except CrmError as exc:
+        say(f"crmcore: bad data: the plots stopped: {exc}", sys.stderr)
+        return EXIT_BAD_DATA
     say(f"crmcore: {len(written)} plot files written to {folder}", sys.stderr)
+    return EXIT_OK
 
 
 def _frame_report(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
@@ -37,7 +38,13 @@ def values_of(
 ) -> dict[str, float]:
     """Each customer's value: from ``values`` (0 when missing), else its historical value."""
     if values is not None:
-        return {h.customer_id: float(values.get(h.customer_id, 0.0)) for h in histories}
+        given = {h.customer_id: float(values.get(h.customer_id, 0.0)) for h in histories}
+        odd = [cid for cid, value in given.items() if not math.isfinite(value)]
+        if odd:
+            raise UsageError(
+                f"The value of customer {odd[0]!r} is not a finite number: {given[odd[0]]!r}."
+            )
+        return given
     found = {}
     for h in histories:
         if isinstance(h, CustomerActivity):
